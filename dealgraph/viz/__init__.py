@@ -1,0 +1,1 @@
+"""Browser views of the deal graph (pyvis, self-contained HTML)."""
