@@ -1,0 +1,265 @@
+"""The ``dealgraph`` command line: a thin shell over the store, loaders and queries."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from dealgraph.loaders.csv import LoadError
+from dealgraph.loaders.amounts import format_amount
+from dealgraph.store import AddSummary, Store, default_path, open_store
+
+FORMATS = ("table", "csv", "json", "markdown")
+
+
+class Context:
+    def __init__(self, db: str | None):
+        self.db = db
+
+    def store(self) -> Store:
+        try:
+            return open_store(self.db)
+        except LoadError as e:  # the shipped sample data failed to load: say why
+            _fail_load(e)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="DEALGRAPH_DB", type=click.Path(dir_okay=False),
+              help="Store file (default: $DEALGRAPH_DB or deals.db in your user data directory).")
+@click.version_option(package_name="dealgraph")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """dealgraph: the money of the AI industry as a property graph.
+
+    Deals (funding rounds, investments, acquisitions, licences, chip purchases, compute
+    contracts, debt) flow from payer to payee. Load them from CSV, ask where money goes
+    round in circles, what multiples buyers paid and what investors made.
+    """
+    ctx.obj = Context(db)
+
+
+def _fail_load(e: LoadError) -> None:
+    for p in e.problems:
+        click.echo(str(p), err=True)
+    n = len(e.problems)
+    click.echo(f"error: {n} problem{'s' if n != 1 else ''} found; nothing was written", err=True)
+    sys.exit(1)
+
+
+def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None) -> None:
+    """Print a DataFrame as a terminal table, CSV, JSON or Markdown."""
+    from dealgraph.queries.output import render
+
+    click.echo(render(df, fmt, title=title), nl=False)
+
+
+@main.command()
+@click.option("--empty", is_flag=True, help="Create the store without the sample data.")
+@pass_ctx
+def init(ctx: Context, empty: bool) -> None:
+    """Create the store (seeded with the article's sample deals unless --empty)."""
+    path = Path(ctx.db) if ctx.db else default_path()
+    if path.exists():
+        click.echo(f"store already exists: {path}")
+        return
+    try:
+        store = open_store(path, seed=not empty)
+    except LoadError as e:
+        _fail_load(e)
+    click.echo(f"created {store.path} with {len(store.deals)} deals and {len(store.entities)} entities")
+
+
+DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount", "status", "source"]
+
+
+def _deal_view(deals: pd.DataFrame) -> pd.DataFrame:
+    out = deals.copy()
+    out["amount"] = [format_amount(v, q) + ("" if c == "USD" or not fa else f" {c}")
+                     for v, q, c, fa in zip(out["amount"], out["amount_qualifier"], out["currency"],
+                                            [format_amount(v, q) for v, q in zip(out["amount"], out["amount_qualifier"])])]
+    out["amount"] = out["amount"].replace("", "undisclosed")
+    return out
+
+
+@main.command()
+@click.option("--type", "types", multiple=True, help="Only deals of this type (repeatable).")
+@click.option("--entity", help="Only deals where this entity pays or is paid.")
+@click.option("--as-of", help="Only deals dated on or before DATE.")
+@click.option("--status", help="Comma-separated statuses, or 'all' (default: all but terminated).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@pass_ctx
+def deals(ctx: Context, types, entity, as_of, status, fmt) -> None:
+    """List deals, oldest first."""
+    from dealgraph.queries.filters import select_deals
+
+    store = ctx.store()
+    df = select_deals(store.deals, as_of=as_of, status=status or "all")
+    if types:
+        df = df[df["type"].isin(types)]
+    if entity:
+        ident = _entity_id(store, entity)
+        df = df[(df["payer"] == ident) | (df["payee"] == ident)]
+    df = df.sort_values(["date_key", "deal_id"])
+    view = _deal_view(df)[DEAL_VIEW] if fmt == "table" else df.drop(columns=["date_key", "date_precision"])
+    emit(view.reset_index(drop=True), fmt, title=f"{len(df)} deals")
+
+
+def _entity_id(store: Store, text: str) -> str:
+    from dealgraph.loaders.resolve import entity_lookup
+
+    ident = entity_lookup(store.entities).get(text.strip().lower())
+    if ident is None:
+        raise click.ClickException(f"no entity matches {text!r} (by id, name or alias)")
+    return ident
+
+
+@main.command()
+@click.argument("entity")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@pass_ctx
+def show(ctx: Context, entity: str, fmt: str) -> None:
+    """One entity: who it is, its deals both ways, its rounds, metrics and sources."""
+    store = ctx.store()
+    ident = _entity_id(store, entity)
+    ent = store.entities.set_index("id").loc[ident]
+    d = store.deals
+    mine = d[(d["payer"] == ident) | (d["payee"] == ident)].sort_values(["date_key", "deal_id"])
+    mine = _deal_view(mine)
+    payer = mine["payer"].fillna("")
+    mine.insert(2, "direction", ["pays" if p == ident else "paid by" for p in payer])
+    mine.insert(3, "counterparty", [(e if p == ident else (p or "(round, no single investor)"))
+                                    for p, e in zip(payer, mine["payee"])])
+    m = store.metrics
+    m = m[m["entity"] == ident].sort_values(["metric", "date_key"])
+    metrics = m.assign(value=[format_amount(v, q) + ("" if c == "USD" else f" {c}")
+                              for v, q, c in zip(m["value"], m["value_qualifier"], m["currency"])])
+    metrics = metrics[["metric", "date", "value", "deal_id", "source"]]
+    sources = sorted(set(mine["source"].dropna()) | set(m["source"].dropna()) |
+                     ({ent["source"]} if pd.notna(ent["source"]) and ent["source"] else set()))
+    head = pd.DataFrame({"field": ["id", "name", "kind", "aliases", "ticker", "country", "source"],
+                         "value": [ident] + [ent[c] for c in ["name", "kind", "aliases", "ticker", "country", "source"]]})
+    if fmt == "json":
+        import json
+        click.echo(json.dumps({"entity": dict(zip(head["field"], [None if pd.isna(v) else v for v in head["value"]])),
+                               "deals": _jsonable(mine[["deal_id", "date", "direction", "counterparty", "type", "amount",
+                                                        "status", "source"]]),
+                               "metrics": _jsonable(metrics), "sources": sources}, indent=2))
+        return
+    emit(head, fmt, title=f"{ent['name']} ({ident})")
+    emit(mine[["deal_id", "date", "direction", "counterparty", "type", "amount", "status", "source"]].reset_index(drop=True),
+         fmt, title="deals")
+    emit(metrics.reset_index(drop=True), fmt, title="metrics")
+    emit(pd.DataFrame({"source": sources}), fmt, title="sources")
+
+
+def _jsonable(df: pd.DataFrame) -> list[dict]:
+    return [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in df.astype(object).to_dict("records")]
+
+
+def _print_summary(summary: AddSummary, *, verb: str) -> None:
+    for f in summary.files:
+        click.echo(f"{f.path}: {f.kind}, {f.rows} rows: {f.inserted} new, {len(f.updated)} changed, "
+                   f"{f.unchanged} unchanged")
+        for key, fields in f.updated[:20]:
+            click.echo(f"  changed {key}: {', '.join(fields)}")
+        if len(f.updated) > 20:
+            click.echo(f"  ... and {len(f.updated) - 20} more changed")
+    if summary.new_entities:
+        names = ", ".join(f"{i} ({n})" for i, n in summary.new_entities[:20])
+        more = f" and {len(summary.new_entities) - 20} more" if len(summary.new_entities) > 20 else ""
+        click.echo(f"new entities (kind company; add an entities file to say more): {names}{more}")
+    click.echo(verb)
+
+
+def _progress():
+    """A status line on stderr while a long add runs (only when stderr is a terminal)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+
+    status = Console(stderr=True).status("starting")
+    status.start()
+    return status, (lambda msg: status.update(msg))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Refuse payer/payee names that match no known entity.")
+@click.option("--encoding", help="The files' encoding when it is not UTF-8 (e.g. cp1252).")
+@pass_ctx
+def add(ctx: Context, files, strict, encoding) -> None:
+    """Validate CSV files and add them to the store, all or nothing.
+
+    Each file's kind (entities, deals, metrics, FX rates) is recognised by its header.
+    Any problem in any file: every problem is listed as file:line:column: reason, exit
+    code 1, nothing written. Re-adding a file changes nothing.
+    """
+    store = ctx.store()
+    status, progress = _progress()
+    try:
+        summary = store.add(files, strict=strict, encoding=encoding, progress=progress)
+    except LoadError as e:
+        if status:
+            status.stop()
+        _fail_load(e)
+    if status:
+        status.stop()
+    _print_summary(summary, verb=f"added to {store.path}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Refuse payer/payee names that match no known entity.")
+@click.option("--encoding", help="The files' encoding when it is not UTF-8.")
+@pass_ctx
+def validate(ctx: Context, files, strict, encoding) -> None:
+    """Run every check `add` runs and report what it would change; write nothing."""
+    store = ctx.store()
+    try:
+        summary = store.add(files, strict=strict, encoding=encoding, dry_run=True)
+    except LoadError as e:
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        click.echo(f"error: {len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} found", err=True)
+        sys.exit(1)
+    _print_summary(summary, verb="valid; nothing written")
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--spreadsheet-safe", is_flag=True,
+              help="Prefix cells starting with = + - @ with ' so spreadsheets do not run them.")
+@pass_ctx
+def export(ctx: Context, outdir, fmt, spreadsheet_safe) -> None:
+    """Write the store as CSV files in the input schema (adding them reproduces the store)."""
+    for p in ctx.store().export_csv(outdir, spreadsheet_safe=spreadsheet_safe):
+        click.echo(str(p))
+
+
+def _register() -> None:
+    """Commands that live beside the modules they drive."""
+    import importlib
+
+    for module, names in (("dealgraph.query_cli", ("queries_command", "query_command", "check_command")),
+                          ("dealgraph.loaders.synth", ("synth_command",)),
+                          ("dealgraph.viz.cli", ("viz_command", "report_command")),
+                          ("dealgraph.neo4j.cli", ("neo4j_group",))):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name == module:
+                continue  # not written yet
+            raise
+        for n in names:
+            if hasattr(mod, n):
+                main.add_command(getattr(mod, n))
+
+
+_register()

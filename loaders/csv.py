@@ -1,0 +1,258 @@
+"""Reading CSV files safely: encoding, header, kind, rows, and where each row is.
+
+:func:`read_csv_file` checks a file before anything is parsed (empty file, bytes
+that are not UTF-8, a header that is no known kind, missing required columns)
+and then reads its rows in streamed blocks with pyarrow, every cell as text.
+Problems are reported as :class:`Problem` (``file:line:column: reason``).
+
+Bounded memory: the UTF-8 check streams the file in 16 MiB chunks, the header is
+read with a 1 MiB limit, and the reader stops after :data:`MAX_PROBLEMS`
+problems, so a gigabyte of garbage fails fast without being held in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from dealgraph.graph.schema import FILE_KIND_MARKERS, FILE_KINDS
+
+MAX_PROBLEMS = 50
+_CHUNK = 16 << 20
+_MAX_HEADER = 1 << 20
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One reason a file was refused, at a place in it (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.reason}"
+
+
+class LoadError(Exception):
+    """Input was refused; ``problems`` says every reason found (nothing was written)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class CsvTable:
+    """A CSV file's rows as text, with what is needed to point back into the file."""
+
+    path: str
+    kind: str
+    header: list[str]
+    frame: pd.DataFrame  # every column dtype string, cells "" when empty
+    problems: list[Problem] = field(default_factory=list)
+    _data: bytes | None = None  # set when the file was re-encoded in memory
+    _lines: list[int] | None = None
+
+    def line_of(self, row: int) -> int:
+        """The line on which data row ``row`` (0-based) starts."""
+        if self._lines is None:
+            self._lines = _record_lines(self._open(), len(self.header))
+        return self._lines[row] if row < len(self._lines) else row + 2
+
+    def column_of(self, name: str) -> int:
+        return self.header.index(name) + 1 if name in self.header else 1
+
+    def problem(self, row: int, column: str | None, reason: str) -> Problem:
+        col = self.column_of(column) if column else 1
+        prefix = f"{column}: " if column else ""
+        return Problem(self.path, self.line_of(row), col, prefix + reason)
+
+    def _open(self):
+        return io.BytesIO(self._data) if self._data is not None else open(self.path, "rb")
+
+
+def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind: str | None = None) -> CsvTable:
+    """Read one CSV file of any known kind (see ``graph.schema.FILE_KINDS``).
+
+    Raises :class:`LoadError` for problems that stop reading (empty file, bad
+    encoding, unknown header, missing columns, no rows). Row-level problems that
+    pyarrow finds (wrong number of fields) are returned in ``table.problems``.
+    """
+    name = os.fspath(path)
+    try:
+        size = os.path.getsize(name)
+    except OSError as e:
+        raise LoadError([Problem(name, 1, 1, f"cannot read file: {e.strerror or e}")]) from None
+    if size == 0:
+        raise LoadError([Problem(name, 1, 1, "file is empty; expected a header line and rows")])
+    data = None
+    if encoding and codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        try:
+            with open(name, "rb") as f:
+                data = f.read().decode(encoding).encode("utf-8")
+        except UnicodeDecodeError as e:
+            raise LoadError([Problem(name, 1, 1, f"cannot decode as {encoding}: {e.reason}")]) from None
+    else:
+        _check_utf8(name)
+
+    src = io.BytesIO(data) if data is not None else open(name, "rb")
+    with src:
+        first = src.readline(_MAX_HEADER)
+    if not first.endswith(b"\n") and len(first) >= _MAX_HEADER:
+        raise LoadError([Problem(name, 1, 1, "the first line is over 1 MiB long: this is not a CSV file with a header")])
+    header_text = first.decode("utf-8").lstrip("\ufeff")
+    try:
+        header = [h.strip() for h in next(csv.reader([header_text]))]
+    except (csv.Error, StopIteration):
+        raise LoadError([Problem(name, 1, 1, "cannot read the header line as CSV")]) from None
+    kind = kind or detect_kind(header)
+    if kind is None:
+        wanted = "; ".join(f"{k}: {', '.join(FILE_KINDS[k][1])}" for k in FILE_KINDS)
+        raise LoadError([Problem(name, 1, 1, f"header {header_text.strip()[:200]!r} is not a known kind of file "
+                                             f"(required columns by kind — {wanted})")])
+    problems = []
+    seen = set()
+    for i, h in enumerate(header):
+        if h == "":
+            problems.append(Problem(name, 1, i + 1, "empty column name in header"))
+        elif h in seen:
+            problems.append(Problem(name, 1, i + 1, f"column {h!r} appears twice in the header"))
+        seen.add(h)
+    for req in FILE_KINDS[kind][1]:
+        if req not in header:
+            problems.append(Problem(name, 1, 1, f"missing required column {req!r} for a {kind} file"))
+    if problems:
+        raise LoadError(problems)
+
+    table = CsvTable(name, kind, header, pd.DataFrame(), _data=data)
+    table.frame = _read_rows(table, header)
+    if len(table.frame) == 0 and not table.problems:
+        raise LoadError([Problem(name, 2, 1, "file has a header but no rows")])
+    return table
+
+
+def detect_kind(header: list[str]) -> str | None:
+    """The kind of file a header belongs to, by its marker columns."""
+    cols = set(header)
+    for kind, markers in FILE_KIND_MARKERS.items():
+        if all(m in cols for m in markers):
+            return kind
+    return None
+
+
+def _check_utf8(name: str) -> None:
+    """Stream the file through a UTF-8 decoder; fail at the first bad byte."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    line, line_start = 1, 0
+    with open(name, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            try:
+                dec.decode(chunk, final=len(chunk) < _CHUNK)
+            except UnicodeDecodeError as e:
+                pos = offset + e.start
+                before = chunk[: e.start]
+                line += before.count(b"\n")
+                nl = before.rfind(b"\n")
+                col = (e.start - nl) if nl >= 0 else (pos - line_start + 1)
+                bad = chunk[e.start]
+                raise LoadError([Problem(name, line, col,
+                                         f"not valid UTF-8 (byte 0x{bad:02x}); save the file as UTF-8 "
+                                         f"or name its encoding, e.g. --encoding cp1252")]) from None
+            line += chunk.count(b"\n")
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                line_start = offset + nl + 1
+            offset += len(chunk)
+    try:
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise LoadError([Problem(name, line, 1, "not valid UTF-8: the file ends inside a character")]) from None
+
+
+def _read_rows(table: CsvTable, header: list[str]) -> pd.DataFrame:
+    """All data rows as text, streamed in blocks; stops after MAX_PROBLEMS bad rows."""
+    n_bad = 0
+
+    class _TooMany(Exception):
+        pass
+
+    def on_invalid(row) -> str:
+        nonlocal n_bad
+        n_bad += 1
+        if n_bad >= MAX_PROBLEMS:
+            raise _TooMany()
+        return "skip"
+
+    read = pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=_CHUNK, use_threads=True)
+    parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid)
+    convert = pacsv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=False,
+                                   quoted_strings_can_be_null=False)
+    src = io.BytesIO(table._data) if table._data is not None else table.path
+    try:
+        reader = pacsv.open_csv(src, read_options=read, parse_options=parse, convert_options=convert)
+        batches = [b for b in reader]
+    except _TooMany:
+        raise LoadError(_field_count_problems(table, len(header))) from None
+    except (pa.ArrowInvalid, pa.ArrowException) as e:
+        if isinstance(e.__context__, _TooMany) or "_TooMany" in str(e):
+            raise LoadError(_field_count_problems(table, len(header))) from None
+        line = _first_bad_record(table)
+        raise LoadError([Problem(table.path, line, 1, f"cannot parse CSV: {str(e).splitlines()[0][:300]}")]) from None
+    if n_bad:
+        table.problems.extend(_field_count_problems(table, len(header)))
+    tab = pa.Table.from_batches(batches, schema=batches[0].schema) if batches else pa.table(
+        {h: pa.array([], pa.string()) for h in header})
+    return tab.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
+
+
+def _scan(fileobj):
+    """Yield ``(start_line, record)`` for every record after the header."""
+    text = io.TextIOWrapper(fileobj, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        next(reader)
+        start = reader.line_num + 1
+        for rec in reader:
+            if rec:  # pyarrow skips blank lines too
+                yield start, rec
+            start = reader.line_num + 1
+    except csv.Error:
+        return
+
+
+def _record_lines(fileobj, width: int | None = None) -> list[int]:
+    """Starting line of every data record pyarrow kept (right number of fields)."""
+    return [line for line, rec in _scan(fileobj) if width is None or len(rec) == width]
+
+
+def _field_count_problems(table: CsvTable, width: int) -> list[Problem]:
+    out = []
+    for line, rec in _scan(table._open()):
+        if len(rec) != width:
+            out.append(Problem(table.path, line, min(len(rec), width) + (len(rec) < width),
+                               f"expected {width} fields as in the header, found {len(rec)}"))
+            if len(out) >= MAX_PROBLEMS:
+                break
+    return out
+
+
+def _first_bad_record(table: CsvTable) -> int:
+    """Line of the first record the stdlib csv module cannot read (for pyarrow errors)."""
+    text = io.TextIOWrapper(table._open(), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        for _ in reader:
+            pass
+    except csv.Error:
+        return reader.line_num
+    return reader.line_num or 1
