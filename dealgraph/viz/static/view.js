@@ -1,0 +1,405 @@
+/* dealgraph network view.
+ *
+ * Mounts every element with a data-dealgraph-view attribute; its value is the
+ * id of a <script type="application/json"> block holding the view data built
+ * by dealgraph/viz/html.py (nodes and edges from pyvis, cycles, legend, notes).
+ *
+ * Safety: every piece of user text (names, notes, sources) reaches the page
+ * through textContent or a canvas label, never innerHTML. Tooltips are DOM
+ * elements (vis-network shows an Element as is, a string as innerText).
+ *
+ * Exposes window.dealgraph.views[i] = {network, nodes, edges, nodesView,
+ * edgesView, data, selectCycle(i|null), applyFilters(), state, timings, ready}
+ * so tests and notebooks can inspect what is drawn.
+ */
+(function () {
+  "use strict";
+  var DG = (window.dealgraph = window.dealgraph || { views: [] });
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function money(usd) {
+    if (usd === null || usd === undefined || isNaN(usd)) return "undisclosed";
+    var a = Math.abs(usd), s = usd < 0 ? "-" : "";
+    var units = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+    for (var i = 0; i < units.length; i++) {
+      if (a >= units[i][0]) {
+        var v = a / units[i][0];
+        return s + "$" + v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0) + units[i][1];
+      }
+    }
+    return s + "$" + a.toFixed(0);
+  }
+
+  function tipElement(tip) {
+    var box = el("div", "dg-tip");
+    box.appendChild(el("div", "dg-tip-head", tip.head));
+    var t = el("table");
+    tip.rows.forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("th", null, r[0]));
+      tr.appendChild(el("td", null, r[1]));
+      t.appendChild(tr);
+    });
+    box.appendChild(t);
+    return box;
+  }
+
+  /* Partial dates: key yyyymmdd with zeros, precision 1/2/3; compare at the
+   * common precision (same rule as dealgraph.graph.dates). */
+  var DIV = { 1: 10000, 2: 100, 3: 1 };
+  function parseDate(text) {
+    var m = /^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$/.exec(text || "");
+    if (!m) return null;
+    var y = +m[1], mo = m[2] ? +m[2] : 0, d = m[3] ? +m[3] : 0;
+    return { key: y * 10000 + mo * 100 + d, prec: m[3] ? 3 : m[2] ? 2 : 1 };
+  }
+  function cmpDate(key, prec, other) {
+    var p = Math.min(prec, other.prec), div = DIV[p];
+    var a = Math.floor(key / div), b = Math.floor(other.key / div);
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  function withAlpha(hex, alpha) {
+    var h = hex.replace("#", "");
+    if (h.length === 3) h = h[0] + h[0] + h[1] + h[1] + h[2] + h[2];
+    var n = parseInt(h, 16);
+    return "rgba(" + ((n >> 16) & 255) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
+  }
+
+  function mount(root, data) {
+    var t0 = performance.now();
+    var view = { data: data, state: { cycle: null }, timings: {}, ready: false };
+    DG.views.push(view);
+    root.classList.add("dg-view");
+
+    // ---- layout: side panel + canvas --------------------------------------
+    var side = el("div", "dg-side");
+    var stage = el("div", "dg-stage");
+    var canvasBox = el("div", "dg-canvas");
+    stage.appendChild(canvasBox);
+    root.appendChild(side);
+    root.appendChild(stage);
+
+    var head = el("div", "dg-head");
+    head.appendChild(el("div", "dg-title", data.title));
+    var counts = el("div", "dg-counts");
+    head.appendChild(counts);
+    (data.notes || []).forEach(function (n) { head.appendChild(el("div", "dg-note", n)); });
+    side.appendChild(head);
+
+    // ---- data --------------------------------------------------------------
+    var baseNodes = {}, baseEdges = {};
+    var nodeItems = data.nodes.map(function (n) {
+      baseNodes[n.id] = n;
+      var o = Object.assign({}, n);
+      o.title = tipElement(n.tip);
+      delete o.tip;
+      return o;
+    });
+    var edgeItems = data.edges.map(function (e) {
+      baseEdges[e.id] = e;
+      var o = Object.assign({}, e);
+      o.title = tipElement(e.tip);
+      delete o.tip;
+      return o;
+    });
+    var nodes = new vis.DataSet(nodeItems);
+    var edges = new vis.DataSet(edgeItems);
+    view.nodes = nodes;
+    view.edges = edges;
+    var hasCycles = data.cycles.length > 0;
+
+    // ---- styling: all cycles highlighted, or one chosen cycle ----------------
+    function edgeStyle(e) {
+      var c = view.state.cycle, on, sel = null;
+      var s = { id: e.id, width: e.width, label: "", shadow: { enabled: false },
+                color: { color: e.color, highlight: e.color, hover: e.color, opacity: 1 },
+                dg_highlight: "none" };
+      if (c === null) {
+        on = e.cycles.length > 0;
+        if (hasCycles && !on) s.color.opacity = 0.45;
+      } else {
+        sel = data.cycles[c];
+        on = e.cycles.indexOf(c) >= 0;
+        if (!on) s.color.opacity = 0.08;
+      }
+      if (on) {
+        s.dg_highlight = "cycle";
+        s.width = e.width + (c === null ? 1.5 : 3);
+        s.shadow = { enabled: true, color: data.legend.cycle_colour, size: c === null ? 10 : 16, x: 0, y: 0 };
+      }
+      if (sel && on) {
+        var parts = [];
+        var w = sel.witness.indexOf(e.id);
+        if (w >= 0) parts.push("#" + (w + 1));
+        var bh = sel.bottleneck_hop;
+        if (bh !== null && sel.hops[bh].deal_ids.indexOf(e.id) >= 0) {
+          parts.push("bottleneck " + money(sel.hops[bh].amount_usd));
+          s.dg_highlight = "bottleneck";
+        }
+        s.label = parts.join(" ");
+        s.font = { size: 14, strokeWidth: 4, strokeColor: "#fff", color: "#b00020" };
+      }
+      return s;
+    }
+    function nodeStyle(n) {
+      var c = view.state.cycle;
+      var dim = c !== null ? data.cycles[c].nodes.indexOf(n.id) < 0 : false;
+      return { id: n.id, opacity: dim ? 0.15 : 1,
+               borderWidth: n.on_cycle && c === null ? 2.5 : dim ? 1 : c !== null ? 3 : 1,
+               color: { background: n.color, border: n.on_cycle ? data.legend.cycle_colour : "#333",
+                        highlight: { background: n.color, border: "#000" },
+                        hover: { background: n.color, border: "#000" } } };
+    }
+    function restyle() {
+      edges.update(data.edges.map(edgeStyle));
+      nodes.update(data.nodes.map(nodeStyle));
+    }
+
+    // ---- filters ------------------------------------------------------------
+    var filt = { types: {}, statuses: {}, from: null, to: null, minUsd: 0, undisclosed: true };
+    data.legend.types.forEach(function (t) { filt.types[t[0]] = true; });
+    data.legend.statuses.forEach(function (s) { filt.statuses[s] = true; });
+    var visibleDegree = null; // null = no filter active
+    function edgePasses(e) {
+      if (!filt.types[e.deal_type] && e.deal_type in filt.types) return false;
+      if (!filt.statuses[e.status] && e.status in filt.statuses) return false;
+      if (filt.from && cmpDate(e.date_key, e.date_precision, filt.from) < 0) return false;
+      if (filt.to && cmpDate(e.date_key, e.date_precision, filt.to) > 0) return false;
+      if (e.amount_usd === null) return filt.undisclosed;
+      return e.amount_usd >= filt.minUsd;
+    }
+    function filterActive() {
+      for (var k in filt.types) if (!filt.types[k]) return true;
+      for (var s in filt.statuses) if (!filt.statuses[s]) return true;
+      return !!(filt.from || filt.to || filt.minUsd > 0 || !filt.undisclosed);
+    }
+    var degree = {};
+    data.edges.forEach(function (e) {
+      degree[e.from] = (degree[e.from] || 0) + 1;
+      degree[e.to] = (degree[e.to] || 0) + 1;
+    });
+    var edgesView = new vis.DataView(edges, { filter: function (e) { return edgePasses(baseEdges[e.id]); } });
+    // an entity disappears only when filters removed all of its deals
+    var nodesView = new vis.DataView(nodes, {
+      filter: function (n) { return visibleDegree === null || !degree[n.id] || (visibleDegree[n.id] || 0) > 0; }
+    });
+    view.edgesView = edgesView;
+    view.nodesView = nodesView;
+    function applyFilters() {
+      if (filterActive()) {
+        visibleDegree = {};
+        data.edges.forEach(function (e) {
+          if (edgePasses(e)) {
+            visibleDegree[e.from] = (visibleDegree[e.from] || 0) + 1;
+            visibleDegree[e.to] = (visibleDegree[e.to] || 0) + 1;
+          }
+        });
+      } else {
+        visibleDegree = null;
+      }
+      edgesView.refresh();
+      nodesView.refresh();
+      counts.textContent = nodesView.length + " of " + data.nodes.length + " entities, " +
+        edgesView.length + " of " + data.edges.length + " deals shown";
+    }
+    view.applyFilters = applyFilters;
+    view.filters = filt;
+
+    // ---- controls -----------------------------------------------------------
+    function section(title, open) {
+      var d = el("details", "dg-section");
+      if (open) d.open = true;
+      d.appendChild(el("summary", null, title));
+      side.appendChild(d);
+      return d;
+    }
+    function checkbox(parent, label, checked, onchange, swatch) {
+      var l = el("label", "dg-check");
+      var c = el("input");
+      c.type = "checkbox";
+      c.checked = checked;
+      c.addEventListener("change", function () { onchange(c.checked); applyFilters(); });
+      l.appendChild(c);
+      if (swatch) {
+        var sw = el("span", "dg-swatch");
+        sw.style.background = swatch;
+        l.appendChild(sw);
+      }
+      l.appendChild(document.createTextNode(label));
+      parent.appendChild(l);
+      return c;
+    }
+
+    // cycles
+    var cyc = section("Circular flows (" + data.cycles.length + ")" + (data.temporal ? " — time-ordered only" : ""), true);
+    var info = el("div", "dg-cycle-info");
+    var list = el("div", "dg-cycles");
+    var allBtn = el("button", "dg-cycle dg-all", hasCycles ? "Show all cycles" : "No circular flows in this view");
+    allBtn.type = "button";
+    allBtn.disabled = !hasCycles;
+    allBtn.addEventListener("click", function () { selectCycle(null); });
+    cyc.appendChild(allBtn);
+    cyc.appendChild(list);
+    cyc.appendChild(info);
+    var buttons = data.cycles.map(function (c, i) {
+      var b = el("button", "dg-cycle");
+      b.type = "button";
+      b.appendChild(el("span", "dg-cycle-path", c.names.concat([c.names[0]]).join(" → ")));
+      var flags = "bottleneck " + money(c.bottleneck_usd);
+      if (c.time_ordered) flags += " · time-ordered";
+      if (c.tentative) flags += " · tentative";
+      if (c.undisclosed_hops) flags += " · " + c.undisclosed_hops + " undisclosed hop(s)";
+      b.appendChild(el("span", "dg-cycle-meta", flags));
+      b.addEventListener("click", function () { selectCycle(i); });
+      list.appendChild(b);
+      return b;
+    });
+    function selectCycle(i) {
+      view.state.cycle = i === undefined ? null : i;
+      buttons.forEach(function (b, j) { b.classList.toggle("dg-selected", j === i); });
+      info.textContent = "";
+      restyle();
+      if (i === null || i === undefined) { network.fit({ animation: false }); return; }
+      var c = data.cycles[i];
+      info.appendChild(el("div", "dg-info-head", "Bottleneck " + money(c.bottleneck_usd) +
+        " · total " + money(c.total_usd) + " · " + c.length + " hops"));
+      var ol = el("ol");
+      c.hops.forEach(function (h, j) {
+        var li = el("li", j === c.bottleneck_hop ? "dg-bottleneck" : null,
+          c.names[j] + " → " + c.names[(j + 1) % c.names.length] + ": " + money(h.amount_usd) +
+          (h.undisclosed ? " + undisclosed" : "") + " (" + h.deal_ids.join(", ") + ")");
+        ol.appendChild(li);
+      });
+      info.appendChild(ol);
+      if (c.witness.length) info.appendChild(el("div", "dg-witness", "In time order: " + c.witness.join(" → ")));
+      network.fit({ nodes: c.nodes, animation: false });
+    }
+    view.selectCycle = function (i) { selectCycle(i); };
+
+    // filters
+    var f = section("Filters", true);
+    var ft = el("div", "dg-group");
+    ft.appendChild(el("div", "dg-label", "Deal type"));
+    data.legend.types.forEach(function (t) {
+      checkbox(ft, t[1], true, function (v) { filt.types[t[0]] = v; }, t[2]);
+    });
+    f.appendChild(ft);
+    var fs = el("div", "dg-group");
+    fs.appendChild(el("div", "dg-label", "Status"));
+    data.legend.statuses.forEach(function (s) {
+      checkbox(fs, s.replace("_", " "), true, function (v) { filt.statuses[s] = v; });
+    });
+    f.appendChild(fs);
+    var fd = el("div", "dg-group");
+    fd.appendChild(el("div", "dg-label", "Date from / to (YYYY[-MM[-DD]])"));
+    function dateInput(key, ph) {
+      var i = el("input", "dg-date");
+      i.type = "text";
+      i.placeholder = ph;
+      i.addEventListener("input", function () {
+        var p = parseDate(i.value);
+        i.classList.toggle("dg-bad", !!i.value && !p);
+        filt[key] = p;
+        applyFilters();
+      });
+      fd.appendChild(i);
+      return i;
+    }
+    dateInput("from", data.date_range[0] || "from");
+    dateInput("to", data.date_range[1] || "to");
+    f.appendChild(fd);
+    var fa = el("div", "dg-group");
+    fa.appendChild(el("div", "dg-label", "Minimum amount (US$ millions)"));
+    var amt = el("input", "dg-amount");
+    amt.type = "number";
+    amt.min = "0";
+    amt.step = "any";
+    amt.value = "0";
+    amt.addEventListener("input", function () { filt.minUsd = (parseFloat(amt.value) || 0) * 1e6; applyFilters(); });
+    fa.appendChild(amt);
+    checkbox(fa, "include undisclosed amounts", true, function (v) { filt.undisclosed = v; });
+    f.appendChild(fa);
+
+    // legend
+    var lg = section("Legend", true);
+    var lk = el("div", "dg-group");
+    lk.appendChild(el("div", "dg-label", "Entity kind (node colour; size = money through it, largest " +
+      data.legend.max_flow + ")"));
+    data.legend.kinds.forEach(function (k) {
+      var row = el("div", "dg-legend-row");
+      var dot = el("span", "dg-dot");
+      dot.style.background = k[1];
+      row.appendChild(dot);
+      row.appendChild(document.createTextNode(k[0]));
+      lk.appendChild(row);
+    });
+    lg.appendChild(lk);
+    var le = el("div", "dg-group");
+    le.appendChild(el("div", "dg-label", "Deal type (edge colour; arrow = money from payer to payee)"));
+    data.legend.types.forEach(function (t) {
+      var row = el("div", "dg-legend-row");
+      var line = el("span", "dg-line");
+      line.style.borderTopColor = t[2];
+      row.appendChild(line);
+      row.appendChild(document.createTextNode(t[1]));
+      le.appendChild(row);
+    });
+    lg.appendChild(le);
+    var lw = el("div", "dg-group");
+    lw.appendChild(el("div", "dg-label", "Edge width (log scale of US$ amount)"));
+    data.legend.widths.forEach(function (w) {
+      var row = el("div", "dg-legend-row");
+      var line = el("span", "dg-line");
+      line.style.borderTopWidth = Math.max(1, w[1]) + "px";
+      row.appendChild(line);
+      row.appendChild(document.createTextNode(w[0]));
+      lw.appendChild(row);
+    });
+    var dash = el("div", "dg-legend-row");
+    dash.appendChild(el("span", "dg-line dg-dashed"));
+    dash.appendChild(document.createTextNode("undisclosed amount"));
+    lw.appendChild(dash);
+    var glow = el("div", "dg-legend-row");
+    var gl = el("span", "dg-line dg-glow");
+    gl.style.boxShadow = "0 0 6px 2px " + data.legend.cycle_colour;
+    glow.appendChild(gl);
+    glow.appendChild(document.createTextNode("deal on a circular flow"));
+    lw.appendChild(glow);
+    lg.appendChild(lw);
+
+    // ---- the network ----------------------------------------------------------
+    var network = new vis.Network(canvasBox, { nodes: nodesView, edges: edgesView }, data.options);
+    view.network = network;
+    view.timings.constructed = performance.now() - t0;
+    restyle();
+    applyFilters();
+    network.once("afterDrawing", function () {
+      view.timings.firstDraw = performance.now() - t0;
+      view.timings.sinceNavigation = performance.now();
+      view.ready = true;
+      root.setAttribute("data-ready", "1");
+    });
+    network.fit({ animation: false });
+  }
+
+  function mountAll() {
+    var roots = document.querySelectorAll("[data-dealgraph-view]");
+    for (var i = 0; i < roots.length; i++) {
+      var src = document.getElementById(roots[i].getAttribute("data-dealgraph-view"));
+      if (src && !roots[i].hasAttribute("data-mounted")) {
+        roots[i].setAttribute("data-mounted", "1");
+        mount(roots[i], JSON.parse(src.textContent));
+      }
+    }
+  }
+  DG.mountAll = mountAll;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
+  else mountAll();
+})();

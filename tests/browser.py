@@ -1,0 +1,123 @@
+"""Playwright helper: Debian's Chromium, offline, every request recorded.
+
+Never downloads a browser (``playwright install`` cannot work here): it drives
+``/usr/bin/chromium`` through ``executable_path``. :func:`open_page` loads a
+local HTML file and records every request the page makes; anything other than
+the file itself is aborted and listed in ``page.outside_requests``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = os.environ.get("DEALGRAPH_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", "--disable-quic"]
+
+
+@contextlib.contextmanager
+def browser():
+    """A launched Chromium (one per test module keeps the suite fast)."""
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def open_page(b, path, *, width: int = 1280, height: int = 800, wait_ready: bool = True):
+    """Open ``path`` (a local file) in a fresh context; returns the page.
+
+    ``page.requests``: every URL requested; ``page.outside_requests``: the ones
+    that were not the file itself (aborted); ``page.errors``: uncaught page
+    errors; ``page.console``: console messages (CSP violations appear here).
+    """
+    url = Path(path).resolve().as_uri()
+    ctx = b.new_context(viewport={"width": width, "height": height}, java_script_enabled=True)
+    page = ctx.new_page()
+    page.requests, page.outside_requests, page.errors, page.console = [], [], [], []
+
+    def route(r):
+        page.requests.append(r.request.url)
+        if r.request.url == url:
+            r.continue_()
+        else:
+            page.outside_requests.append(r.request.url)
+            r.abort()
+
+    ctx.route("**/*", route)
+    page.on("request", lambda req: None if req.url in page.requests else page.requests.append(req.url))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
+    page.goto(url)
+    if wait_ready:
+        page.wait_for_function("() => window.dealgraph && window.dealgraph.views.length > 0 "
+                               "&& window.dealgraph.views.every(v => v.ready)", timeout=60000)
+    return page
+
+
+def canvas_ink(page, index: int = 0) -> int:
+    """Number of non-white pixels in view ``index``'s canvas (0 = blank)."""
+    return page.evaluate(
+        """(i) => {
+            const v = window.dealgraph.views[i];
+            const c = v.network.canvas.frame.canvas;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let k = 0; k < d.length; k += 4) {
+                if (d[k + 3] > 0 && (d[k] < 240 || d[k + 1] < 240 || d[k + 2] < 240)) n++;
+            }
+            return n;
+        }""", index)
+
+
+def red_glow_pixels(page, index: int = 0) -> int:
+    """Pixels of the cycle highlight colour family (strong red, little green/blue)."""
+    return page.evaluate(
+        """(i) => {
+            const c = window.dealgraph.views[i].network.canvas.frame.canvas;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let k = 0; k < d.length; k += 4) {
+                if (d[k + 3] > 0 && d[k] > 200 && d[k + 1] < 150 && d[k + 2] < 170 && d[k] - d[k + 1] > 90) n++;
+            }
+            return n;
+        }""", index)
+
+
+def hover_edge(page, edge_id: str, index: int = 0):
+    """Move the mouse onto the middle of an edge's curve; returns the tooltip text."""
+    pt = page.evaluate(
+        """([i, id]) => {
+            const v = window.dealgraph.views[i];
+            const e = v.network.body.edges[id];
+            const p = e.edgeType.getPoint(0.5);
+            const dom = v.network.canvasToDOM(p);
+            const r = v.network.canvas.frame.getBoundingClientRect();
+            return {x: r.left + dom.x, y: r.top + dom.y};
+        }""", [index, edge_id])
+    page.mouse.move(pt["x"] - 40, pt["y"] - 40)
+    page.mouse.move(pt["x"], pt["y"], steps=4)
+    page.wait_for_selector("div.vis-tooltip", state="visible", timeout=5000)
+    return page.inner_text("div.vis-tooltip")
+
+
+def hover_node(page, node_id: str, index: int = 0):
+    """Move the mouse onto a node; returns the tooltip text."""
+    pt = page.evaluate(
+        """([i, id]) => {
+            const v = window.dealgraph.views[i];
+            const dom = v.network.canvasToDOM(v.network.getPosition(id));
+            const r = v.network.canvas.frame.getBoundingClientRect();
+            return {x: r.left + dom.x, y: r.top + dom.y};
+        }""", [index, node_id])
+    page.mouse.move(pt["x"] - 30, pt["y"] - 30)
+    page.mouse.move(pt["x"], pt["y"], steps=4)
+    page.wait_for_selector("div.vis-tooltip", state="visible", timeout=5000)
+    return page.inner_text("div.vis-tooltip")
