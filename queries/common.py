@@ -1,0 +1,113 @@
+"""Store access shared by the canned queries: the selected deals, entity names,
+deal labels and date arithmetic at common precision."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from dealgraph.graph.dates import format_key, months_between, truncate_key
+from dealgraph.graph.schema import DEAL_TYPES
+from dealgraph.queries.filters import select_deals
+
+NAN = float("nan")
+
+#: Deal types whose payer buys (part of) the payee's owners out: acquisition,
+#: stake, license, acquihire (read from the schema, never repeated here).
+EXIT_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items() if t.exit_like)
+#: Deal types that raise equity for the payee without buying owners out
+#: (funding_round, investment): these are "rounds".
+ROUND_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items()
+                                     if t.flows_back == "equity" and not t.exit_like)
+
+
+def deals_of(store, *, as_of=None, status=None) -> pd.DataFrame:
+    """The deals a query sees (``--as-of`` / ``--status``), in store order."""
+    deals = store if isinstance(store, pd.DataFrame) else store.deals
+    return select_deals(deals, as_of=as_of, status=status)
+
+
+def entities_of(store) -> pd.DataFrame:
+    ents = getattr(store, "entities", None)
+    if ents is None:
+        return pd.DataFrame(columns=["id", "name", "kind"])
+    return ents
+
+
+def entity_names(store) -> dict[str, str]:
+    """Entity id -> display name (the id itself when the entity is unknown)."""
+    ents = entities_of(store)
+    if len(ents) == 0:
+        return {}
+    return dict(zip(ents["id"].astype(str), ents["name"].astype(str)))
+
+
+def text(x) -> str:
+    """A cell as text, ``""`` for missing (NA/NaN/None)."""
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return str(x)
+
+
+def num(x) -> float:
+    """A cell as float, NaN for missing."""
+    if x is None or x is pd.NA:
+        return NAN
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return NAN
+
+
+def date_of(rec) -> str:
+    """The deal's date as stored, or formatted from its key."""
+    d = text(rec.get("date"))
+    return d or format_key(int(rec["date_key"]), int(rec["date_precision"]))
+
+
+def cmp_dates(a_key: int, a_prec: int, b_key: int, b_prec: int) -> int:
+    """-1/0/1 as date a is earlier/equal/later than date b at their common precision."""
+    p = min(int(a_prec), int(b_prec))
+    ta, tb = truncate_key(int(a_key), p), truncate_key(int(b_key), p)
+    return (ta > tb) - (ta < tb)
+
+
+def months_common(a_key: int, a_prec: int, b_key: int, b_prec: int) -> float:
+    """Calendar months from a to b, both cut to their common precision first.
+
+    Why: a round reported as ``2025-09`` and an exit on ``2025-12-24`` are
+    3 months apart — the round's day is unknown, so the exit's day must not add
+    23/30 of a month. At year precision the result is a multiple of 12.
+    Uses :func:`dealgraph.graph.dates.months_between` (whole calendar months plus
+    leftover days / 30.4375).
+    """
+    p = min(int(a_prec), int(b_prec))
+    return months_between(format_key(truncate_key(int(a_key), p), p),
+                          format_key(truncate_key(int(b_key), p), p))
+
+
+def join(items: Iterable[str], sep: str = "; ") -> str:
+    return sep.join(i for i in items if i)
+
+
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def as_float_array(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def money(x: float) -> str:
+    """Compact US-dollar text: ``$20.0bn``, ``$750m``, ``$4.50T``; ``n/a`` for NaN."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    a = abs(x)
+    for div, unit in ((1e12, "T"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if a >= div:
+            v = x / div
+            return f"${v:,.3g}{unit}" if abs(v) < 100 else f"${v:,.0f}{unit}"
+    return f"${x:,.0f}"

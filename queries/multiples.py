@@ -1,0 +1,134 @@
+"""Valuation multiples of deals.
+
+For each selected deal (every exit-like deal — acquisition, stake, license,
+acquihire — plus any deal whose own row carries ``stake_pct``,
+``target_revenue`` or ``acquirer_market_cap``; ``all_deals=True`` takes every
+deal):
+
+* ``deal_to_revenue = amount / target revenue`` — the deal value over the
+  payee's revenue. This is what the article's comparison table calls
+  "EV/revenue" (e.g. Groq–Nvidia $20bn / $500m = 40x), although the deal amount
+  is not an enterprise value; the column is named for what it computes.
+* ``implied_valuation = amount / (stake_pct / 100)`` when the deal buys a stake;
+  for an ``acquisition`` without a stake the whole company is bought, so
+  ``implied_valuation = amount``; otherwise n/a.
+* ``implied_ev_to_revenue = implied_valuation / target revenue``.
+* ``share_of_acquirer_cap_pct = 100 * amount / payer's market cap``.
+
+Inputs: the deal's own column first, else the latest metric observation on or
+before the deal date (:mod:`dealgraph.queries.metrics`). A ratio of two figures
+in one currency is computed in that currency (no FX needed), else in US dollars.
+Missing, zero or negative denominators give NaN (shown as n/a) and the reason
+goes into the ``reasons`` column — never 0. ``qualifier`` is ``approx`` when any
+input is qualified (approx/up_to/at_least), else ``exact``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dealgraph.queries.common import EXIT_TYPES, NAN, date_of, deals_of, join, num, text
+from dealgraph.queries.metrics import Figure, MetricIndex, combined_qualifier, deal_figure, metric_index, ratio
+
+COLUMNS = [
+    "deal_id", "date", "type", "status", "payer", "payee", "amount_usd", "amount_qualifier", "stake_pct",
+    "target_revenue_usd", "revenue_origin", "deal_to_revenue", "implied_valuation_usd", "implied_ev_to_revenue",
+    "acquirer_market_cap_usd", "market_cap_origin", "share_of_acquirer_cap_pct", "qualifier", "reasons",
+]
+
+
+def _usd(f: Figure) -> float:
+    return f.value_usd if f.known else NAN
+
+
+def deal_multiples(index: MetricIndex, deal) -> dict:
+    """All multiples of one deal (a mapping of deal columns).
+
+    Returns the output row plus ``<figure>_reason`` keys (one per figure) that
+    :mod:`dealgraph.queries.claims` reads.
+    """
+    amount = deal_figure(index, deal, "amount")
+    revenue = deal_figure(index, deal, "target_revenue")
+    cap = deal_figure(index, deal, "acquirer_market_cap")
+    stake = num(deal.get("stake_pct"))
+
+    d2r, d2r_why = ratio(amount, revenue, what="deal_to_revenue", num_name="amount", den_name="target revenue")
+
+    # implied valuation: a figure in the deal currency (scales the amount).
+    if not amount.known:
+        iv, iv_why = Figure(reason=amount.reason), f"implied_valuation: {amount.reason}"
+    elif not math.isnan(stake):
+        if stake <= 0 or stake > 100:
+            iv, iv_why = Figure(reason="stake out of (0, 100]"), "implied_valuation: stake out of (0, 100]"
+        else:
+            f = 100.0 / stake
+            iv = Figure(amount.value * f, amount.currency, amount.value_usd * f, amount.qualifier, "amount / stake")
+            iv_why = ""
+    elif text(deal.get("type")) == "acquisition":
+        iv, iv_why = amount, ""
+    else:
+        iv = Figure(reason="no stake_pct (the deal does not buy a stated share)")
+        iv_why = f"implied_valuation: {iv.reason}"
+
+    if iv.known:
+        iev, iev_why = ratio(iv, revenue, what="implied_ev_to_revenue", num_name="implied valuation",
+                             den_name="target revenue")
+    else:
+        iev, iev_why = NAN, f"implied_ev_to_revenue: {iv.reason}"
+
+    share, share_why = ratio(amount, cap, what="share_of_acquirer_cap", num_name="amount",
+                             den_name="acquirer market cap")
+    share_pct = share * 100.0
+
+    used = [amount, revenue] if not math.isnan(d2r) else [amount]
+    if not math.isnan(share):
+        used.append(cap)
+    return {
+        "deal_id": text(deal.get("deal_id")),
+        "date": date_of(deal),
+        "type": text(deal.get("type")),
+        "status": text(deal.get("status")),
+        "payer": text(deal.get("payer")),
+        "payee": text(deal.get("payee")),
+        "amount_usd": _usd(amount),
+        "amount_qualifier": amount.qualifier if amount.known else "",
+        "stake_pct": stake,
+        "target_revenue_usd": _usd(revenue),
+        "revenue_origin": revenue.origin,
+        "deal_to_revenue": d2r,
+        "implied_valuation_usd": _usd(iv),
+        "implied_ev_to_revenue": iev,
+        "acquirer_market_cap_usd": _usd(cap),
+        "market_cap_origin": cap.origin,
+        "share_of_acquirer_cap_pct": share_pct,
+        "qualifier": combined_qualifier(*used),
+        "reasons": join([d2r_why, iv_why, iev_why, share_why]),
+        "deal_to_revenue_reason": d2r_why,
+        "implied_valuation_reason": iv_why,
+        "implied_ev_to_revenue_reason": iev_why,
+        "share_of_acquirer_cap_reason": share_why,
+    }
+
+
+def _wanted(deals: pd.DataFrame) -> pd.Series:
+    """Exit-like deals, or deals whose own row has a stake, revenue or market cap."""
+    keep = deals["type"].isin(EXIT_TYPES)
+    for col in ("stake_pct", "target_revenue", "acquirer_market_cap"):
+        if col in deals:
+            keep |= pd.to_numeric(deals[col], errors="coerce").notna()
+    return keep
+
+
+def multiples(store, *, as_of: str | None = None, status=None, all_deals: bool = False,
+              deal: str | None = None) -> pd.DataFrame:
+    """Valuation multiples, one row per deal (see the module docstring)."""
+    deals = deals_of(store, as_of=as_of, status=status)
+    if deal is not None:
+        deals = deals[deals["deal_id"] == deal]
+    elif not all_deals:
+        deals = deals[_wanted(deals)]
+    index = metric_index(store)
+    rows = [deal_multiples(index, rec) for rec in deals.to_dict("records")]
+    return pd.DataFrame(rows, columns=COLUMNS)
