@@ -1,0 +1,93 @@
+// A local Neo4j 5.26 (community, embedded) with Bolt on 127.0.0.1:PORT, for dealgraph's tests
+// and for users trying the backend out (`dealgraph neo4j serve`). Not a production server:
+// authentication is disabled and only the loopback interface is bound.
+//
+// Run as a single source file (no build step), with the jars fetched by pom.xml:
+//   java -Xmx2g <--add-opens flags, see dealgraph/neo4j/server.py> -cp 'lib/*' Launcher.java PORT [DATA_DIR]
+//
+// Prints exactly one line "DEALGRAPH-NEO4J READY bolt://127.0.0.1:PORT" on stdout once Bolt accepts
+// connections, then waits. SIGTERM / SIGINT (Ctrl-C) shut the database down cleanly through a
+// shutdown hook, after which the line "DEALGRAPH-NEO4J STOPPED" is printed.
+//
+// Settings are given by their configuration names (through a config file) on purpose: Neo4j 5
+// validates names strictly and refuses to start on an unknown one, so a misspelt setting fails
+// loudly instead of being ignored.
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.graphdb.Transaction;
+
+public class Launcher {
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: java -cp 'lib/*' Launcher.java PORT [DATA_DIR]");
+            System.exit(2);
+        }
+        int port = Integer.parseInt(args[0]);
+        Path home = args.length == 2 ? Path.of(args[1]) : Files.createTempDirectory("dealgraph-neo4j-");
+        boolean temporary = args.length < 2;
+        Files.createDirectories(home);
+
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("server.bolt.enabled", "true");
+        config.put("server.bolt.listen_address", "127.0.0.1:" + port);
+        config.put("server.bolt.advertised_address", "127.0.0.1:" + port);
+        config.put("server.bolt.tls_level", "DISABLED");
+        config.put("dbms.security.auth_enabled", "false");
+        config.put("server.memory.pagecache.size", "256m");
+        config.put("dbms.usage_report.enabled", "false");
+        // Keep transaction logs small: this is a scratch/test database.
+        config.put("db.tx_log.rotation.retention_policy", "2 files");
+        // Netty waits a 5 s quiet period per event loop group on shutdown (10 s in all); a scratch
+        // server whose clients are gone has nothing to wait for.
+        config.put("internal.dbms.bolt.netty_server_shutdown_quiet_period", "0");
+
+        // Written as a config file and loaded by name so Neo4j's strict validation checks every name.
+        Path conf = home.resolve("dealgraph-neo4j.conf");
+        StringBuilder text = new StringBuilder();
+        config.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        Files.writeString(conf, text.toString());
+        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+                .loadPropertiesFromFile(conf)
+                .build();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                dbms.shutdown();
+                if (temporary) {
+                    deleteTree(home);
+                }
+                System.out.println("DEALGRAPH-NEO4J STOPPED");
+                System.out.flush();
+            } finally {
+                stopped.countDown();
+            }
+        }, "dealgraph-neo4j-shutdown"));
+
+        // The default database is available once this query runs; Bolt is bound by then.
+        GraphDatabaseService db = dbms.database("neo4j");
+        try (Transaction tx = db.beginTx()) {
+            tx.execute("RETURN 1").close();
+            tx.commit();
+        }
+        System.out.println("DEALGRAPH-NEO4J READY bolt://127.0.0.1:" + port + " data=" + home.toAbsolutePath());
+        System.out.flush();
+        stopped.await();
+    }
+
+    private static void deleteTree(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (Exception e) {
+            // Best effort: a temp directory left behind is harmless.
+        }
+    }
+}

@@ -1,0 +1,67 @@
+"""pytest plugin: a real Neo4j for the tests (loaded from conftest.py via ``pytest_plugins``).
+
+With ``NEO4J_URI`` set, tests use that server (``NEO4J_USER`` / ``NEO4J_PASSWORD`` /
+``NEO4J_DATABASE``); the tests then delete and rewrite dealgraph's own nodes there,
+so point it at a scratch database. Otherwise one local Neo4j 5.26 is started for the
+whole session on a free port (jars fetched with mvn on first use, see
+``dealgraph.neo4j.server``) and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from dealgraph.neo4j.server import LocalNeo4j
+
+
+@dataclass
+class Neo4jTarget:
+    uri: str
+    user: str | None
+    password: str | None
+    database: str | None
+    local: LocalNeo4j | None  # None when NEO4J_URI points elsewhere
+
+    @property
+    def auth(self):
+        return (self.user, self.password) if self.password is not None else None
+
+    def cli_args(self) -> list[str]:
+        """The connection flags for ``dealgraph neo4j ...``."""
+        args = ["--uri", self.uri]
+        if self.user:
+            args += ["--user", self.user]
+        if self.password is not None:
+            args += ["--password", self.password]
+        if self.database:
+            args += ["--database", self.database]
+        return args
+
+
+@pytest.fixture(scope="session")
+def neo4j_target():
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        yield Neo4jTarget(uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD"),
+                          os.environ.get("NEO4J_DATABASE"), None)
+        return
+    server = LocalNeo4j()
+    server.start(timeout=600)
+    try:
+        yield Neo4jTarget(server.uri, None, None, None, server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_target):
+    from neo4j import GraphDatabase
+
+    driver = GraphDatabase.driver(neo4j_target.uri, auth=neo4j_target.auth)
+    try:
+        yield driver
+    finally:
+        driver.close()
