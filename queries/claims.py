@@ -352,8 +352,15 @@ def check_claims(store, claims: pd.DataFrame | str | Path, *, tolerance: float =
         row["difference"] = diff
         row["difference_pct"] = 100.0 * diff / abs(ref) if ref else NAN
         row["verdict"] = "supported" if ok else "not supported"
+        notes = []
         if st.approx:
-            row["reason"] = f"approximate: tolerance widened to {100 * rel:g}%"
+            notes.append(f"approximate: tolerance widened to {100 * rel:g}%")
+        if metric in ("annualised_return", "annualised_return_simple") and not ok:
+            other = "annualised_return_simple" if metric == "annualised_return" else "annualised_return"
+            alt, _ = rc.figure(subject, other)
+            kind = "simple" if metric == "annualised_return" else "compound"
+            notes.append(f"the {kind} annualised return is {alt:,.0f}%")
+        row["reason"] = "; ".join(notes)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

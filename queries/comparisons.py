@@ -7,7 +7,8 @@ strategic investment the article compares with the exits):
 * ``value_usd`` — the deal amount (``value_qualifier`` as stated);
 * ``structure`` — the types of every selected deal between the same payer and
   payee on the same date (at equal date key and precision), joined with
-  ``+``, with ``NN% stake`` for a stake (e.g. ``license + acquihire``);
+  ``+``, largest known amount first, with ``NN% stake`` for a stake (e.g.
+  ``license + acquihire``);
 * ``deal_to_revenue`` — amount / target revenue, the article's "EV/revenue"
   (see :mod:`dealgraph.queries.multiples`);
 * ``share_of_acquirer_cap_pct`` — 100 * amount / acquirer market cap;
@@ -16,7 +17,8 @@ strategic investment the article compares with the exits):
   common precision, and the calendar months between them at common precision.
   Only for exit-like deals: "time from last raise to exit".
 
-Missing inputs -> NaN (n/a) with the reason in ``reasons``.
+Rows are sorted by date, then deal id. Missing inputs -> NaN (n/a) with the
+reason in ``reasons``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ COLUMNS = [
 
 def _structure(group: list[dict]) -> str:
     parts = []
+    # the deal carrying the money first ("license + acquihire"), then by id
+    group = sorted(group, key=lambda r: (-num(r.get("amount_usd")) if num(r.get("amount_usd")) == num(r.get("amount_usd"))
+                                         else math.inf, text(r.get("deal_id"))))
     for rec in group:
         t = text(rec.get("type"))
         stake = num(rec.get("stake_pct"))
@@ -72,7 +77,7 @@ def deal_comparisons(store, *, as_of: str | None = None, status=None) -> pd.Data
     for col in ("target_revenue", "acquirer_market_cap"):
         if col in deals:
             keep |= pd.to_numeric(deals[col], errors="coerce").notna()
-    chosen = deals[keep].sort_values(["date_key", "date_precision"], kind="stable")
+    chosen = deals[keep].sort_values(["date_key", "date_precision", "deal_id"], kind="stable")
     recs = chosen.to_dict("records")
     groups: dict[tuple, list[dict]] = {}
     for rec in recs:

@@ -1,0 +1,159 @@
+"""The canned queries by name: function, one-line description, options.
+
+Used by the CLI (``dealgraph queries`` / ``dealgraph query NAME``), the HTML
+report and the Neo4j backend, so a query is declared once. Every query is a
+function ``f(store, *, <options>, as_of=None, status=None) -> DataFrame``; the
+options listed here are the ones besides ``as_of`` / ``status``
+(:data:`COMMON_OPTIONS`), which every query takes.
+
+An option's ``type`` is one of ``int``, ``float``, ``bool`` (a flag), ``str``
+or ``entity`` (an entity id; the CLI also accepts a name or alias and resolves
+it). ``argument=True`` makes it positional on the command line
+(``dealgraph query rounds groq``).
+
+Definitions and formulas: ``docs/queries.md`` (a test fails when a query
+registered here is not documented there) and each module's docstring.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Option:
+    """One keyword option of a query."""
+
+    name: str                # Python keyword, e.g. "max_length"
+    type: str                # int | float | bool | str | entity
+    default: Any = None
+    help: str = ""
+    argument: bool = False   # positional on the CLI
+    required: bool = False
+
+    @property
+    def flag(self) -> str:
+        """The CLI spelling, ``--max-length``."""
+        return "--" + self.name.replace("_", "-")
+
+    def convert(self, value: Any) -> Any:
+        """``value`` (e.g. text from a form) as this option's Python type."""
+        if value is None or value == "":
+            return None if self.type != "bool" else False
+        if self.type == "int":
+            return int(value)
+        if self.type == "float":
+            return float(value)
+        if self.type == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A canned query: ``name`` -> ``target`` (``"module:function"``)."""
+
+    name: str
+    target: str
+    description: str
+    options: tuple[Option, ...] = ()
+
+    @property
+    def function(self) -> Callable[..., pd.DataFrame]:
+        # imported on use: a query module is loaded only when that query runs
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def defaults(self) -> dict[str, Any]:
+        return {o.name: o.default for o in self.options}
+
+    def run(self, store, **options) -> pd.DataFrame:
+        """Run on ``store`` with ``options`` (unknown names raise ``TypeError``)."""
+        known = {o.name for o in self.options} | {o.name for o in COMMON_OPTIONS}
+        unknown = set(options) - known
+        if unknown:
+            raise TypeError(f"query {self.name!r} has no option(s) {', '.join(sorted(unknown))}")
+        for o in self.options:
+            if o.required and options.get(o.name) is None:
+                raise TypeError(f"query {self.name!r} needs {o.name}")
+        return self.function(store, **options)
+
+
+COMMON_OPTIONS: tuple[Option, ...] = (
+    Option("as_of", "str", None, "Only deals dated on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
+                                 "partial dates compare at their common precision)."),
+    Option("status", "str", None, "Comma-separated deal statuses, or 'all' (default: everything except "
+                                  "terminated; in_talks/rumoured included and marked)."),
+)
+
+_ENTITY_ROWS = Option("entity", "entity", None, "Only this entity's row.")
+
+QUERIES: dict[str, Query] = {q.name: q for q in (
+    Query("circular-flows", "dealgraph.queries.circular:circular_flows",
+          "Directed money cycles of length 2..k (parallel deals collapsed per hop), by bottleneck amount.",
+          (Option("max_length", "int", 5, "Longest cycle, in hops (k)."),
+           Option("temporal", "bool", False, "Only time-ordered cycles (a witness deal per hop, dates non-decreasing)."),
+           Option("window", "int", None, "With --temporal: first-to-last deal within DAYS days (implies --temporal)."),
+           Option("top", "int", 100, "Show the best N cycles by bottleneck."),
+           Option("count_only", "bool", False, "Only count cycles per length."),
+           Option("timeout", "float", 30.0, "Stop searching after SECONDS (results are then marked partial)."))),
+    Query("multiples", "dealgraph.queries.multiples:multiples",
+          "Deal value / target revenue (the article's \"EV/revenue\"), implied valuation, % of acquirer market cap.",
+          (Option("all_deals", "bool", False, "Every deal, not only exit-like deals and deals with the figures."),
+           Option("deal", "str", None, "Only this deal id."))),
+    Query("deal-comparisons", "dealgraph.queries.comparisons:deal_comparisons",
+          "The article's comparison table: value, structure, multiple, % of acquirer cap, months from last raise.",
+          ()),
+    Query("returns", "dealgraph.queries.returns:returns",
+          "Exit value vs each earlier round's post-money: multiple, months, annualised (compound and simple).",
+          (Option("entity", "entity", None, "Only exits of this entity (the payee)."),
+           Option("exit_deal", "str", None, "Only this exit deal id."))),
+    Query("rounds", "dealgraph.queries.returns:rounds",
+          "An entity's round history with post-money valuations, step-ups and exits.",
+          (Option("entity", "entity", None, "The entity.", argument=True, required=True),)),
+    Query("concentration", "dealgraph.queries.concentration:concentration",
+          "Inflow by counterparty, top share, Herfindahl; --without X: what others lose if X stops paying.",
+          (Option("without", "entity", None, "Show what each other entity loses without this payer "
+                                              "(directly and via one intermediate)."),
+           _ENTITY_ROWS)),
+    Query("round-trip", "dealgraph.queries.roundtrip:round_trip",
+          "Share of each entity's inflow paid by entities it has paid (directly or within k-1 hops).",
+          (Option("max_length", "int", 5, "Longest money cycle counted, in hops (k)."),
+           _ENTITY_ROWS)),
+)}
+
+#: ``dealgraph check CLAIMS.csv`` — not a query (it reads a file) but listed and documented with them.
+CHECK = Query("check", "dealgraph.queries.claims:check_claims",
+              "Stated figures from a claims CSV vs figures recomputed from the store, with a verdict.",
+              (Option("claims", "str", None, "Claims CSV (subject,metric,stated,source).", argument=True,
+                      required=True),
+               Option("tolerance", "float", 0.01, "Relative tolerance (beyond rounding of the stated digits)."),
+               Option("approx_tolerance", "float", 0.10, "Relative tolerance for '~'/approx stated values.")))
+
+
+def get_query(name: str) -> Query:
+    try:
+        return QUERIES[name]
+    except KeyError:
+        raise KeyError(f"no query {name!r}; known: {', '.join(QUERIES)}") from None
+
+
+def run_query(name: str, store, **options) -> pd.DataFrame:
+    """Run the query ``name`` on ``store``."""
+    return get_query(name).run(store, **options)
+
+
+def list_queries() -> pd.DataFrame:
+    """Name, description and options of every query (what ``dealgraph queries`` prints)."""
+    rows = []
+    for q in list(QUERIES.values()) + [CHECK]:
+        opts = [(o.name.upper() if o.argument else o.flag + ("" if o.type == "bool" else " " + o.type.upper()))
+                for o in q.options]
+        rows.append({"query": q.name, "description": q.description, "options": " ".join(opts)})
+    return pd.DataFrame(rows, columns=["query", "description", "options"])
