@@ -39,7 +39,7 @@ def assets() -> dict[str, str]:
     }
     for name, text in out.items():
         # an inline block must not contain its own end tag
-        if "</script" in text.lower() or "</style" in text.lower():
+        if "</script" in text.lower() or "</style" in text.lower() or "<!--" in text:
             raise RuntimeError(f"asset {name} cannot be inlined safely")
     return out
 
@@ -100,7 +100,7 @@ def csp(nonce: str) -> str:
 def head(title: str, nonce: str, extra_css: str = "") -> str:
     a = assets()
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp(nonce))}">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp(nonce), quote=False)}">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<title>{html.escape(title)}</title>\n'
             f'<style>{a["vis_css"]}</style>\n<style>{a["view_css"]}{extra_css}</style>\n'
