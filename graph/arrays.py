@@ -1,0 +1,173 @@
+"""The money graph as compressed numpy arrays, built straight from the deals table.
+
+Building a networkx graph of a million deals costs seconds and half a gigabyte;
+the array form below costs a fraction of a second and is what the scale-sensitive
+queries (circular flows) run on.
+
+Definitions
+-----------
+* **Entity index**: every entity id that appears as a payer or payee of a kept
+  deal, numbered in sorted id order (so index order == string order of ids).
+* **Hop**: all deals on one ordered pair ``(payer, payee)`` collapsed into one
+  directed edge. ``hop_amount`` = sum of the *known* ``amount_usd`` of its deals;
+  ``NaN`` when every deal on the hop is undisclosed. ``hop_undisclosed`` is True
+  when at least one deal on the hop has no amount (so the amount is a lower
+  bound). ``hop_tentative`` is True when any deal is in_talks / rumoured.
+* Deals without a payer (payer-less funding rounds) are not edges. Self-deals
+  (payer == payee) are kept as hops but can never be part of a simple cycle of
+  length >= 2.
+* **Deal date interval**: a partial date is the calendar period it names;
+  ``deal_lo`` is its first day and ``deal_hi`` its last day, as day numbers
+  (days since 0001-01-01, day 1 = 0001-01-01). Two partial dates compared at their
+  common precision (graph/dates.py) satisfy ``a earlier than b  <=>  hi(a) < lo(b)``
+  because calendar periods are nested and aligned; the temporal search relies on
+  this equivalence (tested against ``dates.compare``).
+
+Layout (CSR): ``indptr`` (n+1), hops ``hop_src``/``hop_dst`` sorted by
+``(src, dst)``; deals of hop ``h`` are ``deal_order[hop_deal_ptr[h]:hop_deal_ptr[h+1]]``
+(row positions in the deals frame), sorted by ``(lo, hi)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dealgraph.graph.dates import parse_date
+from dealgraph.graph.schema import TENTATIVE_STATUSES
+
+
+@dataclass
+class MoneyArrays:
+    """The collapsed money graph; see the module docstring for definitions."""
+
+    ids: np.ndarray  # (n,) object array of entity ids, sorted
+    indptr: np.ndarray  # (n+1,) int64
+    hop_src: np.ndarray  # (m,) int32
+    hop_dst: np.ndarray  # (m,) int32
+    hop_amount: np.ndarray  # (m,) float64, NaN = fully undisclosed
+    hop_undisclosed: np.ndarray  # (m,) bool
+    hop_tentative: np.ndarray  # (m,) bool
+    hop_deal_ptr: np.ndarray  # (m+1,) int64
+    deal_order: np.ndarray  # (d,) int64 positions into `deals`
+    deal_lo: np.ndarray  # (d,) int64 first day of each deal (by position in `deals`)
+    deal_hi: np.ndarray  # (d,) int64 last day
+    deals: pd.DataFrame  # the deals the arrays were built from (edges only), reset index
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def m(self) -> int:
+        return len(self.hop_src)
+
+    def hop_deals(self, h: int) -> np.ndarray:
+        """Row positions (into ``self.deals``) of the deals on hop ``h``."""
+        return self.deal_order[self.hop_deal_ptr[h]:self.hop_deal_ptr[h + 1]]
+
+    def hop_index(self, src: int, dst: int) -> int:
+        """Index of hop ``src -> dst`` (-1 when absent)."""
+        lo, hi = self.indptr[src], self.indptr[src + 1]
+        j = lo + int(np.searchsorted(self.hop_dst[lo:hi], dst))
+        return j if j < hi and self.hop_dst[j] == dst else -1
+
+
+_EPOCH = np.datetime64("0001-01-01", "D")
+
+
+def date_intervals(date_key: np.ndarray, precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day numbers (day 1 = 0001-01-01) of partial dates.
+
+    ``date_key`` is ``yyyymmdd`` with zeros for missing parts, ``precision`` 1/2/3.
+    """
+    key = np.asarray(date_key, dtype=np.int64)
+    prec = np.asarray(precision, dtype=np.int64)
+    y = key // 10000
+    mo = np.maximum((key // 100) % 100, 1)
+    d = np.maximum(key % 100, 1)
+    # datetime64 arithmetic: months since 1970 -> first day of month
+    months = ((y - 1970) * 12 + (mo - 1)).astype("timedelta64[M]") + np.datetime64("1970-01", "M")
+    first_of_month = months.astype("datetime64[D]")
+    lo_date = first_of_month + (d - 1).astype("timedelta64[D]")
+    year_start = (y - 1970).astype("timedelta64[Y]") + np.datetime64("1970", "Y")
+    next_year = (year_start + np.timedelta64(1, "Y")).astype("datetime64[D]")
+    next_month = (months + np.timedelta64(1, "M")).astype("datetime64[D]")
+    hi_date = np.where(prec == 1, next_year - np.timedelta64(1, "D"),
+                       np.where(prec == 2, next_month - np.timedelta64(1, "D"), lo_date))
+    lo = (lo_date - _EPOCH).astype(np.int64) + 1
+    hi = (hi_date.astype("datetime64[D]") - _EPOCH).astype(np.int64) + 1
+    return lo, hi
+
+
+def _date_columns(deals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if "date_key" in deals.columns and "date_precision" in deals.columns:
+        return (deals["date_key"].to_numpy(dtype=np.int64, na_value=0),
+                deals["date_precision"].to_numpy(dtype=np.int64, na_value=3))
+    parsed = [parse_date(str(t)) for t in deals["date"]]
+    return (np.array([p[0] for p in parsed], dtype=np.int64),
+            np.array([p[1] for p in parsed], dtype=np.int64))
+
+
+def build_arrays(deals: pd.DataFrame) -> MoneyArrays:
+    """Collapse ``deals`` (store.deals layout, already filtered) into :class:`MoneyArrays`.
+
+    Needs columns ``deal_id, payer, payee, amount_usd, status`` and either
+    ``date_key``/``date_precision`` or ``date``.
+    """
+    payer_col = deals["payer"]
+    keep = payer_col.notna().to_numpy()
+    d = deals[keep].reset_index(drop=True) if not keep.all() else deals.reset_index(drop=True)
+    payer = d["payer"].astype(str).to_numpy()
+    payee = d["payee"].astype(str).to_numpy()
+    codes, ids = pd.factorize(np.concatenate([payer, payee]), sort=True)
+    ids = np.asarray(ids, dtype=object)
+    nd = len(d)
+    src = codes[:nd].astype(np.int64)
+    dst = codes[nd:].astype(np.int64)
+    n = len(ids)
+
+    key, prec = _date_columns(d)
+    lo, hi = date_intervals(key, prec) if nd else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    amount = pd.to_numeric(d["amount_usd"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    tentative = d["status"].isin(TENTATIVE_STATUSES).to_numpy(dtype=bool) if "status" in d else np.zeros(nd, bool)
+
+    pair = src * max(n, 1) + dst
+    order = np.lexsort((hi, lo, pair))  # by pair, then date: hop deal lists in date order
+    spair = pair[order]
+    starts = np.flatnonzero(np.r_[True, spair[1:] != spair[:-1]]) if nd else np.zeros(0, np.int64)
+    m = len(starts)
+    hop_deal_ptr = np.r_[starts, nd].astype(np.int64)
+    hop_src = (spair[starts] // max(n, 1)).astype(np.int32)
+    hop_dst = (spair[starts] % max(n, 1)).astype(np.int32)
+
+    samt = amount[order]
+    known = ~np.isnan(samt)
+    if m:
+        hop_sum = np.add.reduceat(np.where(known, samt, 0.0), starts)
+        hop_known = np.add.reduceat(known.astype(np.int64), starts)
+        hop_cnt = np.diff(hop_deal_ptr)
+        hop_amount = np.where(hop_known > 0, hop_sum, np.nan)
+        hop_undisclosed = hop_known < hop_cnt
+        hop_tentative = np.add.reduceat(tentative[order].astype(np.int64), starts) > 0
+    else:
+        hop_amount = np.zeros(0)
+        hop_undisclosed = hop_tentative = np.zeros(0, bool)
+    indptr = np.r_[0, np.cumsum(np.bincount(hop_src, minlength=n))].astype(np.int64)
+    return MoneyArrays(ids=ids, indptr=indptr, hop_src=hop_src, hop_dst=hop_dst, hop_amount=hop_amount,
+                       hop_undisclosed=hop_undisclosed, hop_tentative=hop_tentative,
+                       hop_deal_ptr=hop_deal_ptr, deal_order=order.astype(np.int64),
+                       deal_lo=lo, deal_hi=hi, deals=d)
+
+
+def to_networkx(arrays: MoneyArrays):
+    """The collapsed graph as a networkx DiGraph (for tests and small baselines)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(arrays.ids.tolist())
+    ids = arrays.ids
+    g.add_edges_from(zip(ids[arrays.hop_src].tolist(), ids[arrays.hop_dst].tolist()))
+    return g

@@ -1,0 +1,706 @@
+"""circular-flows: directed simple cycles in the collapsed money graph.
+
+Definitions
+-----------
+* **Graph**: entities are nodes; all deals on one ordered pair (payer, payee)
+  collapse into one **hop** (graph/arrays.py). Hop amount = sum of the known
+  ``amount_usd`` of its deals; a hop "includes undisclosed" deals when any deal on
+  it has no amount, and is "fully undisclosed" (amount NaN) when none has one.
+* **Cycle**: a directed simple cycle of length 2..k (k = ``max_length``); exactly
+  the cycles of ``networkx.simple_cycles(G, length_bound=k)`` of length >= 2 on the
+  collapsed graph. Written from its smallest entity id:
+  ``"amazon -> anthropic -> amazon"``.
+* **bottleneck_usd** = smallest hop amount on the cycle (the most money that can
+  have gone all the way round); NaN when any hop is fully undisclosed.
+  **total_usd** = sum of the known hop amounts (a lower bound when
+  ``undisclosed_hops`` > 0). ``undisclosed_hops`` counts hops that include an
+  undisclosed deal. ``tentative``: any deal on the cycle is in_talks / rumoured.
+* **Ranking**: bottleneck descending; a NaN bottleneck sorts after every known one
+  (it is still counted and listed when it reaches the top N); ties by total_usd
+  descending, then by the entity ids of the cycle (sorted id order).
+* **Time-ordered** (``temporal``): one can choose a starting hop and one deal per
+  hop such that, going round once from that hop, no deal is earlier than any deal
+  before it. Partial dates compare at their common precision (graph/dates.py):
+  equal is not earlier, so ``2024-08`` then ``2024-08-05`` is fine. (For day-precise
+  dates this is "dates non-decreasing". With partial dates the consecutive test is
+  not transitive -- ``2024-08-20, 2024-08, 2024-08-05`` passes it pairwise but
+  ends before it starts -- so every pair is compared.)
+  ``window`` (days) additionally requires that the chosen deals span at most that
+  many days, each partial date taken at its first day (``max - min`` of first
+  days); ``window`` implies ``temporal``. ``witness`` lists such a sequence of
+  deal ids, from its first deal; ``time_ordered``/``witness`` are reported for
+  every returned cycle, also without ``temporal``.
+
+Engine
+------
+A compiled (numba) bounded depth-first search over CSR arrays:
+  1. hops between different strongly connected components (and self-deals) are
+     dropped: no cycle uses them;
+  2. nodes are renumbered hubs-first (degree descending) and each cycle is found
+     once, from its lowest-numbered node, visiting only higher-numbered nodes --
+     after the hubs are done the remaining graph is sparse;
+  3. a backward BFS from each start bounds the remaining length: a path is cut
+     when its length plus the distance back exceeds k;
+  4. top-N pass: adjacency is sorted by hop amount descending and a path whose
+     bottleneck is already below the current N-th best bottleneck is cut; a second
+     pass (the same search without that cut) counts every cycle by length without
+     materialising it -- so results stay exact when the count runs out of time;
+  5. temporal: each path carries the Pareto set of its partial deal choices
+     (max first-day so far, min last-day so far, and for the window the min/max
+     first day; plus whether the starting hop has already been passed) and is cut
+     when that set is empty -- pruning happens during the search.
+The search is resumable: it runs in slices of a step budget and stops at
+``timeout`` with partial results (``attrs["complete"] = False`` and a message).
+
+Compilation: the kernels are compiled with ``cache=True``; the first call on a
+fresh install compiles them (a few seconds, see BENCHMARKS.md), later processes load
+the cached machine code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from dealgraph.graph.arrays import MoneyArrays, build_arrays
+from dealgraph.queries.filters import select_deals
+
+NEG = -(1 << 60)
+POS = 1 << 60
+BIG = 1 << 30
+_STEP_BUDGET = 3_000_000  # DFS steps per compiled slice (~10 ms) between timeout checks
+_STATE_CAP = None  # override of the initial Pareto-set capacity (tests force overflow with it)
+
+
+# ---------------------------------------------------------------------------
+# compiled kernels
+# ---------------------------------------------------------------------------
+
+@njit(cache=True)
+def _scc(indptr, dst):  # pragma: no cover - compiled
+    """Strongly connected component label per node (iterative Tarjan)."""
+    n = len(indptr) - 1
+    index = np.full(n, -1, np.int64)
+    low = np.zeros(n, np.int64)
+    onstack = np.zeros(n, np.bool_)
+    comp = np.full(n, -1, np.int64)
+    stack = np.empty(n, np.int64)
+    cs = np.empty(n, np.int64)
+    ce = np.empty(n, np.int64)
+    sp = 0
+    idx = 0
+    nc = 0
+    for s in range(n):
+        if index[s] != -1:
+            continue
+        top = 0
+        cs[0] = s
+        ce[0] = indptr[s]
+        index[s] = idx
+        low[s] = idx
+        idx += 1
+        stack[sp] = s
+        sp += 1
+        onstack[s] = True
+        while top >= 0:
+            v = cs[top]
+            e = ce[top]
+            if e < indptr[v + 1]:
+                ce[top] = e + 1
+                w = dst[e]
+                if index[w] == -1:
+                    index[w] = idx
+                    low[w] = idx
+                    idx += 1
+                    stack[sp] = w
+                    sp += 1
+                    onstack[w] = True
+                    top += 1
+                    cs[top] = w
+                    ce[top] = indptr[w]
+                elif onstack[w]:
+                    if index[w] < low[v]:
+                        low[v] = index[w]
+            else:
+                if low[v] == index[v]:
+                    while True:
+                        sp -= 1
+                        w = stack[sp]
+                        onstack[w] = False
+                        comp[w] = nc
+                        if w == v:
+                            break
+                    nc += 1
+                top -= 1
+                if top >= 0:
+                    u = cs[top]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+    return comp
+
+
+@njit(cache=True)
+def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, deal_lo, deal_hi,
+            use_window, window, check_only):  # pragma: no cover - compiled
+    """Pareto set of deal-choice states after appending ``hop`` to a path of ``din`` hops.
+
+    A state is (kind, a, b, mn, mx): kind 0 = the starting hop is still ahead or is
+    hop 0 ("unwrapped": a = max first day, b = min last day over chosen deals);
+    kind 1 = the path has passed the starting hop ("wrapped": the deals after it
+    come first in time; a = their max first day, b = min last day of the deals
+    before it, which all come later). mn/mx = min/max first day (window only).
+    Returns the number of states written to ``out[depth_out]``; -1 on overflow;
+    with ``check_only`` returns 1 as soon as any state is feasible.
+    """
+    cap = out.shape[1]
+    nout = 0
+    for i in range(nin):
+        kind = states[din, i, 0]
+        a = states[din, i, 1]
+        b = states[din, i, 2]
+        mn = states[din, i, 3]
+        mx = states[din, i, 4]
+        for p in range(hop_deal_ptr[hop], hop_deal_ptr[hop + 1]):
+            x = deal_order[p]
+            lo = deal_lo[x]
+            hi = deal_hi[x]
+            nmn = mn
+            nmx = mx
+            if use_window:
+                nmn = min(mn, lo)
+                nmx = max(mx, lo)
+                if nmx - nmn > window:
+                    continue
+            for option in range(2):
+                if kind == 0:
+                    if option == 0:
+                        if hi < a:
+                            continue
+                        ck = 0
+                        ca = max(a, lo)
+                        cb = min(b, hi)
+                    else:
+                        if din == 0 or lo > b:
+                            continue
+                        ck = 1
+                        ca = lo
+                        cb = b
+                else:
+                    if option == 1:
+                        continue
+                    if hi < a or lo > b:
+                        continue
+                    ck = 1
+                    ca = max(a, lo)
+                    cb = b
+                if check_only:
+                    return 1
+                # Pareto insert: skip if dominated, drop states it dominates
+                dominated = False
+                j = 0
+                while j < nout:
+                    if out[depth_out, j, 0] == ck:
+                        oa = out[depth_out, j, 1]
+                        ob = out[depth_out, j, 2]
+                        omn = out[depth_out, j, 3]
+                        omx = out[depth_out, j, 4]
+                        if oa <= ca and ob >= cb and omn >= nmn and omx <= nmx:
+                            dominated = True
+                            break
+                        if ca <= oa and cb >= ob and nmn >= omn and nmx <= omx:
+                            nout -= 1
+                            for f in range(5):
+                                out[depth_out, j, f] = out[depth_out, nout, f]
+                            continue
+                    j += 1
+                if dominated:
+                    continue
+                if nout >= cap:
+                    return -1
+                out[depth_out, nout, 0] = ck
+                out[depth_out, nout, 1] = ca
+                out[depth_out, nout, 2] = cb
+                out[depth_out, nout, 3] = nmn
+                out[depth_out, nout, 4] = nmx
+                nout += 1
+    return nout
+
+
+@njit(cache=True)
+def _cmp(b1, t1, c1, b2, t2, c2):  # pragma: no cover - compiled
+    """1 if cycle 1 ranks before cycle 2, -1 if after (see module docstring)."""
+    if b1 > b2:
+        return 1
+    if b1 < b2:
+        return -1
+    if t1 > t2:
+        return 1
+    if t1 < t2:
+        return -1
+    for i in range(len(c1)):
+        if c1[i] < c2[i]:
+            return 1
+        if c1[i] > c2[i]:
+            return -1
+    return 0
+
+
+@njit(cache=True)
+def _heap_push(hb, ht, hc, size, b, t, c):  # pragma: no cover - compiled
+    """Min-heap of the best ``len(hb)`` cycles; root = the worst kept. Returns new size."""
+    cap = len(hb)
+    if size < cap:
+        i = size
+        size += 1
+    else:
+        if _cmp(b, t, c, hb[0], ht[0], hc[0]) <= 0:
+            return size
+        # replace root, sift down
+        i = 0
+        while True:
+            l = 2 * i + 1
+            if l >= size:
+                break
+            r = l + 1
+            s = l
+            if r < size and _cmp(hb[r], ht[r], hc[r], hb[l], ht[l], hc[l]) < 0:
+                s = r
+            if _cmp(hb[s], ht[s], hc[s], b, t, c) < 0:
+                hb[i] = hb[s]
+                ht[i] = ht[s]
+                hc[i, :] = hc[s, :]
+                i = s
+            else:
+                break
+        hb[i] = b
+        ht[i] = t
+        hc[i, :] = c
+        return size
+    # sift up
+    while i > 0:
+        p = (i - 1) // 2
+        if _cmp(b, t, c, hb[p], ht[p], hc[p]) < 0:
+            hb[i] = hb[p]
+            ht[i] = ht[p]
+            hc[i, :] = hc[p, :]
+            i = p
+        else:
+            break
+    hb[i] = b
+    ht[i] = t
+    hc[i, :] = c
+    return size
+
+
+@njit(cache=True)
+def _search(indptr, dst, hop, amt, rindptr, rsrc, code,
+            hop_deal_ptr, deal_order, deal_lo, deal_hi,
+            k, temporal, use_window, window, use_heap,
+            st, path, ptr, onpath, dist, touched, bott, tot, states, nstates, counts,
+            hb, ht, hc, ctmp, budget):  # pragma: no cover - compiled
+    """Resumable bounded DFS; see the module docstring. ``st`` holds
+    [root, depth, phase, n_touched, heap_size, pruned_flag]. Returns 0 when done,
+    1 when the step budget ran out (call again to resume), 2 on state overflow."""
+    n = len(indptr) - 1
+    root = st[0]
+    d = st[1]
+    phase = st[2]
+    nt = st[3]
+    hsize = st[4]
+    ntop = len(hb)
+    steps = 0
+    while root < n:
+        if phase == 0:
+            if indptr[root + 1] == indptr[root]:
+                root += 1
+                continue
+            # backward BFS over nodes > root: dist[u] = hops from u back to root
+            dist[root] = 0
+            touched[0] = root
+            nt = 1
+            head = 0
+            while head < nt:
+                v = touched[head]
+                head += 1
+                dv = dist[v]
+                if dv >= k - 1:
+                    continue
+                for e in range(rindptr[v], rindptr[v + 1]):
+                    u = rsrc[e]
+                    if u > root and dist[u] > dv + 1:
+                        dist[u] = dv + 1
+                        touched[nt] = u
+                        nt += 1
+            steps += nt
+            d = 0
+            path[0] = root
+            ptr[0] = indptr[root]
+            onpath[root] = True
+            bott[0] = np.inf
+            tot[0] = 0.0
+            if temporal:
+                nstates[0] = 1
+                states[0, 0, 0] = 0
+                states[0, 0, 1] = NEG
+                states[0, 0, 2] = POS
+                states[0, 0, 3] = POS
+                states[0, 0, 4] = NEG
+            phase = 1
+        while d >= 0:
+            if steps >= budget:
+                st[0] = root
+                st[1] = d
+                st[2] = phase
+                st[3] = nt
+                st[4] = hsize
+                return 1
+            v = path[d]
+            e = ptr[d]
+            end = indptr[v + 1]
+            if e >= end:
+                onpath[v] = False
+                d -= 1
+                continue
+            ptr[d] = e + 1
+            steps += 1
+            w = dst[e]
+            a = amt[e]
+            if use_heap and hsize == ntop:
+                thr = hb[0]
+                if bott[d] < thr or a < thr:
+                    # adjacency is sorted by amount descending: the rest is smaller
+                    ptr[d] = end
+                    st[5] = 1
+                    continue
+            if w == root:
+                if d == 0:
+                    continue
+                if temporal:
+                    if _extend(states, nstates[d], d, states, d + 1, hop[e], hop_deal_ptr, deal_order,
+                               deal_lo, deal_hi, use_window, window, True) <= 0:
+                        continue
+                L = d + 1
+                counts[L] += 1
+                if use_heap:
+                    b = min(bott[d], a)
+                    t = tot[d] + (a if a > -np.inf else 0.0)
+                    # canonical rotation by id code
+                    best = 0
+                    for i in range(1, L):
+                        if code[path[i]] < code[path[best]]:
+                            best = i
+                    for i in range(L):
+                        ctmp[i] = code[path[(best + i) % L]]
+                    for i in range(L, k):
+                        ctmp[i] = -1
+                    hsize = _heap_push(hb, ht, hc, hsize, b, t, ctmp)
+                continue
+            if w < root or onpath[w] or dist[w] + d + 1 > k:
+                continue
+            if temporal:
+                ns = _extend(states, nstates[d], d, states, d + 1, hop[e], hop_deal_ptr, deal_order,
+                             deal_lo, deal_hi, use_window, window, False)
+                if ns == -1:
+                    st[0] = root
+                    return 2
+                if ns == 0:
+                    continue
+                nstates[d + 1] = ns
+            d += 1
+            path[d] = w
+            ptr[d] = indptr[w]
+            onpath[w] = True
+            bott[d] = min(bott[d - 1], a)
+            tot[d] = tot[d - 1] + (a if a > -np.inf else 0.0)
+        for i in range(nt):
+            dist[touched[i]] = BIG
+        nt = 0
+        root += 1
+        phase = 0
+        d = 0
+    st[0] = root
+    st[1] = 0
+    st[2] = 0
+    st[3] = 0
+    st[4] = hsize
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# preparation and driver
+# ---------------------------------------------------------------------------
+
+@dataclass
+class _Prepared:
+    arrays: MoneyArrays
+    indptr: np.ndarray
+    dst: np.ndarray
+    hop: np.ndarray
+    amt: np.ndarray
+    rindptr: np.ndarray
+    rsrc: np.ndarray
+    code: np.ndarray  # internal node -> id code (index into arrays.ids)
+    n_roots: int  # internal nodes with at least one search hop
+    max_parallel: int
+
+
+def prepare(arrays: MoneyArrays) -> _Prepared:
+    """Search arrays: intra-SCC hops only, nodes renumbered hubs-first."""
+    n, m = arrays.n, arrays.m
+    src = arrays.hop_src.astype(np.int64)
+    dst = arrays.hop_dst.astype(np.int64)
+    comp = _scc(arrays.indptr, dst) if n else np.zeros(0, np.int64)
+    keep = (src != dst) & (comp[src] == comp[dst]) if m else np.zeros(0, bool)
+    hops = np.flatnonzero(keep)
+    s, t = src[hops], dst[hops]
+    deg = np.bincount(s, minlength=n) + np.bincount(t, minlength=n)
+    order = np.lexsort((np.arange(n), -deg))  # internal -> code, hubs first
+    inv = np.empty(n, np.int64)
+    inv[order] = np.arange(n)
+    si, ti = inv[s], inv[t]
+    amt = arrays.hop_amount[hops]
+    amt = np.where(np.isnan(amt), -np.inf, amt)
+    o = np.lexsort((-amt, si))  # by source, amount descending
+    si, ti, hops, amt = si[o], ti[o], hops[o], amt[o]
+    indptr = np.r_[0, np.cumsum(np.bincount(si, minlength=n))].astype(np.int64)
+    ro = np.argsort(ti, kind="stable")
+    rindptr = np.r_[0, np.cumsum(np.bincount(ti, minlength=n))].astype(np.int64)
+    par = np.diff(arrays.hop_deal_ptr)
+    return _Prepared(arrays=arrays, indptr=indptr, dst=ti.astype(np.int64), hop=hops.astype(np.int64),
+                     amt=amt.astype(np.float64), rindptr=rindptr, rsrc=si[ro].astype(np.int64),
+                     code=order.astype(np.int64), n_roots=int((np.diff(indptr) > 0).sum()),
+                     max_parallel=int(par.max()) if len(par) else 1)
+
+
+@dataclass
+class SearchResult:
+    counts: np.ndarray  # counts[L] = cycles of length L found
+    cycles: list  # [(bottleneck, total, [id codes...]), ...] best first (top-N pass)
+    complete: bool
+    roots_done: int
+    n_roots: int
+    pruned: bool
+    elapsed: float
+
+
+def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None,
+               deadline=None) -> SearchResult:
+    """Run one pass. ``top`` = heap size (None: count only)."""
+    t0 = time.perf_counter()
+    n = len(prep.indptr) - 1
+    use_window = window is not None
+    temporal = temporal or use_window
+    win = int(window) if use_window else 0
+    cap = 2 * (k * max(prep.max_parallel, 1) + 2)
+    if use_window:
+        cap = min(4 * cap * cap, 1 << 16)
+    if _STATE_CAP is not None:
+        cap = _STATE_CAP
+    ntop = int(top) if top else 0
+    while True:
+        st = np.zeros(6, np.int64)
+        path = np.zeros(k + 1, np.int64)
+        ptr = np.zeros(k + 1, np.int64)
+        onpath = np.zeros(n, np.bool_)
+        dist = np.full(n, BIG, np.int64)
+        touched = np.zeros(max(n, 1), np.int64)
+        bott = np.zeros(k + 1)
+        tot = np.zeros(k + 1)
+        states = np.zeros((k + 2, cap if temporal else 1, 5), np.int64)
+        nstates = np.zeros(k + 2, np.int64)
+        counts = np.zeros(k + 2, np.int64)
+        hb = np.zeros(max(ntop, 1))
+        ht = np.zeros(max(ntop, 1))
+        hc = np.full((max(ntop, 1), k), -1, np.int64)
+        ctmp = np.zeros(k, np.int64)
+        overflow = False
+        while True:
+            status = _search(prep.indptr, prep.dst, prep.hop, prep.amt, prep.rindptr, prep.rsrc, prep.code,
+                             prep.arrays.hop_deal_ptr, prep.arrays.deal_order, prep.arrays.deal_lo,
+                             prep.arrays.deal_hi, k, temporal, use_window, win, ntop > 0,
+                             st, path, ptr, onpath, dist, touched, bott, tot, states, nstates, counts,
+                             hb, ht, hc, ctmp, _STEP_BUDGET)
+            if status == 0:
+                complete = True
+                break
+            if status == 2:
+                overflow = True
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                complete = False
+                break
+        if overflow:  # a Pareto set outgrew its buffer: start again with more room
+            cap *= 4
+            continue
+        break
+    size = int(st[4])
+    cyc = [(float(hb[i]), float(ht[i]), [int(c) for c in hc[i] if c >= 0]) for i in range(size)] if ntop else []
+    cyc.sort(key=lambda r: (-r[0], -r[1], r[2]))
+    roots = prep.indptr[1:min(int(st[0]), n) + 1] - prep.indptr[:min(int(st[0]), n)]
+    return SearchResult(counts=counts, cycles=cyc, complete=complete,
+                        roots_done=int((roots > 0).sum()), n_roots=prep.n_roots, pruned=bool(st[5]),
+                        elapsed=time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------
+# witnesses (for the returned cycles only)
+# ---------------------------------------------------------------------------
+
+def witness(arrays: MoneyArrays, hops: list[int], window=None) -> list[int] | None:
+    """A time-ordered deal sequence for the cycle with these hops (in cycle order),
+    as deal row positions from its first deal in time, or None.
+
+    Tries starting hops in cycle order; within a start, a depth-first search over
+    one deal per hop (deals in date order) that keeps every deal not earlier than
+    any before it, and the first-day span within ``window``.
+    """
+    L = len(hops)
+    lo, hi = arrays.deal_lo, arrays.deal_hi
+    options = [arrays.hop_deals(h) for h in hops]
+    for s in range(L):
+        seq = [options[(s + i) % L] for i in range(L)]
+        seen = set()
+
+        def dfs(i, m, mn, mx, chosen):
+            if i == L:
+                return list(chosen)
+            key = (i, m, mn, mx)
+            if key in seen:
+                return None
+            seen.add(key)
+            for x in seq[i]:
+                if hi[x] < m:
+                    continue
+                nmn, nmx = min(mn, lo[x]), max(mx, lo[x])
+                if window is not None and nmx - nmn > window:
+                    continue
+                chosen.append(int(x))
+                got = dfs(i + 1, max(m, lo[x]), nmn if window is not None else 0,
+                          nmx if window is not None else 0, chosen)
+                if got is not None:
+                    return got
+                chosen.pop()
+            return None
+
+        got = dfs(0, NEG, POS if window is not None else 0, NEG if window is not None else 0, [])
+        if got is not None:
+            return got
+    return None
+
+
+# ---------------------------------------------------------------------------
+# public function
+# ---------------------------------------------------------------------------
+
+RESULT_COLUMNS = ["cycle", "length", "bottleneck_usd", "total_usd", "undisclosed_hops", "tentative",
+                  "time_ordered", "witness", "hops", "deal_ids"]
+
+
+def _deals_frame(store_or_deals) -> pd.DataFrame:
+    return store_or_deals if isinstance(store_or_deals, pd.DataFrame) else store_or_deals.deals
+
+
+def _rows(arrays: MoneyArrays, cycles, window) -> pd.DataFrame:
+    ids = arrays.ids
+    deal_id = arrays.deals["deal_id"].astype(str).to_numpy()
+    status = arrays.deals["status"].astype(str).to_numpy() if "status" in arrays.deals else None
+    rows = []
+    for _b, _t, codes in cycles:
+        L = len(codes)
+        hop_list = [arrays.hop_index(codes[i], codes[(i + 1) % L]) for i in range(L)]
+        amounts = arrays.hop_amount[hop_list]
+        hop_texts, all_deals, tentative = [], [], False
+        for i, h in enumerate(hop_list):
+            ds = arrays.hop_deals(h)
+            names = [deal_id[x] for x in ds]
+            all_deals.extend(names)
+            if status is not None and any(status[x] in ("in_talks", "rumoured") for x in ds):
+                tentative = True
+            hop_texts.append(f"{ids[codes[i]]}->{ids[codes[(i + 1) % L]]}: {', '.join(names)}")
+        w = witness(arrays, hop_list, window)
+        rows.append({
+            "cycle": " -> ".join([str(ids[c]) for c in codes] + [str(ids[codes[0]])]),
+            "length": L,
+            "bottleneck_usd": float("nan") if np.isnan(amounts).any() else float(amounts.min()),
+            "total_usd": float(np.nansum(amounts)),
+            "undisclosed_hops": int(arrays.hop_undisclosed[hop_list].sum()),
+            "tentative": bool(tentative),
+            "time_ordered": w is not None,
+            "witness": ", ".join(deal_id[x] for x in w) if w else "",
+            "hops": "; ".join(hop_texts),
+            "deal_ids": ", ".join(all_deals),
+            "_key": codes,
+        })
+    df = pd.DataFrame(rows, columns=RESULT_COLUMNS + ["_key"])
+    return df.drop(columns="_key")
+
+
+def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = False, window=None,
+                   top: int | None = 100, count_only: bool = False, timeout: float | None = 30.0,
+                   as_of=None, status=None) -> pd.DataFrame:
+    """Directed simple cycles of length 2..``max_length`` in the collapsed money graph.
+
+    See the module docstring for every definition. Returns one row per cycle
+    (the best ``top`` by bottleneck; ``top=None`` = all) or, with ``count_only``,
+    one row per length (``length``, ``cycles``). ``attrs``: ``total_cycles``,
+    ``counts_by_length`` ({length: count}), ``complete`` (False when ``timeout``
+    seconds ran out: results are then partial and counts are lower bounds),
+    ``searched`` (start nodes finished / start nodes with a hop) and ``message``.
+    """
+    k = int(max_length)
+    if k < 2:
+        raise ValueError("max_length must be at least 2")
+    if window is not None:
+        window = int(window)
+        if window < 0:
+            raise ValueError("window must be a non-negative number of days")
+        temporal = True
+    if top is not None and int(top) < 1:
+        raise ValueError("top must be a positive number (or None for every cycle)")
+    t0 = time.perf_counter()
+    deadline = None if timeout is None else t0 + float(timeout)
+    deals = select_deals(_deals_frame(store_or_deals), as_of=as_of, status=status)
+    arrays = build_arrays(deals)
+    prep = prepare(arrays)
+
+    cycles: list = []
+    count_res = None
+    top_res = None
+    if not count_only:
+        ntop = top
+        if top is None:  # every cycle: count first, then keep that many
+            count_res = run_search(prep, k, temporal=temporal, window=window, deadline=deadline)
+            ntop = max(int(count_res.counts.sum()), 1)
+        top_res = run_search(prep, k, temporal=temporal, window=window, top=ntop, deadline=deadline)
+        cycles = top_res.cycles
+        if count_res is None and top_res.complete and not top_res.pruned:
+            count_res = top_res  # nothing was cut: its counts are exact
+    if count_res is None and (top_res is None or top_res.complete):
+        count_res = run_search(prep, k, temporal=temporal, window=window, deadline=deadline)
+    counter = count_res if count_res is not None else top_res
+    complete = counter.complete and (top_res is None or top_res.complete)
+    counts = {L: int(counter.counts[L]) for L in range(2, k + 1)}
+    total = sum(counts.values())
+    searched = f"{counter.roots_done}/{counter.n_roots} start entities"
+    elapsed = time.perf_counter() - t0
+    if complete:
+        message = f"{total} cycles of length 2..{k} ({'time-ordered' if temporal else 'all'}) in {elapsed:.2f} s"
+    elif top_res is not None and not top_res.complete:
+        message = (f"timeout after {elapsed:.1f} s: searched {top_res.roots_done}/{top_res.n_roots} start "
+                   f"entities; the cycles shown are the best found so far and the counts are lower bounds "
+                   f"(raise --timeout or lower --max-length)")
+    else:
+        message = (f"timeout after {elapsed:.1f} s while counting: the top cycles are exact, but only "
+                   f"{searched} were counted, so the total ({total}) is a lower bound")
+
+    if count_only:
+        df = pd.DataFrame({"length": list(counts), "cycles": list(counts.values())})
+    else:
+        df = _rows(arrays, cycles, window)
+    df.attrs.update(total_cycles=total, counts_by_length=counts, complete=complete, searched=searched,
+                    message=message, elapsed_s=elapsed, max_length=k, temporal=bool(temporal), window=window)
+    return df
