@@ -29,7 +29,43 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose heavier commands (queries, views, Neo4j) are imported only when
+    used, so `dealgraph deals` does not pay for pyvis, numba or the Neo4j driver."""
+
+    lazy: dict[str, tuple[str, str]] = {
+        "queries": ("dealgraph.query_cli:queries_command", "List the canned queries, one line each."),
+        "query": ("dealgraph.query_cli:query_command", "Run a canned query (circular-flows, multiples, returns, ...)."),
+        "check": ("dealgraph.query_cli:check_command", "Check stated figures in a claims CSV against recomputed ones."),
+        "synth": ("dealgraph.loaders.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
+        "viz": ("dealgraph.viz.cli:viz_command", "Interactive network view of the deals in a browser (HTML)."),
+        "report": ("dealgraph.viz.cli:report_command", "One self-contained HTML report: query tables + network."),
+        "neo4j": ("dealgraph.neo4j.cli:neo4j_group", "Push to / pull from Neo4j and run the canned queries in Cypher."),
+    }
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attr = self.lazy[name][0].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit=70)))
+            else:
+                rows.append((name, self.lazy[name][1]))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="DEALGRAPH_DB", type=click.Path(dir_okay=False),
               help="Store file (default: $DEALGRAPH_DB or deals.db in your user data directory).")
 @click.version_option(package_name="dealgraph")
@@ -241,25 +277,3 @@ def export(ctx: Context, outdir, fmt, spreadsheet_safe) -> None:
     """Write the store as CSV files in the input schema (adding them reproduces the store)."""
     for p in ctx.store().export_csv(outdir, spreadsheet_safe=spreadsheet_safe):
         click.echo(str(p))
-
-
-def _register() -> None:
-    """Commands that live beside the modules they drive."""
-    import importlib
-
-    for module, names in (("dealgraph.query_cli", ("queries_command", "query_command", "check_command")),
-                          ("dealgraph.loaders.synth", ("synth_command",)),
-                          ("dealgraph.viz.cli", ("viz_command", "report_command")),
-                          ("dealgraph.neo4j.cli", ("neo4j_group",))):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name == module:
-                continue  # not written yet
-            raise
-        for n in names:
-            if hasattr(mod, n):
-                main.add_command(getattr(mod, n))
-
-
-_register()

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -215,11 +214,13 @@ class Store:
             return own
         return pd.concat(parts, ignore_index=True).astype({"deal_id": "string"})
 
-    def graph(self, *, as_of: str | None = None, status=None) -> nx.MultiDiGraph:
+    def graph(self, *, as_of: str | None = None, status=None) -> "nx.MultiDiGraph":
         """The money graph: nodes are entity ids (entity columns as attributes), one
         edge per deal from payer to payee keyed by ``deal_id`` with every deal column
         as attributes. Rounds with no payer record valuations, not money edges, so
         they are not edges. ``as_of``/``status`` filter deals as queries do."""
+        import networkx as nx
+
         from dealgraph.queries.filters import select_deals
 
         g = nx.MultiDiGraph()

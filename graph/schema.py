@@ -66,8 +66,7 @@ DEAL_METRIC_COLUMNS: dict[str, tuple[str, str]] = {
 DEFAULT_CURRENCY = "USD"
 
 # ---------------------------------------------------------------------------
-# CSV files. A file's kind is recognised by its header: the first kind whose
-# required columns are all present wins (deals are tried first).
+# CSV files. A file's kind is recognised by its header (loaders.csv.detect_kind).
 # ---------------------------------------------------------------------------
 
 DEAL_COLUMNS: tuple[str, ...] = (
@@ -92,14 +91,6 @@ FILE_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "metrics": (METRIC_COLUMNS, METRIC_REQUIRED),
     "fx": (FX_COLUMNS, FX_REQUIRED),
 }
-#: Columns that tell a file's kind apart (a deals file has ``type`` and ``payee``...).
-FILE_KIND_MARKERS: dict[str, tuple[str, ...]] = {
-    "deals": ("type", "payee"),
-    "entities": ("id", "kind"),
-    "metrics": ("entity", "metric"),
-    "fx": ("usd_per_unit",),
-}
-
 
 def relationship_type(deal_type: str) -> str:
     """Neo4j relationship type for a deal type, from the allow-list only."""

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from dealgraph.graph.schema import FILE_KIND_MARKERS, FILE_KINDS
+from dealgraph.graph.schema import FILE_KINDS
 
 MAX_PROBLEMS = 50
 _CHUNK = 16 << 20
@@ -115,6 +115,9 @@ def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind:
     except (csv.Error, StopIteration):
         raise LoadError([Problem(name, 1, 1, "cannot read the header line as CSV")]) from None
     kind = kind or detect_kind(header)
+    if kind is None and {"subject", "metric", "stated"} <= set(header):
+        raise LoadError([Problem(name, 1, 1, "this is a claims file (subject,metric,stated,source): "
+                                             "check it with `dealgraph check FILE`; it is not added to the store")])
     if kind is None:
         wanted = "; ".join(f"{k}: {', '.join(FILE_KINDS[k][1])}" for k in FILE_KINDS)
         raise LoadError([Problem(name, 1, 1, f"header {header_text.strip()[:200]!r} is not a known kind of file "
@@ -141,33 +144,43 @@ def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind:
 
 
 def detect_kind(header: list[str]) -> str | None:
-    """The kind of file a header belongs to, by its marker columns."""
+    """The kind of file a header belongs to: the kind sharing the most columns with it
+    (required columns count one and a half). ``None`` when fewer than two columns match
+    or two kinds tie, so a file missing one required column is still recognised and
+    told what it lacks."""
     cols = set(header)
-    for kind, markers in FILE_KIND_MARKERS.items():
-        if all(m in cols for m in markers):
-            return kind
-    return None
+    scores = {k: len(cols & set(all_)) + 0.5 * len(cols & set(req)) for k, (all_, req) in FILE_KINDS.items()}
+    best = sorted(scores.items(), key=lambda kv: -kv[1])
+    if best[0][1] < 2.5 or best[0][1] == best[1][1]:
+        return None
+    return best[0][0]
 
 
 def _check_utf8(name: str) -> None:
     """Stream the file through a UTF-8 decoder; fail at the first bad byte."""
     dec = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    line, line_start = 1, 0
+    line, line_start = 1, 0  # line number and byte offset where the current line starts
     with open(name, "rb") as f:
         while chunk := f.read(_CHUNK):
             try:
                 dec.decode(chunk, final=len(chunk) < _CHUNK)
             except UnicodeDecodeError as e:
-                pos = offset + e.start
                 before = chunk[: e.start]
                 line += before.count(b"\n")
                 nl = before.rfind(b"\n")
-                col = (e.start - nl) if nl >= 0 else (pos - line_start + 1)
-                bad = chunk[e.start]
-                raise LoadError([Problem(name, line, col,
-                                         f"not valid UTF-8 (byte 0x{bad:02x}); save the file as UTF-8 "
-                                         f"or name its encoding, e.g. --encoding cp1252")]) from None
+                if nl < 0:  # the line began in an earlier chunk
+                    with open(name, "rb") as g:
+                        g.seek(line_start)
+                        prefix = g.read(offset + e.start - line_start)
+                else:
+                    prefix = before[nl + 1:]
+                text = prefix.decode("utf-8", "replace")
+                field = len(next(csv.reader([text]), [""])) or 1
+                raise LoadError([Problem(name, line, field,
+                                         f"not valid UTF-8 (byte 0x{chunk[e.start]:02x} at character {len(text) + 1} "
+                                         f"of the line); save the file as UTF-8 or name its encoding, "
+                                         f"e.g. --encoding cp1252")]) from None
             line += chunk.count(b"\n")
             nl = chunk.rfind(b"\n")
             if nl >= 0:
