@@ -114,10 +114,10 @@ def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind:
         header = [h.strip() for h in next(csv.reader([header_text]))]
     except (csv.Error, StopIteration):
         raise LoadError([Problem(name, 1, 1, "cannot read the header line as CSV")]) from None
-    kind = kind or detect_kind(header)
-    if kind is None and {"subject", "metric", "stated"} <= set(header):
+    if kind is None and {"subject", "stated"} <= set(header):
         raise LoadError([Problem(name, 1, 1, "this is a claims file (subject,metric,stated,source): "
                                              "check it with `dealgraph check FILE`; it is not added to the store")])
+    kind = kind or detect_kind(header)
     if kind is None:
         wanted = "; ".join(f"{k}: {', '.join(FILE_KINDS[k][1])}" for k in FILE_KINDS)
         raise LoadError([Problem(name, 1, 1, f"header {header_text.strip()[:200]!r} is not a known kind of file "

@@ -52,6 +52,11 @@ def open_page(b, path, *, width: int = 1280, height: int = 800, wait_ready: bool
             r.abort()
 
     ctx.route("**/*", route)
+    # a Content-Security-Policy block never reaches the network (or the route
+    # above): record violations too, so "no request" also means "none attempted"
+    ctx.add_init_script("""window.__violations = [];
+        document.addEventListener('securitypolicyviolation',
+            e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));""")
     page.on("request", lambda req: None if req.url in page.requests else page.requests.append(req.url))
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"))
@@ -60,6 +65,11 @@ def open_page(b, path, *, width: int = 1280, height: int = 800, wait_ready: bool
         page.wait_for_function("() => window.dealgraph && window.dealgraph.views.length > 0 "
                                "&& window.dealgraph.views.every(v => v.ready)", timeout=60000)
     return page
+
+
+def violations(page) -> list[str]:
+    """Content-Security-Policy violations the page triggered (blocked loads, inline code)."""
+    return page.evaluate("window.__violations")
 
 
 def canvas_ink(page, index: int = 0) -> int:
