@@ -106,6 +106,7 @@ def hover_edge(page, edge_id: str, index: int = 0):
     pt = page.evaluate(
         """([i, id]) => {
             const v = window.dealgraph.views[i];
+            v.network.canvas.frame.scrollIntoView({block: 'center'});
             const e = v.network.body.edges[id];
             const p = e.edgeType.getPoint(0.5);
             const dom = v.network.canvasToDOM(p);
@@ -123,6 +124,7 @@ def hover_node(page, node_id: str, index: int = 0):
     pt = page.evaluate(
         """([i, id]) => {
             const v = window.dealgraph.views[i];
+            v.network.canvas.frame.scrollIntoView({block: 'center'});
             const dom = v.network.canvasToDOM(v.network.getPosition(id));
             const r = v.network.canvas.frame.getBoundingClientRect();
             return {x: r.left + dom.x, y: r.top + dom.y};
