@@ -5,6 +5,10 @@
 // Run as a single source file (no build step), with the jars fetched by pom.xml:
 //   java -Xmx2g <--add-opens flags, see dealgraph/neo4j/server.py> -cp 'lib/*' Launcher.java PORT [DATA_DIR]
 //
+// Authentication is disabled unless the environment variable DEALGRAPH_NEO4J_PASSWORD is set: then
+// it is enabled and user "neo4j" gets that password (an environment variable, not an argument, so
+// it does not show in the process list). The tests use this to check wrong-password handling.
+//
 // Prints exactly one line "DEALGRAPH-NEO4J READY bolt://127.0.0.1:PORT" on stdout once Bolt accepts
 // connections, then waits. SIGTERM / SIGINT (Ctrl-C) shut the database down cleanly through a
 // shutdown hook, after which the line "DEALGRAPH-NEO4J STOPPED" is printed.
@@ -40,7 +44,9 @@ public class Launcher {
         config.put("server.bolt.listen_address", "127.0.0.1:" + port);
         config.put("server.bolt.advertised_address", "127.0.0.1:" + port);
         config.put("server.bolt.tls_level", "DISABLED");
-        config.put("dbms.security.auth_enabled", "false");
+        String password = System.getenv("DEALGRAPH_NEO4J_PASSWORD");
+        boolean auth = password != null && !password.isEmpty();
+        config.put("dbms.security.auth_enabled", auth ? "true" : "false");
         config.put("server.memory.pagecache.size", "256m");
         config.put("dbms.usage_report.enabled", "false");
         // Keep transaction logs small: this is a scratch/test database.
@@ -72,6 +78,13 @@ public class Launcher {
             }
         }, "dealgraph-neo4j-shutdown"));
 
+        if (auth) {
+            GraphDatabaseService system = dbms.database("system");
+            try (Transaction tx = system.beginTx()) {
+                tx.execute("ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password)).close();
+                tx.commit();
+            }
+        }
         // The default database is available once this query runs; Bolt is bound by then.
         GraphDatabaseService db = dbms.database("neo4j");
         try (Transaction tx = db.beginTx()) {

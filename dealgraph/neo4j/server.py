@@ -120,15 +120,18 @@ class LocalNeo4j:
 
     ``data_dir=None`` uses a throw-away directory (deleted on clean shutdown);
     a given directory keeps the database across restarts. ``uri`` is
-    ``bolt://127.0.0.1:PORT``; there is no authentication.
+    ``bolt://127.0.0.1:PORT``; there is no authentication unless ``password`` is given
+    (then user ``neo4j`` has that password).
     """
 
     def __init__(self, port: int | None = None, data_dir: str | Path | None = None,
-                 server_dir: Path = SERVER_DIR, log_path: str | Path | None = None):
+                 server_dir: Path = SERVER_DIR, log_path: str | Path | None = None,
+                 password: str | None = None):
         self.port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.server_dir = Path(server_dir)
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"dealgraph-neo4j-{self.port}.log"
+        self.password = password  # None: no authentication; else user "neo4j" with it
         self.proc: subprocess.Popen | None = None
         self._ready = threading.Event()
         self._stdout_lines: list[str] = []
@@ -145,9 +148,13 @@ class LocalNeo4j:
         """Start the launcher and wait for its ready line (raises :class:`ServerError` on failure)."""
         ensure_jars(self.server_dir, echo=echo)
         log = open(self.log_path, "w")
+        env = dict(os.environ)
+        env.pop("DEALGRAPH_NEO4J_PASSWORD", None)
+        if self.password:
+            env["DEALGRAPH_NEO4J_PASSWORD"] = self.password  # environment, not argv: not in `ps`
         self.proc = subprocess.Popen(
             java_command(self.port, self.data_dir, self.server_dir),
-            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, env=env,
             start_new_session=new_session,  # a terminal's Ctrl-C is forwarded by us, not delivered twice
         )
         log.close()

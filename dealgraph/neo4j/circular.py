@@ -1,0 +1,170 @@
+"""circular-flows in Cypher: the same table as :func:`dealgraph.queries.circular.circular_flows`.
+
+Definitions (cycle, hop, bottleneck, ranking, time-ordered, witness) are those of
+the embedded query -- see its module docstring. How the Cypher gets there:
+
+* ``MATCH p=(a)-[*2..5]->(a)`` would be wrong three ways: it walks closed
+  *walks* (nodes may repeat), returns each cycle once per rotation, and once per
+  combination of parallel deals. Instead:
+
+  1. **one rotation**: a cycle is matched only from its smallest entity id ``s``;
+     every other node must have ``x.id > s.id`` -- checked inside the quantified
+     path pattern, so expansion never leaves that set;
+  2. **one deal per hop while expanding**: a relationship is followed only when it
+     is the selected deal with the smallest ``deal_id`` on its ordered pair
+     (``NOT EXISTS`` a smaller one) -- parallel deals cannot multiply paths;
+  3. **simple**: the walk's nodes (closing node excluded) must all be distinct;
+  4. the deal filters (``--status``, ``--as-of``) are predicates on each
+     relationship *inside* the pattern, so they prune during expansion rather than
+     in a ``WHERE`` after it (which is what Cypher 5 does with a trailing filter).
+
+* For each cycle a second part collects **all** selected deals of every hop and
+  collapses them: hop amount = ``sum`` of known ``amount_usd`` (null when none is
+  known), ``undisclosed`` when a deal has none; bottleneck and total follow.
+* Ranking, ``--top`` and the time-ordered test run in Python on those rows: the
+  witness search (one deal per hop, dates non-decreasing from some starting hop,
+  partial dates at their common precision, optional ``--window``) is the embedded
+  backend's own :func:`~dealgraph.queries.circular.witness`, so both backends
+  report the same witness. (``--temporal`` therefore filters after the Cypher
+  cycle search; the embedded backend prunes during its search.)
+
+The search is exhaustive: on a server the statement is bounded by ``timeout``
+seconds (transaction timeout); a timeout is an error, not a partial table.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import neo4j
+import numpy as np
+import pandas as pd
+
+from dealgraph.graph.arrays import date_intervals
+from dealgraph.graph.schema import TENTATIVE_STATUSES
+from dealgraph.neo4j import model as m
+from dealgraph.neo4j.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
+from dealgraph.queries.circular import RESULT_COLUMNS, witness
+
+
+def cycle_query(max_length: int) -> str:
+    """The Cypher text for cycles of length 2..``max_length`` (an int, not user text)."""
+    k = int(max_length)
+    if k < 2:
+        raise ValueError("max_length must be at least 2")
+    T = DEAL_TYPES_PATTERN
+    E = m.ENTITY
+    smallest = (f"NOT EXISTS {{ MATCH (u)-[r2:{T}]->(x) WHERE {deal_filter('r2')} AND r2.deal_id < r.deal_id }}")
+    smallest_last = (f"NOT EXISTS {{ MATCH (last)-[r3:{T}]->(s) WHERE {deal_filter('r3')} "
+                     f"AND r3.deal_id < rl.deal_id }}")
+    return f"""
+MATCH (s:{E})
+MATCH p = (s)((u)-[r:{T} WHERE {deal_filter('r')} AND {smallest}]->(x:{E} WHERE x.id > s.id)){{1,{k - 1}}}
+          (last)-[rl:{T} WHERE {deal_filter('rl')} AND {smallest_last}]->(s)
+WITH nodes(p)[..-1] AS ns
+WHERE size(ns) = size(reduce(seen = [], n IN ns | CASE WHEN n IN seen THEN seen ELSE seen + [n] END))
+WITH [n IN ns | n.id] AS ids
+UNWIND range(0, size(ids) - 1) AS i
+MATCH (a:{E} {{id: ids[i]}})-[d:{T}]->(b:{E} {{id: ids[(i + 1) % size(ids)]}})
+WHERE {deal_filter('d')}
+WITH ids, i, collect({{deal_id: d.deal_id, amount_usd: d.amount_usd, status: d.status,
+                      date_key: d.date_key, date_precision: d.date_precision}}) AS deals,
+     sum(d.amount_usd) AS amount, count(d.amount_usd) AS known, count(d) AS n
+ORDER BY ids, i
+WITH ids, collect({{amount: CASE WHEN known = 0 THEN null ELSE amount END,
+                   undisclosed: known < n, deals: deals}}) AS hops
+RETURN ids, size(ids) AS length, hops,
+       CASE WHEN any(h IN hops WHERE h.amount IS NULL) THEN null
+            ELSE reduce(b = null, h IN hops | CASE WHEN b IS NULL OR h.amount < b THEN h.amount ELSE b END)
+       END AS bottleneck,
+       reduce(t = 0.0, h IN hops | t + coalesce(h.amount, 0.0)) AS total,
+       size([h IN hops WHERE h.undisclosed]) AS undisclosed_hops
+"""
+
+
+class _HopDeals:
+    """The few attributes :func:`queries.circular.witness` reads, for one cycle's deals."""
+
+    def __init__(self, hops: list[list[dict]]):
+        flat = [d for h in hops for d in h]
+        key = np.array([d["date_key"] for d in flat], dtype=np.int64)
+        prec = np.array([d["date_precision"] for d in flat], dtype=np.int64)
+        self.deal_lo, self.deal_hi = date_intervals(key, prec) if flat else (np.zeros(0, np.int64),) * 2
+        self.deal_id = [d["deal_id"] for d in flat]
+        self._hops = []
+        pos = 0
+        for h in hops:
+            idx = list(range(pos, pos + len(h)))
+            pos += len(h)
+            # date order (lo, hi), ties by deal id: the embedded backend's hop deal order
+            idx.sort(key=lambda j: (self.deal_lo[j], self.deal_hi[j], self.deal_id[j]))
+            self._hops.append(np.array(idx, dtype=np.int64))
+
+    def hop_deals(self, h: int) -> np.ndarray:
+        return self._hops[h]
+
+
+def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_length: int = 5,
+                   temporal: bool = False, window=None, top: int | None = 100, count_only: bool = False,
+                   timeout: float | None = 30.0, as_of=None, status=None) -> pd.DataFrame:
+    """Cycles found by Cypher on the server; the embedded function's columns and attrs."""
+    k = int(max_length)
+    if k < 2:
+        raise ValueError("max_length must be at least 2")
+    if window is not None:
+        window = int(window)
+        if window < 0:
+            raise ValueError("window must be a non-negative number of days")
+        temporal = True
+    if top is not None and int(top) < 1:
+        raise ValueError("top must be a positive number (or None for every cycle)")
+    t0 = time.perf_counter()
+    rows = read(driver, cycle_query(k), filter_params(as_of, status), database=database, timeout=timeout)
+
+    out = []
+    for r in rows:
+        ids = r["ids"]
+        L = len(ids)
+        hop_deals = [h["deals"] for h in r["hops"]]
+        hd = _HopDeals(hop_deals)
+        w = witness(hd, list(range(L)), window)
+        if temporal and w is None:
+            continue
+        hop_texts, all_deals = [], []
+        for i in range(L):
+            names = [hd.deal_id[j] for j in hd.hop_deals(i)]
+            all_deals.extend(names)
+            hop_texts.append(f"{ids[i]}->{ids[(i + 1) % L]}: {', '.join(names)}")
+        bottleneck = r["bottleneck"]
+        out.append({
+            "cycle": " -> ".join(ids + [ids[0]]),
+            "length": L,
+            "bottleneck_usd": float("nan") if bottleneck is None else float(bottleneck),
+            "total_usd": float(r["total"]),
+            "undisclosed_hops": int(r["undisclosed_hops"]),
+            "tentative": any(d["status"] in TENTATIVE_STATUSES for h in hop_deals for d in h),
+            "time_ordered": w is not None,
+            "witness": ", ".join(hd.deal_id[j] for j in w) if w else "",
+            "hops": "; ".join(hop_texts),
+            "deal_ids": ", ".join(all_deals),
+            "_ids": ids,
+        })
+    # Ranking as the embedded backend: bottleneck desc (unknown last), total desc, then the
+    # cycle's ids (from the smallest id) -- ids compare as the embedded integer codes do.
+    out.sort(key=lambda c: (-(c["bottleneck_usd"] if not math.isnan(c["bottleneck_usd"]) else -math.inf),
+                            -c["total_usd"], c["_ids"]))
+    counts = {L: 0 for L in range(2, k + 1)}
+    for c in out:
+        counts[c["length"]] += 1
+    total = len(out)
+    elapsed = time.perf_counter() - t0
+    if count_only:
+        df = pd.DataFrame({"length": list(counts), "cycles": list(counts.values())})
+    else:
+        kept = out if top is None else out[:int(top)]
+        df = pd.DataFrame([{c: row[c] for c in RESULT_COLUMNS} for row in kept], columns=RESULT_COLUMNS)
+    message = f"{total} cycles of length 2..{k} ({'time-ordered' if temporal else 'all'}) in {elapsed:.2f} s (Cypher)"
+    df.attrs.update(total_cycles=total, counts_by_length=counts, complete=True, searched="all start entities",
+                    message=message, elapsed_s=elapsed, max_length=k, temporal=bool(temporal), window=window)
+    return df

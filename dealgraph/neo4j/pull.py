@@ -1,0 +1,88 @@
+"""Pull dealgraph's data from Neo4j back into a local store (round trip of ``push``).
+
+Reads :Entity nodes, deal relationships and :Round nodes, :Metric and :FxRate
+nodes (layout in :mod:`dealgraph.neo4j.model`) into frames shaped like the
+store's tables, turns them into the CSV schema with the store's own export code,
+and applies them with ``store.import_frames`` -- so a pulled store goes through the
+same validation as ``dealgraph add``, and ``push`` then ``pull`` into an empty store
+reproduces it exactly (same ``export``).
+
+Derived properties (``*_usd``, ``fx_rate``, ``date_key``) are not read back: the
+store recomputes them from the amounts, currencies and FX rates.
+"""
+
+from __future__ import annotations
+
+import types
+
+import neo4j
+import pandas as pd
+
+from dealgraph.neo4j import model as m
+
+_ENTITY_Q = f"MATCH (e:{m.ENTITY}) RETURN properties(e) AS p ORDER BY e.id"
+_DEAL_Q = (f"MATCH (a:{m.ENTITY})-[r]->(b:{m.ENTITY}) WHERE type(r) IN $types AND r.deal_id IS NOT NULL "
+           f"RETURN a.id AS payer, b.id AS payee, properties(r) AS p ORDER BY r.deal_id")
+_ROUND_Q = (f"MATCH (e:{m.ENTITY})-[:{m.RAISED}]->(d:{m.ROUND}) "
+            f"RETURN null AS payer, e.id AS payee, properties(d) AS p ORDER BY d.deal_id")
+_METRIC_Q = f"MATCH (x:{m.METRIC}) RETURN properties(x) AS p"
+_FX_Q = f"MATCH (x:{m.FXRATE}) RETURN properties(x) AS p"
+
+
+def _store_tables():
+    from dealgraph.store import TABLES
+
+    return TABLES
+
+
+def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, pd.DataFrame]:
+    """Frames with the columns of the store's SQLite tables (missing values as NA)."""
+    tables = _store_tables()
+
+    def fetch(query, **params):
+        records, _, _ = driver.execute_query(query, params, database_=database,
+                                             routing_=neo4j.RoutingControl.READ)
+        return records
+
+    ents = [r["p"] for r in fetch(_ENTITY_Q)]
+    deals = [{**r["p"], "payer": r["payer"], "payee": r["payee"]}
+             for r in fetch(_DEAL_Q, types=list(m.DEAL_REL_TYPES)) + fetch(_ROUND_Q)]
+    metrics = [r["p"] for r in fetch(_METRIC_Q)]
+    fx = [r["p"] for r in fetch(_FX_Q)]
+    out = {}
+    for kind, rows in (("entities", ents), ("deals", deals), ("metrics", metrics), ("fx", fx)):
+        cols = list(tables[kind])
+        df = pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+        for c, t in tables[kind].items():
+            if t == "TEXT":
+                df[c] = df[c].astype("string")
+            elif t == "REAL":
+                df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+            else:
+                df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")
+        if "extra" in df.columns:
+            df["extra"] = df["extra"].fillna("{}")
+        out[kind] = df
+    return out
+
+
+def tables_to_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The CSV-schema text frames for table-shaped frames.
+
+    Uses ``Store.export_frames`` itself (it only reads tables through ``_table``),
+    so pulled data is formatted exactly as ``dealgraph export`` formats it.
+    """
+    from dealgraph.store import Store
+
+    shim = types.SimpleNamespace(_table=lambda kind: tables[kind])
+    return Store.export_frames(shim)
+
+
+def pull(store, driver: neo4j.Driver, *, database: str | None = None, replace: bool = False):
+    """Apply what Neo4j holds to ``store``; returns the store's add summary.
+
+    ``replace``: the store becomes exactly what Neo4j holds (in one transaction);
+    otherwise rows are added or updated and the store's other rows stay.
+    """
+    frames = tables_to_frames(read_tables(driver, database))
+    return store.import_frames(frames, replace=replace, origin="neo4j")

@@ -1,0 +1,85 @@
+"""``dealgraph neo4j query NAME``: the canned queries that have a Cypher implementation.
+
+Options are taken from the query registry (:mod:`dealgraph.queries.registry`), so
+``dealgraph neo4j query circular-flows --max-length 4`` takes the same options as
+``dealgraph query circular-flows`` and prints the same table.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from dealgraph.neo4j.connection import Neo4jError
+from dealgraph.queries.output import render
+from dealgraph.queries.registry import QUERIES
+
+#: query name -> "module:function" taking (driver, *, database, **options).
+CYPHER_QUERIES: dict[str, str] = {
+    "circular-flows": "dealgraph.neo4j.circular:circular_flows",
+}
+
+
+def cypher_function(name: str):
+    module, _, attr = CYPHER_QUERIES[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def run_cypher_query(name: str, driver, *, database=None, **options):
+    """Run query ``name`` on the Neo4j server behind ``driver``."""
+    if name not in CYPHER_QUERIES:
+        raise KeyError(f"no Cypher implementation of {name!r}; available: {', '.join(CYPHER_QUERIES)}")
+    return cypher_function(name)(driver, database=database, **options)
+
+
+def _make(name: str) -> click.Command:
+    from dealgraph.neo4j.cli import _conn_options, _connect, _fail
+    from dealgraph.query_cli import _common_options, _param
+
+    q = QUERIES[name]
+
+    def callback(uri, user, password, database, fmt, as_of, status, **opts):
+        from dealgraph.neo4j.connection import translate
+
+        if any(o.type == "entity" for o in q.options):
+            # entity options are ids on the server (names/aliases are resolved by the local CLI only)
+            opts = {k: (v.strip().lower() if isinstance(v, str) and k in {o.name for o in q.options
+                                                                            if o.type == "entity"} else v)
+                    for k, v in opts.items()}
+        settings, driver = _connect(uri, user, password, database)
+        try:
+            df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
+        except (ValueError, TypeError) as e:
+            raise click.ClickException(str(e)) from None
+        except Exception as e:
+            err = translate(e, settings)
+            if isinstance(err, Neo4jError):
+                _fail(f"query failed: {err}")
+            raise
+        finally:
+            driver.close()
+        click.echo(render(df, fmt, title=f"{name} (Neo4j)" if fmt == "table" else None), nl=False)
+        if df.attrs.get("message"):
+            click.echo(str(df.attrs["message"]), err=True)
+
+    f = callback
+    for o in reversed(q.options):
+        f = _param(o)(f)
+    f = _common_options(f)
+    f = _conn_options(f)
+    return click.command(name=name, help=q.description + "\n\nComputed in Cypher on the server; "
+                                                          "same table as `dealgraph query " + name + "`.",
+                         short_help=q.description)(f)
+
+
+class _Group(click.Group):
+    def list_commands(self, ctx):
+        return list(CYPHER_QUERIES)
+
+    def get_command(self, ctx, name):
+        return _make(name) if name in CYPHER_QUERIES else None
+
+
+neo4j_query_command = _Group(name="query", help="Run a canned query in Cypher on the Neo4j server "
+                                                "(same options and table as `dealgraph query`).")
