@@ -15,6 +15,7 @@ import pytest
 from browser import (browser, canvas_ink, hover_edge, hover_node, open_page, red_glow_pixels,
                      violations)
 from dealgraph.graph.dates import truncate_key
+from dealgraph.viz.bench import synthetic_graph
 from dealgraph.viz.build import view_from_store
 from dealgraph.viz.html import render_view_page, write_page
 
@@ -224,32 +225,6 @@ def test_report_page(chrome, sample_store, tmp_path):
 
 
 # --------------------------------------------------------------------------- large graphs
-
-def synthetic_graph(n_entities: int, n_deals: int, seed: int = 3) -> nx.MultiDiGraph:
-    """A random deal graph in the store.graph() format (power-law-ish degrees)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    g = nx.MultiDiGraph()
-    kinds = ["company", "investor", "fund", "lender"]
-    for i in range(n_entities):
-        g.add_node(f"e{i}", id=f"e{i}", name=f"Entity {i}", kind=kinds[i % 4], source=f"s{i}")
-    w = 1.0 / np.arange(1, n_entities + 1) ** 0.8
-    w /= w.sum()
-    src = rng.choice(n_entities, size=n_deals, p=w)
-    dst = rng.integers(0, n_entities, size=n_deals)
-    types = ["investment", "chip_purchase", "compute_contract", "debt_financing"]
-    for j, (a, b) in enumerate(zip(src, dst)):
-        if a == b:
-            b = (b + 1) % n_entities
-        amt = float(10 ** rng.uniform(6, 11)) if j % 7 else None
-        y, mth = 2015 + j % 11, 1 + j % 12
-        g.add_edge(f"e{a}", f"e{b}", key=f"x{j}", deal_id=f"x{j}", type=types[j % 4], payer=f"e{a}",
-                   payee=f"e{b}", date=f"{y}-{mth:02d}", date_key=y * 10000 + mth * 100, date_precision=2,
-                   amount_usd=amt, amount_qualifier="exact" if amt else None, status="completed",
-                   source=f"source {j}")
-    return g
-
 
 def test_five_thousand_entities_open_and_respond(chrome, tmp_path):
     import time

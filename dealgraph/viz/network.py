@@ -45,6 +45,8 @@ from dealgraph.viz.layout import force_layout
 
 DEFAULT_MAX_NODES = 5000
 DEFAULT_MAX_EDGES = 20000
+#: Above this many deals only parallel/reciprocal deals are drawn curved.
+CURVE_LIMIT = 2000
 
 
 @dataclass
@@ -394,7 +396,9 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
     # positions: parallel deals count once per deal, which pulls busy pairs together
     nodes = sorted(g.nodes, key=str)
     pos = force_layout(nodes, [(u, v) for u, v in g.edges()], seed=seed)
-    big = g.number_of_nodes() > 1000
+    # big views: no hover highlighting (a hover change redraws every edge) and
+    # edges hidden while dragging/zooming; tooltips still work
+    big = g.number_of_nodes() > 1000 or g.number_of_edges() > CURVE_LIMIT
 
     net = Network(directed=True, height="100%", width="100%", cdn_resources="in_line")
     cyc_nodes = {n for c in shown for n in c["nodes"]}
@@ -409,7 +413,13 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
         net.node_ids.append(n)
         net.node_map[n] = node.options
 
-    # parallel deals on one ordered pair get increasing curvature so they do not overlap
+    # parallel deals on one ordered pair get increasing curvature so they do not
+    # overlap (curvedCW also separates a -> b from b -> a). Big views draw the
+    # other edges straight: curves cost redraw and hover hit-testing time.
+    pair_count: dict[tuple, int] = {}
+    for u, v in g.edges():
+        pair_count[(u, v)] = pair_count.get((u, v), 0) + 1
+    many = g.number_of_edges() > CURVE_LIMIT
     seen_pairs: dict[tuple, int] = {}
     for u, v, k, d in sorted(g.edges(keys=True, data=True), key=lambda e: (str(e[0]), str(e[1]), str(e[2]))):
         i = seen_pairs.get((u, v), 0)
@@ -421,7 +431,8 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
                  width=round(style.edge_width(a, max_usd), 2),
                  color=style.type_colour(d.get("type")),
                  dashes=a is None,
-                 smooth={"enabled": True, "type": "curvedCW", "roundness": round(0.12 + 0.1 * i, 2)},
+                 smooth=({"enabled": False} if many and pair_count[(u, v)] == 1 and (v, u) not in pair_count
+                         else {"enabled": True, "type": "curvedCW", "roundness": round(0.12 + 0.1 * i, 2)}),
                  deal_type=_txt(d.get("type")), status=_txt(d.get("status")),
                  date=_txt(d.get("date")), date_key=_int(d.get("date_key")),
                  date_precision=_int(d.get("date_precision"), 3), amount_usd=a,
@@ -432,7 +443,7 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
         "autoResize": True,
         "physics": {"enabled": False},
         "layout": {"improvedLayout": False},
-        "interaction": {"hover": True, "tooltipDelay": 80, "hideEdgesOnDrag": big,
+        "interaction": {"hover": not big, "tooltipDelay": 80, "hideEdgesOnDrag": big,
                         "hideEdgesOnZoom": big, "navigationButtons": False, "keyboard": False,
                         "multiselect": False},
         "nodes": {"shape": "dot", "borderWidth": 1,

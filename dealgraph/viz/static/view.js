@@ -74,7 +74,7 @@
 
   function mount(root, data) {
     var t0 = performance.now();
-    var view = { data: data, state: { cycle: null }, timings: {}, ready: false };
+    var view = { data: data, state: { cycle: null }, timings: { parse: data.parseMs }, ready: false };
     DG.views.push(view);
     root.classList.add("dg-view");
 
@@ -95,25 +95,10 @@
 
     // ---- data --------------------------------------------------------------
     var baseNodes = {}, baseEdges = {};
-    var nodeItems = data.nodes.map(function (n) {
-      baseNodes[n.id] = n;
-      var o = Object.assign({}, n);
-      o.title = tipElement(n.tip);
-      delete o.tip;
-      return o;
-    });
-    var edgeItems = data.edges.map(function (e) {
-      baseEdges[e.id] = e;
-      var o = Object.assign({}, e);
-      o.title = tipElement(e.tip);
-      delete o.tip;
-      return o;
-    });
-    var nodes = new vis.DataSet(nodeItems);
-    var edges = new vis.DataSet(edgeItems);
-    view.nodes = nodes;
-    view.edges = edges;
     var hasCycles = data.cycles.length > 0;
+    data.nodes.forEach(function (n) { baseNodes[n.id] = n; });
+    data.edges.forEach(function (e) { baseEdges[e.id] = e; });
+    var nodes, edges; // vis DataSets, created below with the initial style applied
 
     // ---- styling: all cycles highlighted, or one chosen cycle ----------------
     function edgeStyle(e) {
@@ -161,6 +146,31 @@
       edges.update(data.edges.map(edgeStyle));
       nodes.update(data.nodes.map(nodeStyle));
     }
+    // First load: one pass builds each item with its style and its tooltip
+    // element, so the DataSets are filled once (no update round on 10k+ items).
+    // Tooltips are filled lazily: each item gets an empty element as its title
+    // and the table is built the first time the item is hovered (building 10k+
+    // tables up front would dominate the load time of a big view).
+    function initialItems(base, styleOf) {
+      return base.map(function (b) {
+        var o = Object.assign({}, b, styleOf(b));
+        o.title = el("div", "dg-tip");
+        delete o.tip;
+        return o;
+      });
+    }
+    function fillTip(ds, base, id) {
+      var item = ds.get(id), b = base[id];
+      if (!item || !b || !(item.title instanceof Element) || item.title.childNodes.length) return;
+      var full = tipElement(b.tip);
+      while (full.firstChild) item.title.appendChild(full.firstChild);
+    }
+    view.timings.beforeData = performance.now() - t0;
+    nodes = new vis.DataSet(initialItems(data.nodes, nodeStyle));
+    edges = new vis.DataSet(initialItems(data.edges, edgeStyle));
+    view.timings.datasets = performance.now() - t0;
+    view.nodes = nodes;
+    view.edges = edges;
 
     // ---- filters ------------------------------------------------------------
     var filt = { types: {}, statuses: {}, from: null, to: null, minUsd: 0, undisclosed: true };
@@ -375,11 +385,24 @@
     lg.appendChild(lw);
 
     // ---- the network ----------------------------------------------------------
+    view.timings.controls = performance.now() - t0;
     var network = new vis.Network(canvasBox, { nodes: nodesView, edges: edgesView }, data.options);
     view.network = network;
+    network.on("hoverNode", function (p) { fillTip(nodes, baseNodes, p.node); });
+    network.on("hoverEdge", function (p) { fillTip(edges, baseEdges, p.edge); });
+    // big views run without hover highlighting (each hover would redraw every
+    // edge), so the tooltip may be filled only here: fill it, then let the
+    // popup place itself again now that it has its size
+    network.on("showPopup", function (id) {
+      var p = network.interactionHandler && network.interactionHandler.popup;
+      var target = p && p.popupTargetType === "edge" ? [edges, baseEdges] : [nodes, baseNodes];
+      var before = p && p.frame ? p.frame.textContent.length : 0;
+      fillTip(target[0], target[1], id);
+      if (p && p.frame && p.frame.textContent.length !== before) p.show();
+    });
     view.timings.constructed = performance.now() - t0;
-    restyle();
-    applyFilters();
+    counts.textContent = data.nodes.length + " of " + data.nodes.length + " entities, " +
+      data.edges.length + " of " + data.edges.length + " deals shown";
     network.once("afterDrawing", function () {
       view.timings.firstDraw = performance.now() - t0;
       view.timings.sinceNavigation = performance.now();
@@ -395,7 +418,10 @@
       var src = document.getElementById(roots[i].getAttribute("data-dealgraph-view"));
       if (src && !roots[i].hasAttribute("data-mounted")) {
         roots[i].setAttribute("data-mounted", "1");
-        mount(roots[i], JSON.parse(src.textContent));
+        var tp = performance.now();
+        var data = JSON.parse(src.textContent);
+        data.parseMs = performance.now() - tp;
+        mount(roots[i], data);
       }
     }
   }
