@@ -133,3 +133,45 @@ def hover_node(page, node_id: str, index: int = 0):
     page.mouse.move(pt["x"], pt["y"], steps=4)
     page.wait_for_selector("div.vis-tooltip", state="visible", timeout=5000)
     return page.inner_text("div.vis-tooltip")
+
+
+def take_screenshots(outdir="docs/screenshots") -> list[Path]:
+    """Screenshots of the sample data's view and report for the README:
+    ``python3 tests/browser.py`` (writes PNGs into docs/screenshots/)."""
+    import tempfile
+
+    from dealgraph.store import open_store
+    from dealgraph.viz.build import view_from_store
+    from dealgraph.viz.html import render_view_page, write_page
+    from dealgraph.viz.report import render_report
+
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    shots = []
+    with tempfile.TemporaryDirectory() as tmp, browser() as b:
+        store = open_store(Path(tmp) / "sample.db")
+        view = write_page(render_view_page(view_from_store(store)), Path(tmp) / "view.html")
+        page = open_page(b, view, width=1280, height=760)
+        page.screenshot(path=str(out / "network.png"))
+        shots.append(out / "network.png")
+        page.locator(".dg-cycles .dg-cycle", has_text="Nvidia → OpenAI → Oracle → Nvidia").first.click()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(out / "network-cycle.png"))
+        shots.append(out / "network-cycle.png")
+        page.click("text=Show all cycles")
+        hover_edge(page, "nvidia-groq-license-2025-12")
+        page.screenshot(path=str(out / "network-tooltip.png"))
+        shots.append(out / "network-tooltip.png")
+        text, _ = render_report(store)
+        report = write_page(text, Path(tmp) / "report.html")
+        page = open_page(b, report, width=1280, height=900)
+        page.screenshot(path=str(out / "report.png"))
+        shots.append(out / "report.png")
+        page.locator("figure.dg-figure[data-entity=groq]").screenshot(path=str(out / "report-valuation.png"))
+        shots.append(out / "report-valuation.png")
+    return shots
+
+
+if __name__ == "__main__":
+    for p in take_screenshots():
+        print(p, p.stat().st_size, "bytes")

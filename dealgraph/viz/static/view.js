@@ -101,9 +101,10 @@
     var nodes, edges; // vis DataSets, created below with the initial style applied
 
     // ---- styling: all cycles highlighted, or one chosen cycle ----------------
+    var labelled = {};
     function edgeStyle(e) {
       var c = view.state.cycle, on, sel = null;
-      var s = { id: e.id, width: e.width, label: "", shadow: { enabled: false },
+      var s = { id: e.id, width: e.width, shadow: { enabled: false },
                 color: { color: e.color, highlight: e.color, hover: e.color, opacity: 1 },
                 dg_highlight: "none" };
       if (c === null) {
@@ -128,9 +129,15 @@
           parts.push("bottleneck " + money(sel.hops[bh].amount_usd));
           s.dg_highlight = "bottleneck";
         }
-        s.label = parts.join(" ");
-        s.font = { size: 14, strokeWidth: 4, strokeColor: "#fff", color: "#b00020" };
+        if (parts.length) {
+          s.label = parts.join(" ");
+          s.font = { size: 14, strokeWidth: 4, strokeColor: "#fff", color: "#b00020" };
+        }
       }
+      // vis-network keeps an edge's old label when given "" or null: clear a
+      // label we set earlier with a single space (and never touch the others)
+      if (s.label) labelled[e.id] = true;
+      else if (labelled[e.id]) { s.label = " "; delete labelled[e.id]; }
       return s;
     }
     function nodeStyle(n) {
