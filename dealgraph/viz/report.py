@@ -198,8 +198,9 @@ def query_sections(store, *, as_of=None, status=None) -> tuple[list[str], list[s
         except Exception as e:  # one failing query must not sink the report; say what happened
             notes.append(f"query {name} failed: {e}")
             body = f'<p class="dg-error">Could not compute: {_e(type(e).__name__)}: {_e(e)}</p>'
+        command = "dealgraph check CLAIMS.csv" if name == "check" else f"dealgraph query {name}"
         parts.append(f'<section id="q-{_e(name)}"><h3>{_e(heading)} <span class="dg-sub">'
-                     f'(<code>dealgraph query {_e(name)}</code>)</span></h3>'
+                     f'(<code>{_e(command)}</code>)</span></h3>'
                      f'<p class="dg-explain">{_e(explain)}</p>{body}</section>')
     return parts, notes
 
