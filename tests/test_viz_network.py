@@ -330,6 +330,15 @@ def test_cli_report(sample_store, tmp_path):
                     "Claims check", "Valuation histories", "Sources", "The deal network"):
         assert heading in text, heading
     assert "Could not compute" not in text
+    from dealgraph.queries.registry import QUERIES
+    from dealgraph.viz.report import report_queries
+
+    names = [n for n, _, _ in report_queries()]
+    assert names[:7] == ["circular-flows", "multiples", "deal-comparisons", "round-trip", "returns",
+                         "concentration", "check"]
+    assert set(names) == (set(QUERIES) - {"rounds"}) | {"check"}  # every table-like query is in the report
+    for n in names:
+        assert f'<section id="q-{n}">' in text
     assert 'data-entity="groq"' in text  # groq has two rounds with post-money valuations
     assert "<script src" not in text.lower() and "<link" not in text.lower()
     assert "Seed article" in text

@@ -8,18 +8,15 @@ view (the same component as ``dealgraph viz``); a valuation-history chart for
 each entity with two or more rounds and at least two known valuations
 (:mod:`dealgraph.viz.svgchart`); and every source cited by the data.
 
-Tables come from ``dealgraph.queries.registry`` when it exists (every query it
-lists whose name matches :data:`REPORT_QUERIES`), else from the query modules
-directly. A query that fails shows its error in its section instead of sinking
-the report. Every cell is escaped; links are made only from ``http(s)://`` URLs.
+Tables come from ``dealgraph.queries.registry`` (the same declarations the
+``dealgraph query`` command uses), ordered by :data:`REPORT_QUERIES`. A query
+that fails shows its error in its section instead of sinking the report. Every cell is escaped; links are made only from ``http(s)://`` URLs.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import html
-import importlib
-import inspect
 import re
 import secrets
 from pathlib import Path
@@ -32,24 +29,16 @@ from dealgraph.viz.network import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
 from dealgraph.viz.style import money
 from dealgraph.viz.svgchart import valuation_chart
 
-#: (registry name, heading, "module:function", explanation) in report order.
-REPORT_QUERIES: list[tuple[str, str, str, str]] = [
-    ("circular-flows", "Circular money flows", "dealgraph.queries.circular:circular_flows",
-     "Directed cycles of length 2–5 in the money graph (parallel deals on one pair summed). "
-     "Bottleneck = smallest hop; unknown when a hop is undisclosed."),
-    ("multiples", "Valuation multiples", "dealgraph.queries.multiples:multiples",
-     "Deal value / target revenue (the article's “EV/revenue”), implied valuation = amount / stake, "
-     "share of acquirer market cap = amount / market cap."),
-    ("deal-comparisons", "Deal comparisons", "dealgraph.queries.comparisons:deal_comparisons",
-     "The article's comparison table, recomputed from the data."),
-    ("round-trip", "Round-trip money", "dealgraph.queries.roundtrip:round_trip",
-     "Share of each entity's known inflow paid by entities it has paid (directly or via up to 4 hops)."),
-    ("returns", "Returns to exit", "dealgraph.queries.returns:returns",
-     "Exit value / post-money of earlier rounds; annualised compound m^(12/t) − 1 and simple (m − 1)·12/t."),
-    ("concentration", "Concentration of inflow", "dealgraph.queries.concentration:concentration",
-     "Inflow by counterparty: top counterparty's share and Herfindahl index."),
-    ("check", "Claims check", "dealgraph.queries.claims:check_claims",
-     "The article's stated figures (data/claims.csv) against figures recomputed from the data."),
+#: Report order and headings of the registry's queries (``dealgraph.queries.registry``);
+#: any other query there that needs no argument follows these.
+REPORT_QUERIES: list[tuple[str, str]] = [
+    ("circular-flows", "Circular money flows"),
+    ("multiples", "Valuation multiples"),
+    ("deal-comparisons", "Deal comparisons"),
+    ("round-trip", "Round-trip money"),
+    ("returns", "Returns to exit"),
+    ("concentration", "Concentration of inflow"),
+    ("check", "Claims check"),
 ]
 MAX_ROWS = 60
 MAX_CELL = 140
@@ -128,80 +117,56 @@ def table_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>{more}')
 
 
-def _call(func, store, *, as_of, status, **extra):
-    params = inspect.signature(func).parameters
-    kw = {k: v for k, v in (("as_of", as_of), ("status", status)) if k in params}
-    kw.update({k: v for k, v in extra.items() if k in params})
-    return func(store, **kw)
-
-
 def _claims_path() -> Path:
     import dealgraph.data
 
     return Path(dealgraph.data.__file__).parent / "claims.csv"
 
 
-def _registry() -> dict:
-    """name -> callable from ``dealgraph.queries.registry`` if it exists (any of
-    its usual shapes: a dict, or objects with a ``func``/``function`` attribute)."""
-    try:
-        reg = importlib.import_module("dealgraph.queries.registry")
-    except ModuleNotFoundError:
-        return {}
-    for attr in ("REGISTRY", "QUERIES", "registry", "queries"):
-        obj = getattr(reg, attr, None)
-        if callable(obj) and not isinstance(obj, dict):
-            try:
-                obj = obj()
-            except TypeError:
-                continue
-        if isinstance(obj, dict):
-            out = {}
-            for name, q in obj.items():
-                f = q if callable(q) else getattr(q, "func", None) or getattr(q, "function", None)
-                if callable(f):
-                    out[str(name)] = f
-            return out
-        if isinstance(obj, (list, tuple)):
-            out = {}
-            for q in obj:
-                name = getattr(q, "name", None)
-                f = getattr(q, "func", None) or getattr(q, "function", None)
-                if name and callable(f):
-                    out[str(name)] = f
-            return out
-    return {}
+def report_queries() -> list[tuple[str, str, object]]:
+    """(name, heading, registry Query) for every table in the report, in order.
+
+    Queries with a required option (``rounds ENTITY``) are left out — the
+    valuation charts show rounds; the claims check runs on the shipped
+    ``data/claims.csv`` (the article's own stated figures)."""
+    from dealgraph.queries import registry
+
+    queries = dict(registry.QUERIES)
+    queries[registry.CHECK.name] = registry.CHECK
+    headings = dict(REPORT_QUERIES)
+    order = [n for n, _ in REPORT_QUERIES if n in queries]
+    order += [n for n in queries if n not in headings]
+    out = []
+    for name in order:
+        q = queries[name]
+        if name != registry.CHECK.name and any(o.required for o in q.options):
+            continue
+        out.append((name, headings.get(name, name.replace("-", " ").capitalize()), q))
+    return out
 
 
 def query_sections(store, *, as_of=None, status=None) -> tuple[list[str], list[str]]:
     """HTML of each canned query section, and notes for the command's output."""
-    reg = _registry()
     parts, notes = [], []
-    for name, heading, target, explain in REPORT_QUERIES:
-        func = reg.get(name)
-        if func is None:
-            mod, fn = target.split(":")
-            try:
-                func = getattr(importlib.import_module(mod), fn)
-            except (ModuleNotFoundError, AttributeError):
-                notes.append(f"query {name} is not available; its table is left out")
-                continue
+    for name, heading, q in report_queries():
         try:
             if name == "check":
-                df = _call(func, store, as_of=as_of, status=status, claims=_claims_path())
+                df = q.run(store, claims=str(_claims_path()), as_of=as_of, status=status)
+                command = "dealgraph check CLAIMS.csv"
             else:
-                df = _call(func, store, as_of=as_of, status=status)
+                df = q.run(store, as_of=as_of, status=status)
+                command = f"dealgraph query {name}"
             body = table_html(df)
-            msg = df.attrs.get("message") if hasattr(df, "attrs") else None
+            msg = df.attrs.get("message")
             if msg:
                 body = f'<p class="dg-sub">{_e(msg)}</p>' + body
         except Exception as e:  # one failing query must not sink the report; say what happened
             notes.append(f"query {name} failed: {e}")
+            command = f"dealgraph query {name}"
             body = f'<p class="dg-error">Could not compute: {_e(type(e).__name__)}: {_e(e)}</p>'
-        command = "dealgraph check CLAIMS.csv" if name == "check" else f"dealgraph query {name}"
         parts.append(f'<section id="q-{_e(name)}"><h3>{_e(heading)} <span class="dg-sub">'
                      f'(<code>{_e(command)}</code>)</span></h3>'
-                     f'<p class="dg-explain">{_e(explain)}</p>{body}</section>')
+                     f'<p class="dg-explain">{_e(q.description)}</p>{body}</section>')
     return parts, notes
 
 
