@@ -82,14 +82,31 @@ _FX_STATEMENT = (f"UNWIND $rows AS row MERGE (x:{m.FXRATE} {{currency: row.props
                  f"WITH x, row WHERE properties(x) <> row.props SET x = row.props")
 
 # A deal may have moved (other type, payer or payee, or between a relationship and a
-# :Round): delete whatever holds its deal_id in the wrong place before merging.
-_DEAL_STALE = " UNION ALL ".join(
-    [f"UNWIND $rows AS row MATCH (a)-[r:{rel} {{deal_id: row.deal_id}}]->(b) "
-     f"WHERE NOT (coalesce(row.rel, '') = '{rel}' AND a.id = coalesce(row.payer, '') AND b.id = row.payee) "
-     f"DELETE r RETURN count(*) AS n" for rel in m.DEAL_REL_TYPES]
-    + [f"UNWIND $rows AS row MATCH (d:{m.ROUND} {{deal_id: row.deal_id}}) "
-       f"WHERE row.payer IS NOT NULL DETACH DELETE d RETURN count(*) AS n"]
+# :Round): find where each deal_id of the batch is now (index seeks on the deal_id
+# uniqueness constraints), and delete what is in the wrong place before merging.
+_DEAL_WHERE = " UNION ALL ".join(
+    [f"MATCH (a)-[r:{rel}]->(b) WHERE r.deal_id IN $ids "
+     f"RETURN r.deal_id AS deal_id, '{rel}' AS rel, a.id AS payer, b.id AS payee, elementId(r) AS eid"
+     for rel in m.DEAL_REL_TYPES]
+    + [f"MATCH (d:{m.ROUND}) WHERE d.deal_id IN $ids OPTIONAL MATCH (e)-[:{m.RAISED}]->(d) "
+       f"RETURN d.deal_id AS deal_id, null AS rel, null AS payer, e.id AS payee, elementId(d) AS eid"]
 )
+_DELETE_RELS = "UNWIND $eids AS eid MATCH ()-[r]->() WHERE elementId(r) = eid DELETE r"
+_DELETE_ROUNDS = "UNWIND $eids AS eid MATCH (d) WHERE elementId(d) = eid DETACH DELETE d"
+
+
+def _delete_misplaced(tx, rows: list[dict]) -> list[neo4j.SummaryCounters]:
+    want = {r["deal_id"]: (r["rel"], r["payer"], r["payee"]) for r in rows}
+    rels, rounds = [], []
+    for rec in tx.run(_DEAL_WHERE, ids=list(want)):
+        if want.get(rec["deal_id"]) != (rec["rel"], rec["payer"], rec["payee"]):
+            (rels if rec["rel"] is not None else rounds).append(rec["eid"])
+    out = []
+    if rels:
+        out.append(tx.run(_DELETE_RELS, eids=rels).consume().counters)
+    if rounds:
+        out.append(tx.run(_DELETE_ROUNDS, eids=rounds).consume().counters)
+    return out
 
 
 def _deal_statement(rel: str) -> str:
@@ -209,7 +226,13 @@ def push(store, driver: neo4j.Driver, *, database: str | None = None, replace: b
         nonlocal done
 
         def work(tx):
-            return [_run(tx, s, r) for s, r in statements if r]
+            out = []
+            for s, r in statements:
+                if s is _delete_misplaced:
+                    out.extend(_delete_misplaced(tx, r))
+                elif r:
+                    out.append(_run(tx, s, r))
+            return out
 
         with driver.session(database=database) as session:
             for c in session.execute_write(work):
@@ -227,7 +250,7 @@ def push(store, driver: neo4j.Driver, *, database: str | None = None, replace: b
     for i in range(0, len(deals), batch):
         chunk = deals[i:i + batch]
         # stale placements and the merge of this batch in one transaction
-        stmts = [(_DEAL_STALE, chunk)]
+        stmts = [(_delete_misplaced, chunk)]
         by_rel: dict[str | None, list[dict]] = {}
         for r in chunk:
             by_rel.setdefault(r["rel"], []).append(r)
