@@ -262,3 +262,19 @@ def test_over_the_limit_the_view_is_reduced_and_says_so(chrome, tmp_path):
     c = page.evaluate(COUNTS_JS, 0)
     assert c["drawnNodes"] == 5000
     assert "Reduced to 5000 of 6000 entities" in page.inner_text(".dg-head")
+
+
+def test_temporal_view_numbers_the_witness_deals(chrome, sample_store, tmp_path):
+    from dealgraph.queries.circular import circular_flows
+
+    view = view_from_store(sample_store, temporal=True, cycles_only=True)
+    page = open_page(chrome, write_page(render_view_page(view), tmp_path / "t.html"))
+    cf = circular_flows(sample_store, temporal=True)
+    assert page.locator(".dg-cycles .dg-cycle").count() == len(cf) > 0
+    assert "time-ordered only" in page.inner_text(".dg-side")
+    i = next(k for k, c in enumerate(view.cycles) if len(c["witness"]) >= 3)
+    page.locator(".dg-cycles .dg-cycle").nth(i).click()
+    labels = page.evaluate("Object.fromEntries(dealgraph.views[0].edges.get().map(e => [e.id, (e.label || '').trim()]))")
+    for k, deal_id in enumerate(view.cycles[i]["witness"]):
+        assert labels[deal_id].startswith(f"#{k + 1}"), (deal_id, labels[deal_id])
+    assert "In time order: " + " → ".join(view.cycles[i]["witness"]) in page.inner_text(".dg-cycle-info")

@@ -290,8 +290,9 @@
       var ol = el("ol");
       c.hops.forEach(function (h, j) {
         var li = el("li", j === c.bottleneck_hop ? "dg-bottleneck" : null,
-          c.names[j] + " → " + c.names[(j + 1) % c.names.length] + ": " + money(h.amount_usd) +
-          (h.undisclosed ? " + undisclosed" : "") + " (" + h.deal_ids.join(", ") + ")");
+          c.names[j] + " → " + c.names[(j + 1) % c.names.length] + ": " +
+          (h.amount_usd === null ? "undisclosed" : money(h.amount_usd) + (h.undisclosed ? " + undisclosed" : "")) +
+          " (" + h.deal_ids.join(", ") + ")");
         ol.appendChild(li);
       });
       info.appendChild(ol);
