@@ -278,3 +278,24 @@ def test_temporal_view_numbers_the_witness_deals(chrome, sample_store, tmp_path)
     for k, deal_id in enumerate(view.cycles[i]["witness"]):
         assert labels[deal_id].startswith(f"#{k + 1}"), (deal_id, labels[deal_id])
     assert "In time order: " + " → ".join(view.cycles[i]["witness"]) in page.inner_text(".dg-cycle-info")
+
+
+def test_notebook_iframe_displays_the_view(chrome, sample_store, tmp_path):
+    """What Jupyter does with _repr_html_: put it in the notebook page. The view
+    must render inside the sandboxed srcdoc iframe."""
+    from dealgraph.viz import show
+
+    w = show(sample_store, entity="nvidia", depth=1)
+    host = tmp_path / "notebook.html"
+    host.write_text("<!DOCTYPE html><html><body><h1>notebook</h1>" + w._repr_html_() + "</body></html>")
+    page = open_page(chrome, host, wait_ready=False)
+    frame = page.frames[1]
+    frame.wait_for_function("() => window.dealgraph && window.dealgraph.views.length"
+                            " && window.dealgraph.views[0].ready", timeout=60000)
+    c = frame.evaluate(COUNTS_JS, 0)
+    assert (c["drawnNodes"], c["drawnEdges"]) == (w.view.node_count, w.view.edge_count)
+    ink = frame.evaluate("""() => { const c = dealgraph.views[0].network.canvas.frame.canvas;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let k = 0; k < d.length; k += 4) if (d[k + 3] > 0 && d[k] < 240) n++; return n; }""")
+    assert ink > 5000
+    assert page.outside_requests == [] and page.errors == []
