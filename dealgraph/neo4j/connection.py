@@ -39,6 +39,8 @@ class Settings:
     user: str = "neo4j"
     password: str | None = None
     database: str | None = None
+    #: How long the driver keeps retrying a transaction on transient errors / lost connections.
+    retry_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, uri=None, user=None, password=None, database=None) -> "Settings":
@@ -66,7 +68,7 @@ def connect(settings: Settings) -> neo4j.Driver:
     auth = (settings.user, settings.password) if settings.password is not None else None
     try:
         driver = neo4j.GraphDatabase.driver(settings.uri, auth=auth, connection_timeout=10,
-                                            max_transaction_retry_time=30)
+                                            max_transaction_retry_time=settings.retry_seconds)
     except (nx.ConfigurationError, ValueError) as e:
         raise Neo4jError(f"invalid Neo4j URI {settings.uri!r}: {_first_line(e)}") from None
     try:

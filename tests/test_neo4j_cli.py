@@ -1,0 +1,131 @@
+"""`dealgraph neo4j ...` end to end, and the faults: unreachable server, bad URI,
+wrong password (never printed), server killed in the middle of a push."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from dealgraph.loaders import synth
+from dealgraph.neo4j.connection import Settings, connect
+from dealgraph.neo4j.push import delete_own, push
+from dealgraph.neo4j.pull import pull
+from dealgraph.neo4j.server import LocalNeo4j, free_port
+from dealgraph.store import open_store
+from test_neo4j_push import assert_same_store
+
+
+def one_error_line(proc, starts: str) -> str:
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(starts), lines[0]
+    return lines[0]
+
+
+def test_cli_push_pull_query(cli, neo4j_target, neo4j_driver, tmp_path):
+    delete_own(neo4j_driver, neo4j_target.database)
+    db = tmp_path / "s.db"
+    conn = neo4j_target.cli_args()
+    first = cli("neo4j", "push", *conn, db=db)
+    assert first.returncode == 0, first.stderr
+    assert "pushed" in first.stdout and "created" in first.stdout
+    second = cli("neo4j", "push", *conn, db=db)
+    assert second.returncode == 0 and second.stdout.strip().endswith("no changes"), second.stdout
+
+    pulled = tmp_path / "pulled.db"
+    open_store(pulled, seed=False)
+    p = cli("neo4j", "pull", *conn, db=pulled)
+    assert p.returncode == 0, p.stderr
+    assert_same_store(open_store(db), open_store(pulled))
+
+    for args in (["--max-length", "4", "--temporal"],):  # more options: test_neo4j_queries.py (in-process)
+        cy = cli("neo4j", "query", "circular-flows", *conn, *args, "--format", "csv", db=db)
+        emb = cli("query", "circular-flows", *args, "--format", "csv", db=db)
+        assert cy.returncode == 0 and emb.returncode == 0, (cy.stderr, emb.stderr)
+        assert cy.stdout == emb.stdout
+        assert cy.stdout.count("\n") > 1  # a header and at least one cycle
+
+
+def test_unreachable_server_is_one_line(cli, tmp_path):
+    port = free_port()
+    for sub in (["push"], ["pull"], ["query", "circular-flows"]):
+        proc = cli("neo4j", *sub, "--uri", f"bolt://127.0.0.1:{port}", db=tmp_path / "s.db")
+        one_error_line(proc, f"error: cannot reach Neo4j at bolt://127.0.0.1:{port}")
+        assert proc.stdout == ""
+    routed = cli("neo4j", "push", "--uri", f"neo4j://127.0.0.1:{port}", db=tmp_path / "s.db")
+    one_error_line(routed, f"error: cannot reach Neo4j at neo4j://127.0.0.1:{port}")
+
+
+def test_bad_uri_is_one_line(cli, tmp_path):
+    proc = cli("neo4j", "push", "--uri", "http://127.0.0.1:7474", db=tmp_path / "s.db")
+    one_error_line(proc, "error: invalid Neo4j URI 'http://127.0.0.1:7474'")
+
+
+def test_wrong_password_is_one_line_and_never_printed(cli, tmp_path):
+    secret, wrong = "s3cret-Pa55word", "wr0ng-Pa55word"
+    with LocalNeo4j(password=secret, log_path=tmp_path / "auth.log") as server:
+        db = tmp_path / "s.db"
+        bad = cli("neo4j", "push", "--uri", server.uri, "--password", wrong, db=db)
+        line = one_error_line(bad, f"error: Neo4j at {server.uri} refused the credentials of user 'neo4j'")
+        none = cli("neo4j", "push", "--uri", server.uri, db=db, env={"NEO4J_PASSWORD": ""})
+        assert none.returncode == 1
+        good = cli("neo4j", "push", "--uri", server.uri, db=db, env={"NEO4J_PASSWORD": secret})
+        assert good.returncode == 0, good.stderr
+        assert "pushed" in good.stdout
+        for proc in (bad, good, none):
+            assert secret not in proc.stdout + proc.stderr and wrong not in proc.stdout + proc.stderr
+        assert wrong not in line
+
+
+def test_push_interrupted_by_a_killed_server_converges(tmp_path):
+    """SIGKILL the server mid-push, restart it on the same data, push again: exactly the store."""
+    ep, dp = synth.write(tmp_path / "synth", 5_000, 1_000, seed=7)
+    store = open_store(tmp_path / "big.db", seed=False)
+    store.add([ep, dp])
+    data = tmp_path / "neo4j-data"
+    server = LocalNeo4j(data_dir=data, log_path=tmp_path / "run1.log").start()
+    port = server.port
+    outcome: dict = {}
+
+    def run_push():
+        driver = connect(Settings(uri=server.uri, retry_seconds=1))
+        try:
+            outcome["summary"] = push(store, driver, batch=250)
+        except Exception as e:  # the server died under it
+            outcome["error"] = e
+        finally:
+            driver.close()
+
+    watcher = connect(Settings(uri=server.uri, retry_seconds=1))
+    t = threading.Thread(target=run_push)
+    t.start()
+    try:
+        seen = 0
+        deadline = time.monotonic() + 300
+        while seen < 500 and t.is_alive() and time.monotonic() < deadline:
+            seen = watcher.execute_query("MATCH ()-[r]->() WHERE r.deal_id IS NOT NULL RETURN count(r)").records[0][0]
+            time.sleep(0.05)
+        server.kill()
+    finally:
+        watcher.close()
+        t.join(120)
+    assert "error" in outcome, "the push finished before the server was killed: nothing was interrupted"
+    assert 0 < seen < len(store.deals)
+
+    with LocalNeo4j(port=port, data_dir=data, log_path=tmp_path / "run2.log") as again:
+        driver = connect(Settings(uri=again.uri))
+        try:
+            partial = driver.execute_query("MATCH ()-[r]->() WHERE r.deal_id IS NOT NULL "
+                                           "RETURN count(r)").records[0][0]
+            assert partial < len(store.deals)  # the kill really left a partial graph behind
+            push(store, driver)
+            assert not push(store, driver, batch=5000).changed
+            pulled = open_store(tmp_path / "pulled.db", seed=False)
+            pull(pulled, driver)
+            assert_same_store(store, pulled)
+        finally:
+            driver.close()
