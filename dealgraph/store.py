@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dealgraph import snapshot
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
@@ -102,6 +105,7 @@ def open_store(path: str | os.PathLike | None = None, *, seed: bool = True) -> "
                     os.unlink(tmp + suffix)
                 except FileNotFoundError:
                     pass
+            shutil.rmtree(snapshot._dir(Path(tmp)), ignore_errors=True)
     return Store(path)
 
 
@@ -130,6 +134,7 @@ class Store:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._store_id: str | None = None
 
     def __repr__(self) -> str:
         return f"<dealgraph Store {str(self.path)!r}>"
@@ -151,27 +156,53 @@ class Store:
                 keys = ", ".join(f'"{k}"' for k in KEYS[table])
                 con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body}, PRIMARY KEY ({keys})) WITHOUT ROWID")
             con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0'), ('schema_version', '1')")
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,))
+            for table in TABLES:
+                con.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (f"gen:{table}",))
             con.execute("COMMIT")
         finally:
             con.close()
 
-    def _generation(self, con: sqlite3.Connection) -> int:
-        return int(con.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+    def _generation(self, con: sqlite3.Connection, name: str) -> int:
+        """How many committed writes ``name`` has seen: the key of every cached copy."""
+        return int(con.execute("SELECT value FROM meta WHERE key = ?", (f"gen:{name}",)).fetchone()[0])
+
+    def _tag(self, gen: int) -> str:
+        if self._store_id is None:
+            con = sqlite3.connect(self.path)
+            try:
+                self._store_id = con.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0]
+            finally:
+                con.close()
+        return f"{self._store_id}:{gen}"
+
+    def _cached(self, name: str, gen: int) -> pd.DataFrame | None:
+        """The table at generation ``gen`` from memory or the columnar snapshot, if either has it."""
+        hit = self._cache.get(name)
+        if hit and hit[0] == gen:
+            return hit[1]
+        df = snapshot.load(self.path, name, self._tag(gen))
+        if df is not None:
+            self._cache[name] = (gen, df)
+        return df
+
+    def _load(self, con: sqlite3.Connection, name: str) -> tuple[int, pd.DataFrame]:
+        gen = self._generation(con, name)
+        df = self._cached(name, gen)
+        if df is None:
+            df = _read_table(con, name)
+            self._cache[name] = (gen, df)
+            snapshot.save(self.path, name, self._tag(gen), df)
+        return gen, df
 
     # -- reading ----------------------------------------------------------
     def _table(self, name: str) -> pd.DataFrame:
         con = self._connect()
         try:
-            gen = self._generation(con)
-            hit = self._cache.get(name)
-            if hit and hit[0] == gen:
-                return hit[1]
-            df = _read_table(con, name)
+            return self._load(con, name)[1]
         finally:
             con.close()
-        self._cache[name] = (gen, df)
-        return df
 
     @property
     def entities(self) -> pd.DataFrame:
@@ -289,8 +320,14 @@ class Store:
             if replace:
                 for table in TABLES:
                     con.execute(f"DELETE FROM {table}")
-            entities = _read_table(con, "entities")
-            fx = _read_table(con, "fx")
+            current: dict[str, tuple[int, pd.DataFrame]] = {}  # table -> (generation, rows) as we write
+
+            def table_now(name: str) -> tuple[int, pd.DataFrame]:
+                if name not in current:
+                    current[name] = (self._generation(con, name), _empty_table(name)) if replace else self._load(con, name)
+                return current[name]
+
+            entities, fx = table_now("entities")[1], table_now("fx")[1]
             incoming_entities = [r for t, r in batches if t.kind == "entities"]
             if incoming_entities:
                 entities = pd.concat([entities] + [r.drop(columns="_row") for r in incoming_entities], ignore_index=True)
@@ -301,6 +338,7 @@ class Store:
             created: dict[str, str] = {}
             problems: list[Problem] = []
             prepared = []
+            written: dict[str, bool] = {}
             for t, rows in batches:
                 if progress:
                     progress(f"resolving {t.path}")
@@ -321,15 +359,24 @@ class Store:
                 rows = rows.drop_duplicates(list(KEYS[kind]), keep="first")
                 if progress and t is not None:
                     progress(f"writing {t.path}")
-                fs = _upsert(con, kind, rows)
+                gen, now = table_now(kind)
+                fs, merged = _upsert(con, kind, rows, now)
+                current[kind] = (gen, merged)
+                written[kind] = True
                 if t is not None:
                     fs.path, fs.rows = t.path, len(t.frame)
                     summary.files.append(fs)
             if dry_run:
                 con.execute("ROLLBACK")
             else:
-                con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+                changed = set(written) | (set(TABLES) if replace else set())
+                for table in changed:
+                    con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (f"gen:{table}",))
                 con.execute("COMMIT")
+                for table in changed:  # the cached copies move to the committed generation
+                    gen, rows = table_now(table)
+                    self._cache[table] = (gen + 1, rows)
+                    snapshot.save(self.path, table, self._tag(gen + 1), rows)
         except BaseException:
             if con.in_transaction:
                 con.execute("ROLLBACK")
@@ -382,6 +429,21 @@ class Store:
         return written
 
 
+def _tuples(df: pd.DataFrame):
+    """Rows as tuples with None for missing values, built column-wise (fast for big frames)."""
+    cols = []
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_float_dtype(s):
+            a = s.to_numpy(dtype=float)
+            cols.append(np.where(np.isnan(a), None, a).tolist())
+        elif pd.api.types.is_integer_dtype(s):
+            cols.append(s.tolist())
+        else:
+            cols.append(s.astype(object).where(s.notna(), None).tolist())
+    return zip(*cols)
+
+
 def _neutralise(v: str) -> str:
     return "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
 
@@ -397,16 +459,29 @@ def _records(df: pd.DataFrame):
 def _read_table(con: sqlite3.Connection, name: str) -> pd.DataFrame:
     cols = list(TABLES[name])
     cur = con.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {name}")
-    rows = cur.fetchall()
-    df = pd.DataFrame.from_records(rows, columns=cols)
+    return _coerce(pd.DataFrame.from_records(cur.fetchall(), columns=cols), name)
+
+
+def _empty_table(name: str) -> pd.DataFrame:
+    return _coerce(pd.DataFrame(columns=list(TABLES[name])), name)
+
+
+def _coerce(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A table's columns in their pandas dtypes (text as string, REAL as float64, INTEGER as int64)."""
+    df = df.reindex(columns=list(TABLES[name]))
+    conv = {}
     for c, t in TABLES[name].items():
-        if t == "TEXT":
-            df[c] = df[c].astype("string")
-        elif t == "REAL":
-            df[c] = df[c].astype("float64")
-        else:
-            df[c] = df[c].astype("int64")
-    return df
+        conv[c] = "string" if t == "TEXT" else ("float64" if t == "REAL" else "int64")
+    return df.astype(conv)
+
+
+def _key_strings(df: pd.DataFrame, keys: list[str]) -> pd.Series:
+    if len(keys) == 1:
+        return df[keys[0]].astype("string")
+    out = df[keys[0]].astype("string")
+    for k in keys[1:]:
+        out = out.str.cat(df[k].astype("string").fillna(""), sep="\x1f")
+    return out
 
 
 def _resolve(t, rows: pd.DataFrame, lookup, fx, strict, created, problems) -> pd.DataFrame:
@@ -437,35 +512,43 @@ def _resolve(t, rows: pd.DataFrame, lookup, fx, strict, created, problems) -> pd
     return rows
 
 
-def _upsert(con: sqlite3.Connection, table: str, rows: pd.DataFrame) -> FileSummary:
-    """Insert new rows, replace changed ones, leave identical ones: all inside the caller's transaction."""
+def _upsert(con: sqlite3.Connection, table: str, rows: pd.DataFrame,
+            current: pd.DataFrame) -> tuple[FileSummary, pd.DataFrame]:
+    """Insert new rows and replace changed ones in ``table`` (inside the caller's
+    transaction); identical rows are not written. ``current`` is the table's content
+    now; returns the summary and the content after."""
     cols = list(TABLES[table])
-    keys = KEYS[table]
-    rows = rows.reindex(columns=cols)
+    keys = list(KEYS[table])
+    rows = _coerce(rows, table).reset_index(drop=True)
     fs = FileSummary("", table, len(rows))
-    con.execute("DROP TABLE IF EXISTS temp.incoming")
-    con.execute(f"CREATE TEMP TABLE incoming AS SELECT * FROM main.{table} WHERE 0")
-    obj = rows.astype(object).where(rows.notna(), None)
+    k_rows = _key_strings(rows, keys)
+    pos = pd.Index(_key_strings(current, keys)).get_indexer(k_rows) if len(current) else np.full(len(rows), -1)
+    is_new = pos < 0
+    both = rows[~is_new].reset_index(drop=True)
+    old = current.iloc[pos[~is_new]].reset_index(drop=True)
+    differs = np.zeros((len(both), len(cols)), dtype=bool)
+    for j, c in enumerate(cols):
+        if c in keys:
+            continue
+        a, b = both[c], old[c]
+        ne = (a != b).fillna(True).to_numpy(dtype=bool) if len(a) else np.zeros(0, dtype=bool)
+        differs[:, j] = ne & ~(a.isna() & b.isna()).to_numpy(dtype=bool)
+    changed = differs.any(axis=1)
+    for i in np.flatnonzero(changed):
+        key = "/".join(str(both[k].iloc[i]) for k in keys)
+        fs.updated.append((key, [c for j, c in enumerate(cols) if differs[i, j]]))
     qmarks = ", ".join("?" * len(cols))
-    con.executemany(f"INSERT INTO temp.incoming VALUES ({qmarks})", obj.itertuples(index=False, name=None))
-    on = " AND ".join(f'x."{k}" = i."{k}"' for k in keys)
-    differs = " OR ".join(f'x."{c}" IS NOT i."{c}"' for c in cols if c not in keys)
-    changed = con.execute(
-        f"SELECT {', '.join('i.' + chr(34) + c + chr(34) for c in cols)}, "
-        f"{', '.join('x.' + chr(34) + c + chr(34) for c in cols)} "
-        f"FROM temp.incoming i JOIN main.{table} x ON {on} WHERE {differs}").fetchall()
-    n = len(cols)
-    for r in changed:
-        new, old = r[:n], r[n:]
-        key = "/".join(str(new[cols.index(k)]) for k in keys)
-        fs.updated.append((key, [c for c, a, b in zip(cols, new, old) if a != b and c not in keys]))
-    before = con.total_changes
-    con.execute(f"INSERT INTO main.{table} SELECT * FROM temp.incoming i "
-                f"WHERE NOT EXISTS (SELECT 1 FROM main.{table} x WHERE {on})")
-    fs.inserted = con.total_changes - before
-    if changed:
-        con.execute(f"INSERT OR REPLACE INTO main.{table} SELECT i.* FROM temp.incoming i "
-                    f"JOIN main.{table} x ON {on} WHERE {differs}")
-    fs.unchanged = len(rows) - fs.inserted - len(changed)
-    con.execute("DROP TABLE temp.incoming")
-    return fs
+    new_rows = rows[is_new]
+    if len(new_rows):
+        con.executemany(f"INSERT INTO main.{table} VALUES ({qmarks})", _tuples(new_rows))
+    if changed.any():
+        con.executemany(f"INSERT OR REPLACE INTO main.{table} VALUES ({qmarks})", _tuples(both[changed]))
+    fs.inserted = int(is_new.sum())
+    fs.unchanged = len(rows) - fs.inserted - int(changed.sum())
+    if not len(new_rows) and not changed.any():
+        return fs, current
+    kept = current
+    if changed.any():
+        kept = current[~_key_strings(current, keys).isin(set(k_rows[~is_new][changed]))]
+    merged = pd.concat([x for x in (kept, both[changed], new_rows) if len(x)], ignore_index=True)
+    return fs, _coerce(merged.sort_values(keys, ignore_index=True), table)
