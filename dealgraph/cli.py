@@ -213,15 +213,25 @@ def _print_summary(summary: AddSummary, *, verb: str) -> None:
     click.echo(verb)
 
 
-def _progress():
-    """A status line on stderr while a long add runs (only when stderr is a terminal)."""
+def _progress(n_files: int):
+    """A progress bar on stderr over the stages of an add (read, validate, resolve,
+    write each file), shown only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None, None
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    status = Console(stderr=True).status("starting")
-    status.start()
-    return status, (lambda msg: status.update(msg))
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task("starting", total=4 * n_files)
+    bar.start()
+
+    seen: list[str] = []
+
+    def step(msg: str) -> None:
+        bar.update(task, description=msg, advance=1 if seen else 0)
+        seen.append(msg)
+    return bar, step
 
 
 @main.command()
@@ -237,7 +247,7 @@ def add(ctx: Context, files, strict, encoding) -> None:
     code 1, nothing written. Re-adding a file changes nothing.
     """
     store = ctx.store()
-    status, progress = _progress()
+    status, progress = _progress(len(files))
     try:
         summary = store.add(files, strict=strict, encoding=encoding, progress=progress)
     except LoadError as e:
