@@ -60,10 +60,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from dealgraph.queries.common import NAN, cmp_dates, deals_of, months_common, num, text
+from dealgraph.queries.common import NAN, cmp_dates, deals_of, months_common, num, records, text
 from dealgraph.queries.metrics import deal_figure, metric_index, ratio
 from dealgraph.queries.multiples import deal_multiples
-from dealgraph.queries.returns import entity_rounds, exit_returns
+from dealgraph.queries.returns import all_rounds, exit_returns
 
 UNITS = {
     "deal_to_revenue": "x", "implied_valuation": "usd", "implied_ev_to_revenue": "x",
@@ -164,8 +164,8 @@ class _Recompute:
         self.deals = deals_of(store, as_of=as_of, status=status)
         self.as_of, self.status = as_of, status
         self.index = metric_index(store)
-        self.by_id = {text(r["deal_id"]): r for r in self.deals.to_dict("records")}
-        self._rounds: dict = {}
+        self.by_id = {text(r["deal_id"]): r for r in records(self.deals)}
+        self._rounds: dict | None = None
         self._conc = None
         self._rt = None
 
@@ -210,6 +210,8 @@ class _Recompute:
 
     def _return(self, a: str, b: str, metric: str) -> tuple[float, str]:
         rec = self.deal(a)
+        if self._rounds is None:
+            self._rounds = all_rounds(self.deals, self.index)
         rows = exit_returns(self.deals, self.index, rec, self._rounds)
         if b:
             hit = [r for r in rows if b in [x.strip() for x in r["round_deal_ids"].split(",")]]
@@ -231,7 +233,9 @@ class _Recompute:
     def _step_up(self, a: str, b: str) -> tuple[float, str]:
         ra = self.deal(a)
         entity = text(ra.get("payee"))
-        rs = entity_rounds(self.deals, self.index, entity)
+        if self._rounds is None:
+            self._rounds = all_rounds(self.deals, self.index)
+        rs = self._rounds.get(entity, [])
         ia = next((i for i, r in enumerate(rs) if a in r.deal_ids), None)
         if ia is None:
             raise LookupError(f"{a} is not a round")

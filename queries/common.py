@@ -68,11 +68,31 @@ def date_of(rec) -> str:
     return d or format_key(int(rec["date_key"]), int(rec["date_precision"]))
 
 
+_DIV = (0, 10000, 100, 1)  # precision -> divisor of the yyyymmdd key
+
+
 def cmp_dates(a_key: int, a_prec: int, b_key: int, b_prec: int) -> int:
     """-1/0/1 as date a is earlier/equal/later than date b at their common precision."""
-    p = min(int(a_prec), int(b_prec))
-    ta, tb = truncate_key(int(a_key), p), truncate_key(int(b_key), p)
+    div = _DIV[min(int(a_prec), int(b_prec))]
+    ta, tb = int(a_key) // div, int(b_key) // div
     return (ta > tb) - (ta < tb)
+
+
+def records(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:
+    """Rows as dicts, like ``df.to_dict("records")`` but fast for Arrow-backed
+    string columns (converted once per column, not once per cell). Missing
+    strings come back as ``pd.NA``/``None``, missing numbers as NaN."""
+    cols = [c for c in (columns if columns is not None else df.columns) if c in df.columns]
+    arrays = []
+    for c in cols:
+        s = df[c]
+        if pd.api.types.is_float_dtype(s.dtype):
+            arrays.append(s.to_numpy(dtype=float, na_value=np.nan))
+        elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "iu":
+            arrays.append(s.to_numpy())
+        else:
+            arrays.append(s.to_numpy(dtype=object))
+    return [dict(zip(cols, row)) for row in zip(*arrays)]
 
 
 def months_common(a_key: int, a_prec: int, b_key: int, b_prec: int) -> float:
@@ -111,3 +131,21 @@ def money(x: float) -> str:
             v = x / div
             return f"${v:,.3g}{unit}" if abs(v) < 100 else f"${v:,.0f}{unit}"
     return f"${x:,.0f}"
+
+
+#: Lists of counterparties in a cell show at most this many, then "+N more".
+BREAKDOWN_LIMIT = 5
+
+
+def top_text(df: pd.DataFrame, group: str, label: str, value_text, limit: int = BREAKDOWN_LIMIT) -> pd.Series:
+    """Per ``group``: the first ``limit`` rows (already sorted) as "label value; ...",
+    plus "+N more" when a group has more rows."""
+    if len(df) == 0:
+        return pd.Series(dtype=object)
+    head = df.groupby(group, sort=False).head(limit)
+    parts = head[label].astype(str) + " " + value_text(head)
+    joined = parts.groupby(head[group], sort=False).agg("; ".join)
+    n = df.groupby(group, sort=False).size()
+    more = (n - limit).clip(lower=0)
+    suffix = more.map(lambda m: f"; +{m} more" if m else "")
+    return joined + suffix.reindex(joined.index).fillna("")

@@ -27,10 +27,11 @@ import math
 
 import pandas as pd
 
-from dealgraph.queries.common import EXIT_TYPES, NAN, cmp_dates, date_of, deals_of, entity_names, join, months_common, num, text
+from dealgraph.queries.common import (EXIT_TYPES, NAN, date_of, deals_of, entity_names, join,
+                                      months_common, num, records, text)
 from dealgraph.queries.metrics import metric_index
 from dealgraph.queries.multiples import deal_multiples
-from dealgraph.queries.returns import entity_rounds
+from dealgraph.queries.returns import all_rounds, earlier_rounds
 
 COLUMNS = [
     "deal_id", "deal", "date", "status", "structure", "value_usd", "value_qualifier", "target_revenue_usd",
@@ -55,13 +56,12 @@ def _structure(group: list[dict]) -> str:
     return " + ".join(seen)
 
 
-def last_raise(deals: pd.DataFrame, index, rec, cache: dict) -> tuple[str, float, str]:
-    """``(date, months, reason)`` from the payee's last round before ``rec``."""
+def last_raise(rounds: dict, rec) -> tuple[str, float, str]:
+    """``(date, months, reason)`` from the payee's last round before ``rec``
+    (``rounds``: entity -> rounds, :func:`dealgraph.queries.returns.all_rounds`)."""
     entity = text(rec.get("payee"))
-    if entity not in cache:
-        cache[entity] = entity_rounds(deals, index, entity)
     k, p = int(rec["date_key"]), int(rec["date_precision"])
-    earlier = [r for r in cache[entity] if cmp_dates(r.date_key, r.date_precision, k, p) < 0]
+    earlier = earlier_rounds(rounds.get(entity, []), k, p)
     if not earlier:
         return "", NAN, f"months_from_last_raise: no round of {entity} before the deal"
     r = earlier[-1]
@@ -78,12 +78,12 @@ def deal_comparisons(store, *, as_of: str | None = None, status=None) -> pd.Data
         if col in deals:
             keep |= pd.to_numeric(deals[col], errors="coerce").notna()
     chosen = deals[keep].sort_values(["date_key", "date_precision", "deal_id"], kind="stable")
-    recs = chosen.to_dict("records")
+    recs = records(chosen)
     groups: dict[tuple, list[dict]] = {}
     for rec in recs:
         groups.setdefault((text(rec.get("payer")), text(rec.get("payee")), int(rec["date_key"]),
                            int(rec["date_precision"])), []).append(rec)
-    cache: dict = {}
+    rounds = all_rounds(deals, index)
     rows = []
     for rec in recs:
         key = (text(rec.get("payer")), text(rec.get("payee")), int(rec["date_key"]), int(rec["date_precision"]))
@@ -91,7 +91,7 @@ def deal_comparisons(store, *, as_of: str | None = None, status=None) -> pd.Data
         payer, payee = key[0], key[1]
         label = f"{names.get(payer, payer)} → {names.get(payee, payee)}" if payer else names.get(payee, payee)
         if text(rec.get("type")) in EXIT_TYPES:
-            lr_date, lr_months, lr_why = last_raise(deals, index, rec, cache)
+            lr_date, lr_months, lr_why = last_raise(rounds, rec)
         else:
             lr_date, lr_months, lr_why = "", NAN, "months_from_last_raise: not an exit-like deal"
         rows.append({

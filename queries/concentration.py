@@ -12,6 +12,8 @@ from a named payer (flows: :mod:`dealgraph.queries.flows`):
   1/n = n equal payers; multiply by 10,000 for the antitrust convention);
 * ``undisclosed_deals`` counts incoming named deals without an amount: they
   are missing from every share. With no known inflow the shares are n/a.
+* ``breakdown`` lists the largest counterparties with their shares (at most
+  five, then ``+N more``).
 
 **Without X** (``without="x"``). For each entity Y ≠ X, what Y loses if X stops
 paying, assuming nothing else changes:
@@ -30,7 +32,8 @@ paying, assuming nothing else changes:
   payments to Y that could be X's money (an upper bound);
 * ``loss_share_pct = 100 · (direct + indirect) / inflow_usd(Y)`` and
   ``max_loss_share_pct`` with the upper bound;
-* ``via`` lists the intermediates with their pro-rata contribution.
+* ``via`` lists the intermediates with their pro-rata contribution (at most
+  five, then ``+N more``).
 Only one intermediate hop is followed; dates are not considered. Rows with no
 loss are left out; sorted by ``loss_share_pct`` descending.
 """
@@ -40,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dealgraph.queries.common import NAN, deals_of, money
+from dealgraph.queries.common import deals_of, money, top_text
 from dealgraph.queries.flows import pair_flows, unattributed_inflow
 
 COLUMNS = ["entity", "inflow_usd", "counterparties", "top_counterparty", "top_share_pct", "hhi",
@@ -49,8 +52,6 @@ WITHOUT_COLUMNS = ["entity", "without", "inflow_usd", "direct_loss_usd", "indire
                    "loss_share_pct", "max_loss_share_pct", "via", "undisclosed_deals", "reason"]
 
 
-def _pct(x: float) -> str:
-    return f"{x:.1f}%"
 
 
 def concentration(store, *, without: str | None = None, entity: str | None = None,
@@ -69,24 +70,35 @@ def concentration(store, *, without: str | None = None, entity: str | None = Non
 
 
 def _concentration(flows: pd.DataFrame, unattr: pd.Series) -> pd.DataFrame:
-    rows = []
-    for y, g in flows.groupby("payee", sort=True):
-        g = g.sort_values(["amount_usd", "payer"], ascending=[False, True], kind="stable")
-        total = float(g["amount_usd"].sum())
-        und = int(g["undisclosed"].sum())
-        row = dict(entity=y, inflow_usd=total, counterparties=len(g), undisclosed_deals=und,
-                   unattributed_inflow_usd=float(unattr.get(y, 0.0)))
-        if total > 0:
-            shares = g["amount_usd"].to_numpy() / total
-            row.update(top_counterparty=str(g["payer"].iloc[0]), top_share_pct=100.0 * shares[0],
-                       hhi=float(np.sum(shares ** 2)),
-                       breakdown="; ".join(f"{p} {_pct(100 * s)}" for p, s in zip(g["payer"], shares) if s > 0),
-                       reason="" if und == 0 else f"{und} incoming deal(s) with undisclosed amount not counted")
-        else:
-            row.update(top_counterparty="", top_share_pct=NAN, hhi=NAN, breakdown="",
-                       reason="no known inflow from named payers (amounts undisclosed)")
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=COLUMNS)
+    if len(flows) == 0:
+        return pd.DataFrame(columns=COLUMNS)
+    f = flows.sort_values(["payee", "amount_usd", "payer"], ascending=[True, False, True], kind="stable")
+    g = f.groupby("payee", sort=False)
+    total = g["amount_usd"].transform("sum").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, f["amount_usd"].to_numpy() / total, np.nan)
+    f = f.assign(share=share, sq=share ** 2)
+    g = f.groupby("payee", sort=False)
+    first = g.head(1).set_index("payee")
+    out = pd.DataFrame({
+        "inflow_usd": g["amount_usd"].sum(),
+        "counterparties": g.size(),
+        "hhi": g["sq"].sum(min_count=1),
+        "undisclosed_deals": g["undisclosed"].sum(),
+    })
+    known = out["inflow_usd"] > 0
+    out["top_counterparty"] = first["payer"].where(known, "")
+    out["top_share_pct"] = (100.0 * first["share"]).where(known)
+    out["hhi"] = out["hhi"].where(known)
+    out["unattributed_inflow_usd"] = unattr.reindex(out.index).fillna(0.0).astype(float)
+    pos = f[f["share"] > 0]
+    out["breakdown"] = top_text(pos, "payee", "payer",
+                                 lambda h: (100.0 * h["share"]).map(lambda x: f"{x:.1f}%")).reindex(out.index).fillna("")
+    und = out["undisclosed_deals"]
+    out["reason"] = np.where(~known, "no known inflow from named payers (amounts undisclosed)",
+                             np.where(und > 0, und.astype(str) + " incoming deal(s) with undisclosed amount not counted",
+                                      ""))
+    out = out.rename_axis("entity").reset_index()[COLUMNS]
     return out.sort_values(["inflow_usd", "entity"], ascending=[False, True], kind="stable")
 
 
@@ -95,40 +107,41 @@ def _without(flows: pd.DataFrame, unattr: pd.Series, x: str) -> pd.DataFrame:
     outflow = flows.groupby("payer")["amount_usd"].sum()
     funds = inflow.add(unattr, fill_value=0.0)
     base = pd.concat([funds, outflow], axis=1).max(axis=1)
-    from_x = flows[flows["payer"] == x][["payee", "amount_usd", "undisclosed"]]
-    direct = from_x.set_index("payee")["amount_usd"]
-    direct_und = from_x.set_index("payee")["undisclosed"]
-    # one intermediate hop: x -> z -> y, z, y != x, y != z (pairs never have payer == payee)
-    hop1 = from_x.rename(columns={"payee": "z", "amount_usd": "a", "undisclosed": "ua"})
-    hop2 = flows[flows["payer"] != x].rename(columns={"payer": "z", "payee": "y", "amount_usd": "b",
-                                                      "undisclosed": "ub"})
+    from_x = flows[flows["payer"] == x]
+    direct = from_x.groupby("payee")["amount_usd"].sum()
+    direct_und = from_x.groupby("payee")["undisclosed"].sum()
+    # one intermediate hop: x -> z -> y with y != x (pairs never have payer == payee, so z != x, y != z)
+    hop1 = from_x.rename(columns={"payee": "z", "amount_usd": "a", "undisclosed": "ua"})[["z", "a", "ua"]]
+    hop2 = flows.rename(columns={"payer": "z", "payee": "y", "amount_usd": "b", "undisclosed": "ub"})
     two = hop1.merge(hop2[["z", "y", "b", "ub"]], on="z")
     two = two[two["y"] != x]
     fz = base.reindex(two["z"]).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        two["pro"] = np.where(fz > 0, np.minimum(two["a"].to_numpy() / fz, 1.0) * two["b"].to_numpy(), 0.0)
-    two["max"] = np.minimum(two["a"].to_numpy(), two["b"].to_numpy())
-    ys = sorted(set(direct.index) | set(two["y"]))
-    rows = []
-    for y in ys:
-        t = two[two["y"] == y].sort_values(["pro", "z"], ascending=[False, True], kind="stable")
-        d = float(direct.get(y, 0.0))
-        ind, mx = float(t["pro"].sum()), float(t["max"].sum())
-        und = int(direct_und.get(y, 0)) + int((t["ua"] + t["ub"]).sum())
-        tot = float(inflow.get(y, 0.0))
-        reasons = []
-        if tot > 0:
-            share, mshare = 100.0 * (d + ind) / tot, 100.0 * (d + mx) / tot
-        else:
-            share = mshare = NAN
-            reasons.append("no known inflow")
-        if und:
-            reasons.append(f"{und} deal(s) on these paths with undisclosed amount not counted")
-        if d == 0 and ind == 0 and mx == 0 and not und:
-            continue
-        rows.append(dict(entity=y, without=x, inflow_usd=tot, direct_loss_usd=d, indirect_loss_usd=ind,
-                         indirect_max_usd=mx, loss_share_pct=share, max_loss_share_pct=mshare,
-                         via="; ".join(f"{z} ({money(p)})" for z, p in zip(t["z"], t["pro"])),
-                         undisclosed_deals=und, reason="; ".join(reasons)))
-    out = pd.DataFrame(rows, columns=WITHOUT_COLUMNS)
+        two = two.assign(pro=np.where(fz > 0, np.minimum(two["a"].to_numpy() / fz, 1.0) * two["b"].to_numpy(), 0.0),
+                         mx=np.minimum(two["a"].to_numpy(), two["b"].to_numpy()),
+                         und=two["ua"] + two["ub"])
+    ind = two.groupby("y").agg(indirect_loss_usd=("pro", "sum"), indirect_max_usd=("mx", "sum"),
+                               und=("und", "sum"))
+    ys = direct.index.union(ind.index)
+    out = pd.DataFrame(index=ys)
+    out["direct_loss_usd"] = direct.reindex(ys).fillna(0.0)
+    out["indirect_loss_usd"] = ind["indirect_loss_usd"].reindex(ys).fillna(0.0)
+    out["indirect_max_usd"] = ind["indirect_max_usd"].reindex(ys).fillna(0.0)
+    out["undisclosed_deals"] = (direct_und.reindex(ys).fillna(0) + ind["und"].reindex(ys).fillna(0)).astype(np.int64)
+    out["inflow_usd"] = inflow.reindex(ys).fillna(0.0)
+    tot = out["inflow_usd"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["loss_share_pct"] = np.where(tot > 0, 100.0 * (out["direct_loss_usd"] + out["indirect_loss_usd"]) / tot,
+                                         np.nan)
+        out["max_loss_share_pct"] = np.where(tot > 0, 100.0 * (out["direct_loss_usd"] + out["indirect_max_usd"]) / tot,
+                                             np.nan)
+    t = two.sort_values(["y", "pro", "z"], ascending=[True, False, True], kind="stable")
+    out["via"] = top_text(t, "y", "z", lambda h: "(" + h["pro"].map(money) + ")").reindex(ys).fillna("")
+    und = out["undisclosed_deals"]
+    r1 = np.where(tot > 0, "", "no known inflow")
+    r2 = np.where(und > 0, und.astype(str) + " deal(s) on these paths with undisclosed amount not counted", "")
+    out["reason"] = ["; ".join(p for p in pair if p) for pair in zip(r1, r2)]
+    out["without"] = x
+    keep = (out["direct_loss_usd"] > 0) | (out["indirect_loss_usd"] > 0) | (out["indirect_max_usd"] > 0) | (und > 0)
+    out = out[keep.to_numpy()].rename_axis("entity").reset_index()[WITHOUT_COLUMNS]
     return out.sort_values(["loss_share_pct", "entity"], ascending=[False, True], kind="stable", na_position="last")

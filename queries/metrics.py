@@ -36,7 +36,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dealgraph.graph.dates import format_key, truncate_key
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS
 from dealgraph.queries.common import num as _num, text as _text
 
@@ -64,42 +63,82 @@ def missing(reason: str) -> Figure:
 
 
 class MetricIndex:
-    """Metric observations grouped by ``(entity, metric)`` for fast lookups."""
+    """Metric observations grouped by ``(entity, metric)`` for fast lookups.
+
+    Observations are held as numpy arrays sorted by entity, metric, date key,
+    precision, exactness and store order, so a lookup touches only the few
+    observations of one entity's metric.
+    """
+
+    _FIELDS = ("date", "value", "value_qualifier", "currency", "value_usd", "source", "deal_id")
 
     def __init__(self, metrics: pd.DataFrame | None):
-        self._groups: dict[tuple[str, str], pd.DataFrame] = {}
+        self._groups: dict[tuple[str, str], np.ndarray] = {}
         if metrics is None or len(metrics) == 0:
             return
-        m = metrics.copy()
-        m["_order"] = np.arange(len(m))
-        m["_exact"] = (m["value_qualifier"].fillna("exact").astype(str) == "exact").astype(int)
-        m = m.sort_values(["date_key", "date_precision", "_exact", "_order"], kind="stable")
-        for key, g in m.groupby(["entity", "metric"], sort=False):
-            self._groups[(str(key[0]), str(key[1]))] = g
+        m = metrics.reset_index(drop=True)
+        order = np.arange(len(m))
+        exact = (m["value_qualifier"].astype("string").fillna("exact") == "exact").to_numpy(dtype=bool).astype(int)
+        m = m.assign(_order=order, _exact=exact).sort_values(
+            ["date_key", "date_precision", "_exact", "_order"], kind="stable").reset_index(drop=True)
+        self._key = m["date_key"].to_numpy(dtype=np.int64)
+        self._prec = m["date_precision"].to_numpy(dtype=np.int64)
+        self._cols = {}
+        for f in self._FIELDS:
+            if f in m.columns:
+                col = m[f]
+                self._cols[f] = (col.to_numpy(dtype=float, na_value=np.nan) if f in ("value", "value_usd")
+                                 else col.astype(object).where(col.notna(), None).to_numpy())
+        ents = m["entity"].astype(str).to_numpy()
+        mets = m["metric"].astype(str).to_numpy()
+        for key, pos in pd.DataFrame({"e": ents, "m": mets}).groupby(["e", "m"], sort=False).indices.items():
+            self._groups[(str(key[0]), str(key[1]))] = np.sort(pos)
+
+    def record(self, i: int) -> dict:
+        """Observation ``i`` as a dict (date, value, value_qualifier, currency, value_usd, source, deal_id)."""
+        return {f: c[i] for f, c in self._cols.items()}
+
+    def positions(self, entity: str, metric: str) -> np.ndarray:
+        """Positions of one entity's observations of one metric, earliest first."""
+        return self._groups.get((entity, metric), np.empty(0, dtype=np.int64))
 
     def latest(self, entity: str, metric: str, date_key: int | None = None,
-               date_precision: int | None = None) -> pd.Series | None:
+               date_precision: int | None = None) -> dict | None:
         """The latest observation on or before the date (any date if ``None``)."""
-        g = self._groups.get((entity, metric))
-        if g is None or len(g) == 0:
+        pos = self.positions(entity, metric)
+        if len(pos) == 0:
             return None
         if date_key is not None:
-            ok = _on_or_before(g["date_key"].to_numpy(), g["date_precision"].to_numpy(),
-                               int(date_key), int(date_precision))
-            g = g[ok]
-            if len(g) == 0:
+            ok = _on_or_before(self._key[pos], self._prec[pos], int(date_key), int(date_precision))
+            pos = pos[ok]
+            if len(pos) == 0:
                 return None
-        return g.iloc[-1]
+        return self.record(int(pos[-1]))
 
-    def series(self, entity: str, metric: str) -> pd.DataFrame:
-        """All observations of one metric for one entity, earliest first."""
-        g = self._groups.get((entity, metric))
-        return g if g is not None else pd.DataFrame()
+    def for_deal_or_date(self, entity: str, metric: str, deal_id: str, date_key: int,
+                         date_precision: int) -> dict | None:
+        """The last observation recorded for ``deal_id``, else the last one dated
+        the same as ``date_key`` at the common precision."""
+        pos = self.positions(entity, metric)
+        if len(pos) == 0:
+            return None
+        ids = self._cols.get("deal_id")
+        if ids is not None:
+            same = [int(i) for i in pos if ids[i] == deal_id]
+            if same:
+                return self.record(same[-1])
+        div = _DIVS[np.minimum(self._prec[pos], int(date_precision))]
+        eq = self._key[pos] // div == int(date_key) // div
+        pos = pos[eq]
+        return self.record(int(pos[-1])) if len(pos) else None
+
+
+_DIVS = np.array([1, 10000, 100, 1], dtype=np.int64)  # precision -> divisor of the yyyymmdd key
 
 
 def _on_or_before(keys: np.ndarray, precs: np.ndarray, key: int, prec: int) -> np.ndarray:
-    p = np.minimum(precs.astype(np.int64), prec)
-    return truncate_key(keys.astype(np.int64), p) <= truncate_key(np.full(len(keys), key, dtype=np.int64), p)
+    div = _DIVS[np.minimum(precs, prec)]
+    return keys // div <= key // div
 
 
 def metric_index(store_or_metrics) -> MetricIndex:
@@ -137,9 +176,13 @@ def deal_figure(index: MetricIndex, deal: Mapping, column: str) -> Figure:
     obs = index.latest(entity, metric, deal.get("date_key"), deal.get("date_precision"))
     if obs is None:
         return missing(f"no {metric} of {entity} on or before {_text(deal.get('date'))}")
-    date = _text(obs.get("date")) or format_key(int(obs["date_key"]), int(obs["date_precision"]))
+    return observation_figure(obs)
+
+
+def observation_figure(obs: dict) -> Figure:
+    """A :class:`Figure` from a metric observation record."""
     src = _text(obs.get("source"))
-    origin = f"metric {date}" + (f" ({src})" if src else "")
+    origin = f"metric {_text(obs.get('date'))}" + (f" ({src})" if src else "")
     return Figure(_num(obs.get("value")), _text(obs.get("currency")) or "USD", _num(obs.get("value_usd")),
                   _text(obs.get("value_qualifier")) or "exact", origin)
 

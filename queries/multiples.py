@@ -29,7 +29,7 @@ import math
 
 import pandas as pd
 
-from dealgraph.queries.common import EXIT_TYPES, NAN, date_of, deals_of, join, num, text
+from dealgraph.queries.common import EXIT_TYPES, NAN, date_of, deals_of, join, num, records, text
 from dealgraph.queries.metrics import Figure, MetricIndex, combined_qualifier, deal_figure, metric_index, ratio
 
 COLUMNS = [
@@ -130,5 +130,5 @@ def multiples(store, *, as_of: str | None = None, status=None, all_deals: bool =
     elif not all_deals:
         deals = deals[_wanted(deals)]
     index = metric_index(store)
-    rows = [deal_multiples(index, rec) for rec in deals.to_dict("records")]
+    rows = [deal_multiples(index, rec) for rec in records(deals)]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -41,13 +41,14 @@ n/a with a reason: exit value unknown, R has no post-money, ``t = 0``
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from dealgraph.queries.common import (EXIT_TYPES, NAN, ROUND_TYPES, cmp_dates, date_of, deals_of, entity_names,
-                                      join, months_common, num, text)
-from dealgraph.queries.metrics import Figure, MetricIndex, deal_figure, metric_index, ratio
+                                      join, months_common, num, records, text)
+from dealgraph.queries.metrics import Figure, MetricIndex, deal_figure, metric_index, observation_figure, ratio
 
 
 @dataclass
@@ -66,68 +67,97 @@ class Round:
     note: str = ""
 
 
-def _post_money(index: MetricIndex, deal) -> Figure:
-    f = deal_figure_own(deal, "post_money_valuation")
-    if f.known:
-        return f
-    obs = index.series(text(deal.get("payee")), "post_money_valuation")
-    if len(obs) == 0:
-        return Figure(reason="no post-money valuation")
-    did = text(deal.get("deal_id"))
-    same = obs[obs["deal_id"].astype("string").fillna("") == did] if "deal_id" in obs else obs.iloc[0:0]
-    if len(same) == 0:
-        dk, dp = int(deal["date_key"]), int(deal["date_precision"])
-        eq = [cmp_dates(k, p, dk, dp) == 0 for k, p in zip(obs["date_key"], obs["date_precision"])]
-        same = obs[eq]
-    if len(same) == 0:
-        return Figure(reason="no post-money valuation")
-    o = same.iloc[-1]
-    src = text(o.get("source"))
-    return Figure(num(o.get("value")), text(o.get("currency")) or "USD", num(o.get("value_usd")),
-                  text(o.get("value_qualifier")) or "exact", f"metric {text(o.get('date'))}" + (f" ({src})" if src else ""))
+_NO_OWN = MetricIndex(None)
 
 
 def deal_figure_own(deal, column: str) -> Figure:
     """The deal's own column only (no metric fallback)."""
-    return deal_figure(MetricIndex(None), deal, column)
+    return deal_figure(_NO_OWN, deal, column)
+
+
+def _post_money(index: MetricIndex, deal) -> Figure:
+    f = deal_figure_own(deal, "post_money_valuation")
+    if f.known:
+        return f
+    obs = index.for_deal_or_date(text(deal.get("payee")), "post_money_valuation", text(deal.get("deal_id")),
+                                 int(deal["date_key"]), int(deal["date_precision"]))
+    return observation_figure(obs) if obs is not None else Figure(reason="no post-money valuation")
+
+
+def _round_deals(deals: pd.DataFrame) -> pd.DataFrame:
+    d = deals[deals["type"].isin(ROUND_TYPES).to_numpy(dtype=bool)]
+    d = d.assign(_fr=(d["type"] != "funding_round").to_numpy(dtype=bool).astype(int))
+    return d.sort_values(["payee", "date_key", "date_precision", "_fr"], kind="stable")
+
+
+def _build_rounds(recs, index: MetricIndex) -> dict[str, list[Round]]:
+    """Rounds from round-type deal records sorted by payee, date, funding_round first."""
+    out: dict[str, list[Round]] = {}
+    cur: Round | None = None
+    fr_amounts: list[float] = []
+    inv_amounts: list[float] = []
+    pms: list[Figure] = []
+
+    def close():
+        if cur is None:
+            return
+        if fr_amounts:
+            cur.amount_usd = sum(fr_amounts)
+        elif inv_amounts:
+            cur.amount_usd = sum(inv_amounts)
+        if pms:
+            cur.post_money = pms[0]
+            distinct = {round(x.value_usd if not math.isnan(x.value_usd) else x.value, 6) for x in pms}
+            if len(distinct) > 1:
+                cur.note = f"conflicting post-money values; using the one from {cur.deal_ids[0]}"
+        out.setdefault(cur.entity, []).append(cur)
+
+    for rec in recs:
+        entity, k, p = text(rec.get("payee")), int(rec["date_key"]), int(rec["date_precision"])
+        if cur is None or (cur.entity, cur.date_key, cur.date_precision) != (entity, k, p):
+            close()
+            cur = Round(entity, date_of(rec), k, p)
+            fr_amounts, inv_amounts, pms = [], [], []
+        cur.deal_ids.append(text(rec.get("deal_id")))
+        cur.types.append(text(rec.get("type")))
+        if text(rec.get("payer")):
+            cur.investors.append(text(rec.get("payer")))
+        a = num(rec.get("amount_usd"))
+        if not math.isnan(a):
+            (fr_amounts if rec["type"] == "funding_round" else inv_amounts).append(a)
+        pm = _post_money(index, rec)
+        if pm.known:
+            pms.append(pm)
+    close()
+    return out
+
+
+def all_rounds(deals: pd.DataFrame, index: MetricIndex) -> dict[str, list[Round]]:
+    """Entity id -> its rounds, earliest first, for every entity with a round."""
+    return _build_rounds(records(_round_deals(deals)), index)
 
 
 def entity_rounds(deals: pd.DataFrame, index: MetricIndex, entity: str) -> list[Round]:
     """The rounds of ``entity`` among ``deals``, earliest first (see module doc)."""
-    d = deals[(deals["payee"] == entity) & deals["type"].isin(ROUND_TYPES)]
-    if len(d) == 0:
-        return []
-    d = d.assign(_fr=(d["type"] != "funding_round").astype(int))
-    d = d.sort_values(["date_key", "date_precision", "_fr"], kind="stable")
-    out: list[Round] = []
-    for (k, p), g in d.groupby(["date_key", "date_precision"], sort=False):
-        recs = g.to_dict("records")
-        r = Round(entity, date_of(recs[0]), int(k), int(p))
-        fr_amounts, inv_amounts = [], []
-        pms: list[Figure] = []
-        for rec in recs:
-            r.deal_ids.append(text(rec.get("deal_id")))
-            r.types.append(text(rec.get("type")))
-            if text(rec.get("payer")):
-                r.investors.append(text(rec.get("payer")))
-            a = num(rec.get("amount_usd"))
-            if not math.isnan(a):
-                (fr_amounts if rec["type"] == "funding_round" else inv_amounts).append(a)
-            pm = _post_money(index, rec)
-            if pm.known:
-                pms.append(pm)
-        if fr_amounts:
-            r.amount_usd = sum(fr_amounts)
-        elif inv_amounts:
-            r.amount_usd = sum(inv_amounts)
-        if pms:
-            r.post_money = pms[0]
-            distinct = {round(x.value_usd if not math.isnan(x.value_usd) else x.value, 6) for x in pms}
-            if len(distinct) > 1:
-                r.note = f"conflicting post-money values; using the one from {r.deal_ids[0]}"
-        out.append(r)
-    out.sort(key=lambda r: (r.date_key, r.date_precision))
-    return out
+    d = deals[(deals["payee"] == entity).to_numpy(dtype=bool)]
+    return _build_rounds(records(_round_deals(d)), index).get(entity, [])
+
+
+def earlier_rounds(rs: list[Round], key: int, prec: int) -> list[Round]:
+    """The rounds in ``rs`` (sorted by date key) strictly earlier than the date
+    ``(key, prec)`` at their common precision.
+
+    Why bisect: a round whose key is above the date's cannot be earlier, and one
+    from an earlier year is earlier at any precision, so only rounds from the
+    date's own year need the precision-aware comparison.
+    """
+    hi = bisect_right(rs, int(key), key=_round_key)
+    safe = bisect_left(rs, (int(key) // 10000) * 10000, key=_round_key)
+    return rs[:safe] + [r for r in rs[safe:hi] if cmp_dates(r.date_key, r.date_precision, key, prec) < 0]
+
+
+def _round_key(r: Round) -> int:
+    return r.date_key
 
 
 def exit_value(deal) -> tuple[Figure, str]:
@@ -184,7 +214,7 @@ def rounds(store, *, entity: str, as_of: str | None = None, status=None) -> pd.D
                           valuation_basis="post-money" + (f" ({r.post_money.origin})" if r.post_money.known else ""),
                           reason=join([r.post_money.reason, r.note])))
     ex = deals[(deals["payee"] == entity) & deals["type"].isin(EXIT_TYPES)]
-    for rec in ex.sort_values(["date_key", "date_precision"], kind="stable").to_dict("records"):
+    for rec in records(ex.sort_values(["date_key", "date_precision"], kind="stable")):
         v, basis = exit_value(rec)
         items.append(dict(entity=entity, kind="exit", date=date_of(rec), _k=int(rec["date_key"]),
                           _p=int(rec["date_precision"]), deal_ids=text(rec.get("deal_id")), types=text(rec.get("type")),
@@ -210,21 +240,20 @@ RETURN_COLUMNS = [
 ]
 
 
-def exit_returns(deals: pd.DataFrame, index: MetricIndex, rec, rounds_cache: dict | None = None) -> list[dict]:
-    """Return rows for one exit-like deal ``rec`` (see module doc)."""
+def exit_returns(deals: pd.DataFrame, index: MetricIndex, rec, rounds: dict | None = None) -> list[dict]:
+    """Return rows for one exit-like deal ``rec`` (see module doc).
+
+    ``rounds``: entity -> rounds for every entity (:func:`all_rounds`); computed
+    for the payee alone when ``None``.
+    """
     entity = text(rec.get("payee"))
-    if rounds_cache is not None and entity in rounds_cache:
-        rs = rounds_cache[entity]
-    else:
-        rs = entity_rounds(deals, index, entity)
-        if rounds_cache is not None:
-            rounds_cache[entity] = rs
+    rs = entity_rounds(deals, index, entity) if rounds is None else rounds.get(entity, [])
     v, basis = exit_value(rec)
     ek, ep = int(rec["date_key"]), int(rec["date_precision"])
     base = dict(exit_deal_id=text(rec.get("deal_id")), entity=entity, exit_date=date_of(rec),
                 exit_type=text(rec.get("type")), exit_status=text(rec.get("status")),
                 exit_value_usd=v.value_usd if v.known else NAN, exit_basis=basis)
-    earlier = [r for r in rs if cmp_dates(r.date_key, r.date_precision, ek, ep) < 0]
+    earlier = earlier_rounds(rs, ek, ep)
     if not earlier:
         return [dict(base, round_date="", round_deal_ids="", round_post_money_usd=NAN, round_step_up=NAN,
                      last_round=False, multiple=NAN, months=NAN, annualised_compound_pct=NAN,
@@ -265,10 +294,10 @@ def returns(store, *, entity: str | None = None, exit_deal: str | None = None, a
         ex = ex[ex["payee"] == entity]
     if exit_deal is not None:
         ex = ex[ex["deal_id"] == exit_deal]
-    cache: dict = {}
+    rs = all_rounds(deals, index) if entity is None and exit_deal is None else None
     rows = []
-    for rec in ex.sort_values(["date_key", "date_precision"], kind="stable").to_dict("records"):
-        rows.extend(exit_returns(deals, index, rec, cache))
+    for rec in records(ex.sort_values(["date_key", "date_precision", "deal_id"], kind="stable")):
+        rows.extend(exit_returns(deals, index, rec, rs))
     return pd.DataFrame(rows, columns=RETURN_COLUMNS)
 
 

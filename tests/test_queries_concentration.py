@@ -84,3 +84,36 @@ def test_round_trip_known_answers(tmp_path):
     assert is_na(df.loc["d", "share_pct"])
     # time is ignored by round-trip; --as-of drops later deals
     assert round_trip(s, as_of="2024", entity="a").iloc[0]["undisclosed_deals"] == 0
+
+
+# ---------------------------------------------------------------------------
+# round-trip's compiled search agrees with networkx shortest paths
+# ---------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(edges=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=30),
+       k=st.integers(2, 6))
+def test_returning_distance_matches_networkx(edges, k):
+    import networkx as nx
+    import pandas as pd
+
+    from dealgraph.queries.roundtrip import returning_distance
+
+    pairs = sorted({(f"e{a}", f"e{b}") for a, b in edges if a != b})
+    flows = pd.DataFrame({"payer": [p for p, _ in pairs], "payee": [q for _, q in pairs],
+                          "amount_usd": 1.0, "deals": 1, "undisclosed": 0})
+    got = returning_distance(flows, k)
+    g = nx.DiGraph(pairs)
+    for (p, x), d in zip(pairs, got):
+        try:
+            want = nx.shortest_path_length(g, x, p)   # x -> ... -> p closes the cycle p -> x
+        except nx.NetworkXNoPath:
+            want = None
+        if want is not None and want <= k - 1:
+            assert d == want, (p, x, d, want)
+        else:
+            assert d == -1, (p, x, d, want)
