@@ -8,7 +8,9 @@ strategic investment the article compares with the exits):
 * ``structure`` — the types of every selected deal between the same payer and
   payee on the same date (at equal date key and precision), joined with
   ``+``, largest known amount first, with ``NN% stake`` for a stake (e.g.
-  ``license + acquihire``);
+  ``license + acquihire``). One row per such transaction: a deal without an
+  amount in a group where another deal carries the money (the acquihire part
+  of a licence + acquihire) has no row of its own;
 * ``deal_to_revenue`` — amount / target revenue, the article's "EV/revenue"
   (see :mod:`dealgraph.queries.multiples`);
 * ``share_of_acquirer_cap_pct`` — 100 * amount / acquirer market cap;
@@ -87,6 +89,9 @@ def deal_comparisons(store, *, as_of: str | None = None, status=None) -> pd.Data
     rows = []
     for rec in recs:
         key = (text(rec.get("payer")), text(rec.get("payee")), int(rec["date_key"]), int(rec["date_precision"]))
+        if math.isnan(num(rec.get("amount_usd"))) and any(not math.isnan(num(r.get("amount_usd")))
+                                                          for r in groups[key]):
+            continue  # part of a transaction whose money is on another row (shown in its structure)
         m = deal_multiples(index, rec)
         payer, payee = key[0], key[1]
         label = f"{names.get(payer, payer)} → {names.get(payee, payee)}" if payer else names.get(payee, payee)
