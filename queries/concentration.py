@@ -12,6 +12,8 @@ from a named payer (flows: :mod:`dealgraph.queries.flows`):
   1/n = n equal payers; multiply by 10,000 for the antitrust convention);
 * ``undisclosed_deals`` counts incoming named deals without an amount: they
   are missing from every share. With no known inflow the shares are n/a.
+  ``tentative_deals`` counts incoming in_talks / rumoured deals (included by
+  the default ``--status``).
 * ``breakdown`` lists the largest counterparties with their shares (at most
   five, then ``+N more``).
 
@@ -47,7 +49,7 @@ from dealgraph.queries.common import deals_of, money, top_text
 from dealgraph.queries.flows import pair_flows, unattributed_inflow
 
 COLUMNS = ["entity", "inflow_usd", "counterparties", "top_counterparty", "top_share_pct", "hhi",
-           "undisclosed_deals", "unattributed_inflow_usd", "breakdown", "reason"]
+           "undisclosed_deals", "tentative_deals", "unattributed_inflow_usd", "breakdown", "reason"]
 WITHOUT_COLUMNS = ["entity", "without", "inflow_usd", "direct_loss_usd", "indirect_loss_usd", "indirect_max_usd",
                    "loss_share_pct", "max_loss_share_pct", "via", "undisclosed_deals", "reason"]
 
@@ -85,6 +87,7 @@ def _concentration(flows: pd.DataFrame, unattr: pd.Series) -> pd.DataFrame:
         "counterparties": g.size(),
         "hhi": g["sq"].sum(min_count=1),
         "undisclosed_deals": g["undisclosed"].sum(),
+        "tentative_deals": g["tentative"].sum(),
     })
     known = out["inflow_usd"] > 0
     out["top_counterparty"] = first["payer"].where(known, "")

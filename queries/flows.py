@@ -13,12 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.queries.common import as_float_array
 
 
 def pair_flows(deals: pd.DataFrame) -> pd.DataFrame:
-    """Columns ``payer, payee, amount_usd, deals, undisclosed`` — one row per
-    ordered pair with at least one deal (amount 0.0 when all are undisclosed)."""
+    """Columns ``payer, payee, amount_usd, deals, undisclosed, tentative`` — one
+    row per ordered pair with at least one deal (amount 0.0 when all are
+    undisclosed; ``tentative`` counts in_talks / rumoured deals)."""
     payer = deals["payer"].astype("string")
     payee = deals["payee"].astype("string")
     ok = payer.notna() & (payer != payee).fillna(False)
@@ -27,13 +29,16 @@ def pair_flows(deals: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame({"payer": payer[ok].astype(str).to_numpy(), "payee": payee[ok].astype(str).to_numpy(),
                        "amount_usd": amt[ok.to_numpy()]})
     df["undisclosed"] = np.isnan(df["amount_usd"].to_numpy()).astype(np.int64)
+    df["tentative"] = deals["status"][ok].isin(TENTATIVE_STATUSES).to_numpy(dtype=bool).astype(np.int64)
     df["deals"] = 1
     df["amount_usd"] = df["amount_usd"].fillna(0.0)
     if len(df) == 0:
         return pd.DataFrame({"payer": pd.Series([], dtype=object), "payee": pd.Series([], dtype=object),
                              "amount_usd": pd.Series([], dtype=float), "deals": pd.Series([], dtype=np.int64),
-                             "undisclosed": pd.Series([], dtype=np.int64)})
-    return df.groupby(["payer", "payee"], as_index=False, sort=True)[["amount_usd", "deals", "undisclosed"]].sum()
+                             "undisclosed": pd.Series([], dtype=np.int64),
+                             "tentative": pd.Series([], dtype=np.int64)})
+    return df.groupby(["payer", "payee"], as_index=False, sort=True)[
+        ["amount_usd", "deals", "undisclosed", "tentative"]].sum()
 
 
 def unattributed_inflow(deals: pd.DataFrame) -> pd.Series:

@@ -12,6 +12,8 @@ For each entity X with incoming deals from named payers:
   max_length``, the same bound as ``circular-flows --max-length``;
 * ``returning_inflow_usd`` = Σ known amounts from returning payers;
 * ``share_pct = 100 · returning / inflow`` (n/a when inflow is unknown);
+* ``undisclosed_deals`` / ``tentative_deals`` count returning deals without
+  an amount / in_talks or rumoured;
 * ``counterparties`` lists the returning payers (largest first, at most five,
   then ``+N more``) with their amounts and the length ``d + 1`` of the
   shortest cycle through them.
@@ -37,7 +39,7 @@ from dealgraph.queries.common import deals_of, money, top_text
 from dealgraph.queries.flows import pair_flows
 
 COLUMNS = ["entity", "inflow_usd", "returning_inflow_usd", "share_pct", "returning_payers", "counterparties",
-           "undisclosed_deals", "reason"]
+           "undisclosed_deals", "tentative_deals", "reason"]
 
 
 @njit(cache=True)
@@ -144,6 +146,7 @@ def round_trip(store, *, max_length: int = 5, entity: str | None = None, as_of: 
     out["returning_inflow_usd"] = rg["amount_usd"].sum().reindex(out.index).fillna(0.0)
     out["returning_payers"] = rg.size().reindex(out.index).fillna(0).astype(np.int64)
     out["undisclosed_deals"] = rg["undisclosed"].sum().reindex(out.index).fillna(0).astype(np.int64)
+    out["tentative_deals"] = rg["tentative"].sum().reindex(out.index).fillna(0).astype(np.int64)
     tot = out["inflow_usd"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share_pct"] = np.where(tot > 0, 100.0 * out["returning_inflow_usd"].to_numpy() / tot, np.nan)

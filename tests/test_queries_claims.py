@@ -121,3 +121,17 @@ def test_the_articles_figures_from_the_sample_data(tmp_path):
         assert got.get(key) == "supported", key
     # the article's ~1,400% annualised is not what its own 2.9x in 3 months gives
     assert got[("nvidia-groq-license-2025-12@groq-round-2025-09", "annualised_return", "~1,400%")] == "not supported"
+
+
+def test_entity_metrics(tmp_path):
+    s = make_store(tmp_path, deals=[
+        deal("1", "2024", "investment", "a", "y", "75m"),
+        deal("2", "2024", "investment", "b", "y", "25m"),
+        deal("3", "2024", "chip_purchase", "y", "a", "10m"),
+    ])
+    df = check_claims(s, _claims(("y", "hhi", "0.625"), ("y", "top_share", "75%"),
+                                 ("y", "round_trip_share", "75%"), ("a", "round_trip_share", "50%"),
+                                 ("zz", "hhi", "1")))
+    assert list(df["verdict"]) == ["supported", "supported", "supported", "not supported", "cannot check"]
+    assert df.iloc[0]["recomputed"] == approx(0.75 ** 2 + 0.25 ** 2)
+    assert df.iloc[3]["recomputed"] == approx(100.0)

@@ -13,7 +13,7 @@ def test_concentration_shares_and_herfindahl(tmp_path):
         deal("1", "2024", "investment", "a", "y", "60m"),
         deal("2", "2024", "investment", "b", "y", "30m"),
         deal("3", "2025", "investment", "b", "y", "10m"),        # parallel deals add up: b = 40
-        deal("4", "2025", "investment", "c", "y", None),         # undisclosed: counted, not in shares
+        deal("4", "2025", "investment", "c", "y", None, status="in_talks"),  # undisclosed, tentative
         deal("5", "2025", "funding_round", None, "y", "500m"),   # payer-less: unattributed
         deal("6", "2025", "investment", "a", "z", None),         # only undisclosed inflow
     ])
@@ -22,7 +22,7 @@ def test_concentration_shares_and_herfindahl(tmp_path):
     assert y["inflow_usd"] == 100e6 and y["counterparties"] == 3
     assert y["top_counterparty"] == "a" and y["top_share_pct"] == approx(60.0)
     assert y["hhi"] == approx(0.6 ** 2 + 0.4 ** 2)
-    assert y["undisclosed_deals"] == 1 and y["unattributed_inflow_usd"] == 500e6
+    assert y["undisclosed_deals"] == 1 and y["unattributed_inflow_usd"] == 500e6 and y["tentative_deals"] == 1
     assert y["breakdown"] == "a 60.0%; b 40.0%"
     z = df.loc["z"]
     assert is_na(z["hhi"]) and is_na(z["top_share_pct"]) and "no known inflow" in z["reason"]
@@ -63,7 +63,7 @@ def test_round_trip_known_answers(tmp_path):
     s = make_store(tmp_path, deals=[
         deal("ab", "2024", "investment", "a", "b", "10m"),
         deal("ba", "2024", "chip_purchase", "b", "a", "4m"),
-        deal("ba2", "2025", "chip_purchase", "b", "a", None),     # undisclosed, still returning
+        deal("ba2", "2025", "chip_purchase", "b", "a", None, status="rumoured"),  # undisclosed, still returning
         deal("ad", "2024", "investment", "a", "d", None),          # undisclosed hop still connects
         deal("dc", "2024", "investment", "d", "c", "5m"),
         deal("ca", "2024", "compute_contract", "c", "a", "6m"),
@@ -73,7 +73,7 @@ def test_round_trip_known_answers(tmp_path):
     a = df.loc["a"]
     assert a["inflow_usd"] == 20e6
     assert a["returning_inflow_usd"] == 10e6 and a["share_pct"] == approx(50.0)
-    assert a["returning_payers"] == 2 and a["undisclosed_deals"] == 1
+    assert a["returning_payers"] == 2 and a["undisclosed_deals"] == 1 and a["tentative_deals"] == 1
     assert a["counterparties"] == "c $6m (cycle of 3); b $4m (cycle of 2)"
     # with k = 2 only the direct loop counts
     a2 = round_trip(s, max_length=2, entity="a").iloc[0]
@@ -84,6 +84,7 @@ def test_round_trip_known_answers(tmp_path):
     assert is_na(df.loc["d", "share_pct"])
     # time is ignored by round-trip; --as-of drops later deals
     assert round_trip(s, as_of="2024", entity="a").iloc[0]["undisclosed_deals"] == 0
+    assert round_trip(s, status="completed", entity="a").iloc[0]["tentative_deals"] == 0
 
 
 # ---------------------------------------------------------------------------
