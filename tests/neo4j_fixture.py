@@ -10,6 +10,7 @@ whole session on a free port (jars fetched with mvn on first use, see
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 
 import pytest
@@ -48,10 +49,12 @@ def neo4j_target():
         yield Neo4jTarget(uri, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD"),
                           os.environ.get("NEO4J_DATABASE"), None)
         return
-    server = LocalNeo4j()
+    # With authentication on, like a real server (the wrong-password test uses it too).
+    password = secrets.token_urlsafe(12)
+    server = LocalNeo4j(password=password)
     server.start(timeout=600)
     try:
-        yield Neo4jTarget(server.uri, None, None, None, server)
+        yield Neo4jTarget(server.uri, "neo4j", password, None, server)
     finally:
         server.stop()
 

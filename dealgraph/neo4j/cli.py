@@ -35,7 +35,7 @@ def _fail(message: str, code: int = 1):
 def _connect(uri, user, password, database):
     from dealgraph.neo4j.connection import connect
 
-    settings = Settings(uri=uri, user=user, password=password, database=database)
+    settings = Settings(uri=uri, user=user, password=password or None, database=database or None)
     try:
         return settings, connect(settings)
     except Neo4jError as e:
