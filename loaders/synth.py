@@ -49,8 +49,8 @@ import pyarrow.csv as pacsv
 from dealgraph.graph.schema import DEAL_COLUMNS, ENTITY_COLUMNS
 
 TYPE_SHARES = {
-    "funding_round": 0.30, "investment": 0.14, "chip_purchase": 0.12, "compute_contract": 0.16,
-    "acquisition": 0.04, "stake": 0.03, "license": 0.04, "acquihire": 0.01, "debt_financing": 0.16,
+    "funding_round": 0.36, "investment": 0.14, "chip_purchase": 0.08, "compute_contract": 0.12,
+    "acquisition": 0.04, "stake": 0.03, "license": 0.04, "acquihire": 0.01, "debt_financing": 0.18,
 }
 # (median USD, sigma) of log-normal amounts per type
 AMOUNTS = {
@@ -60,15 +60,15 @@ AMOUNTS = {
 }
 # payer and payee groups per type: [(group, share), ...]; group None = no payer
 PAYERS = {
-    "funding_round": [("fund", 0.75), ("hub", 0.15), ("person", 0.05), (None, 0.05)],
-    "investment": [("hub", 0.6), ("fund", 0.4)],
-    "chip_purchase": [("startup", 0.8), ("hub", 0.2)],
-    "compute_contract": [("startup", 0.85), ("hub", 0.10), ("government", 0.05)],
-    "acquisition": [("hub", 0.7), ("startup", 0.3)],
-    "stake": [("hub", 0.7), ("startup", 0.3)],
-    "license": [("hub", 0.6), ("startup", 0.4)],
-    "acquihire": [("hub", 0.7), ("startup", 0.3)],
-    "debt_financing": [("lender", 0.7), ("hub", 0.2), ("government", 0.1)],
+    "funding_round": [("fund", 0.87), ("hub", 0.03), ("person", 0.05), (None, 0.05)],
+    "investment": [("hub", 0.3), ("fund", 0.7)],
+    "chip_purchase": [("startup", 0.97), ("hub", 0.03)],
+    "compute_contract": [("startup", 0.93), ("hub", 0.02), ("government", 0.05)],
+    "acquisition": [("hub", 0.4), ("startup", 0.6)],
+    "stake": [("hub", 0.4), ("startup", 0.6)],
+    "license": [("hub", 0.4), ("startup", 0.6)],
+    "acquihire": [("hub", 0.4), ("startup", 0.6)],
+    "debt_financing": [("lender", 0.85), ("hub", 0.05), ("government", 0.1)],
 }
 PAYEES = {
     "funding_round": [("startup", 1.0)],
@@ -77,9 +77,9 @@ PAYEES = {
     "compute_contract": [("hub", 1.0)],
     "acquisition": [("startup", 1.0)],
     "stake": [("startup", 1.0)],
-    "license": [("startup", 0.8), ("hub", 0.2)],
+    "license": [("startup", 0.95), ("hub", 0.05)],
     "acquihire": [("startup", 1.0)],
-    "debt_financing": [("startup", 0.6), ("hub", 0.4)],
+    "debt_financing": [("startup", 0.85), ("hub", 0.15)],
 }
 #: power-law exponent of the popularity of entities within each group
 ALPHA = {"hub": 1.1, "fund": 0.9, "lender": 0.8, "government": 0.5, "person": 0.5, "startup": 0.8}

@@ -231,6 +231,63 @@ def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, dea
 
 
 @njit(cache=True)
+def _feasible2(states, nin, din, hop1, hop2, hop_deal_ptr, deal_order, deal_lo, deal_hi,
+               use_window, window):  # pragma: no cover - compiled
+    """Can some state at depth ``din`` take one deal of ``hop1`` and then one of
+    ``hop2`` (the closing hop)? Same transitions as :func:`_extend`, without
+    building the intermediate Pareto set (the hot path for the last node)."""
+    for i in range(nin):
+        kind = states[din, i, 0]
+        a = states[din, i, 1]
+        b = states[din, i, 2]
+        mn = states[din, i, 3]
+        mx = states[din, i, 4]
+        for p in range(hop_deal_ptr[hop1], hop_deal_ptr[hop1 + 1]):
+            x = deal_order[p]
+            lo = deal_lo[x]
+            hi = deal_hi[x]
+            nmn = mn
+            nmx = mx
+            if use_window:
+                nmn = min(mn, lo)
+                nmx = max(mx, lo)
+                if nmx - nmn > window:
+                    continue
+            for option in range(2):
+                if kind == 0:
+                    if option == 0:
+                        if hi < a:
+                            continue
+                        ck = 0
+                        ca = max(a, lo)
+                        cb = min(b, hi)
+                    else:
+                        if din == 0 or lo > b:
+                            continue
+                        ck = 1
+                        ca = lo
+                        cb = b
+                else:
+                    if option == 1 or hi < a or lo > b:
+                        continue
+                    ck = 1
+                    ca = max(a, lo)
+                    cb = b
+                for q in range(hop_deal_ptr[hop2], hop_deal_ptr[hop2 + 1]):
+                    y = deal_order[q]
+                    ylo = deal_lo[y]
+                    yhi = deal_hi[y]
+                    if use_window and (max(nmx, ylo) - min(nmn, ylo) > window):
+                        continue
+                    if ck == 0:
+                        if yhi >= ca or ylo <= cb:  # continue in order, or wrap (path non-empty)
+                            return True
+                    elif yhi >= ca and ylo <= cb:
+                        return True
+    return False
+
+
+@njit(cache=True)
 def _cmp(b1, t1, c1, b2, t2, c2):  # pragma: no cover - compiled
     """1 if cycle 1 ranks before cycle 2, -1 if after (see module docstring)."""
     if b1 > b2:
@@ -297,28 +354,84 @@ def _heap_push(hb, ht, hc, size, b, t, c):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _search(indptr, dst, hop, amt, rindptr, rsrc, code,
+def _find_edge(indptr, sdst, v, p):  # pragma: no cover - compiled
+    """Position of hop v -> p in the target-sorted rows ``sdst``, or -1."""
+    lo = indptr[v]
+    hi = indptr[v + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sdst[mid] < p:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < indptr[v + 1] and sdst[lo] == p:
+        return lo
+    return -1
+
+
+@njit(cache=True)
+def _has_edge(indptr, sdst, v, p):  # pragma: no cover - compiled
+    return _find_edge(indptr, sdst, v, p) >= 0
+
+
+@njit(cache=True)
+def _close(D, w, e_last, states, nstates, path, bott, tot, code, a, k, temporal, use_window, window,
+           use_heap, hop_deal_ptr, deal_order, deal_lo, deal_hi, counts, hb, ht, hc, ctmp, hsize):  # pragma: no cover
+    """Count (and rank) the cycle path[0..D-1] + w -> root, whose last hop is ``e_last``
+    with amount ``a``; deal states for path + w are at depth D. Returns the heap size."""
+    if temporal:
+        if _extend(states, nstates[D], D, states, D + 1, e_last, hop_deal_ptr, deal_order,
+                   deal_lo, deal_hi, use_window, window, True) <= 0:
+            return hsize
+    L = D + 1
+    counts[L] += 1
+    if use_heap:
+        b = min(bott[D], a)
+        t = tot[D] + (a if a > -np.inf else 0.0)
+        path[D] = w
+        best = 0
+        for i in range(1, L):
+            if code[path[i]] < code[path[best]]:
+                best = i
+        for i in range(L):
+            ctmp[i] = code[path[(best + i) % L]]
+        for i in range(L, k):
+            ctmp[i] = -1
+        hsize = _heap_push(hb, ht, hc, hsize, b, t, ctmp)
+    return hsize
+
+
+@njit(cache=True)
+def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, code,
             hop_deal_ptr, deal_order, deal_lo, deal_hi,
-            k, temporal, use_window, window, use_heap,
-            st, path, ptr, onpath, dist, touched, bott, tot, states, nstates, counts,
-            hb, ht, hc, ctmp, budget):  # pragma: no cover - compiled
-    """Resumable bounded DFS; see the module docstring. ``st`` holds
-    [root, depth, phase, n_touched, heap_size, pruned_flag]. Returns 0 when done,
-    1 when the step budget ran out (call again to resume), 2 on state overflow."""
+            k, temporal, use_window, window, use_heap, fast_count,
+            st, path, ptr, onpath, dist, touched, cnt1, touched2, lasthop, lastamt,
+            bott, tot, states, nstates, counts, hb, ht, hc, ctmp, budget):  # pragma: no cover - compiled
+    """Resumable bounded DFS; see the module docstring.
+
+    ``st`` = [root, depth, phase, n_touched, heap_size, pruned_flag, n_touched2].
+    For each start (root) a backward BFS over higher-numbered nodes gives
+    ``dist`` (hops back to the root); a node with dist 1 closes a cycle through its
+    hop ``lasthop`` to the root, so the root is never searched for in adjacency
+    lists. With ``fast_count`` (no ranking, no dates) the last node of a k-cycle is
+    not visited at all: ``cnt1[v]`` = number of v's successors with dist 1, minus
+    those already on the path. Returns 0 when done, 1 when the step budget ran out
+    (call again to resume), 2 on deal-state overflow."""
     n = len(indptr) - 1
     root = st[0]
     d = st[1]
     phase = st[2]
     nt = st[3]
     hsize = st[4]
+    nt2 = st[6]
+    n1 = st[7]
     ntop = len(hb)
     steps = 0
     while root < n:
         if phase == 0:
-            if indptr[root + 1] == indptr[root]:
+            if indptr[root + 1] == indptr[root] or rindptr[root + 1] == rindptr[root]:
                 root += 1
                 continue
-            # backward BFS over nodes > root: dist[u] = hops from u back to root
             dist[root] = 0
             touched[0] = root
             nt = 1
@@ -335,7 +448,27 @@ def _search(indptr, dst, hop, amt, rindptr, rsrc, code,
                         dist[u] = dv + 1
                         touched[nt] = u
                         nt += 1
+                        if dv == 0:
+                            lasthop[u] = rhop[e]
+                            lastamt[u] = ramt[e]
             steps += nt
+            n1 = 0
+            while n1 + 1 < nt and dist[touched[n1 + 1]] == 1:
+                n1 += 1
+            if fast_count:
+                nt2 = 0
+                for e in range(rindptr[root], rindptr[root + 1]):
+                    u = rsrc[e]
+                    if u <= root:
+                        continue
+                    for e2 in range(rindptr[u], rindptr[u + 1]):
+                        v = rsrc[e2]
+                        if v >= root:
+                            if cnt1[v] == 0:
+                                touched2[nt2] = v
+                                nt2 += 1
+                            cnt1[v] += 1
+                    steps += rindptr[u + 1] - rindptr[u]
             d = 0
             path[0] = root
             ptr[0] = indptr[root]
@@ -357,10 +490,50 @@ def _search(indptr, dst, hop, amt, rindptr, rsrc, code,
                 st[2] = phase
                 st[3] = nt
                 st[4] = hsize
+                st[6] = nt2
+                st[7] = n1
                 return 1
             v = path[d]
+            if fast_count and d == k - 2:
+                # every successor with dist 1 closes a k-cycle, except those on the path
+                c = cnt1[v]
+                for j in range(1, d):
+                    p = path[j]
+                    if dist[p] == 1 and _has_edge(indptr, sdst, v, p):
+                        c -= 1
+                counts[k] += c
+                steps += d + 1
+                onpath[v] = False
+                d -= 1
+                continue
             e = ptr[d]
             end = indptr[v + 1]
+            if d == k - 2 and e == indptr[v] and n1 < end - e and d > 0:
+                # only successors with dist 1 matter here: walk the (shorter) list of the
+                # root's predecessors and look each edge up, instead of v's adjacency
+                if use_heap and hsize == ntop and bott[d] < hb[0]:
+                    st[5] = 1  # cut by the N-th best bottleneck
+                else:
+                    for i in range(1, n1 + 1):
+                        w = touched[i]
+                        if onpath[w]:
+                            continue
+                        pos = _find_edge(indptr, sdst, v, w)
+                        if pos < 0:
+                            continue
+                        a = samt[pos]
+                        bott[d + 1] = min(bott[d], a)
+                        tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
+                        if temporal and not _feasible2(states, nstates[d], d, shop[pos], lasthop[w], hop_deal_ptr,
+                                                       deal_order, deal_lo, deal_hi, use_window, window):
+                            continue
+                        hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w],
+                                       k, False, use_window, window, use_heap, hop_deal_ptr, deal_order, deal_lo,
+                                       deal_hi, counts, hb, ht, hc, ctmp, hsize)
+                steps += n1 + 1
+                onpath[v] = False
+                d -= 1
+                continue
             if e >= end:
                 onpath[v] = False
                 d -= 1
@@ -376,30 +549,17 @@ def _search(indptr, dst, hop, amt, rindptr, rsrc, code,
                     ptr[d] = end
                     st[5] = 1
                     continue
-            if w == root:
-                if d == 0:
-                    continue
-                if temporal:
-                    if _extend(states, nstates[d], d, states, d + 1, hop[e], hop_deal_ptr, deal_order,
-                               deal_lo, deal_hi, use_window, window, True) <= 0:
-                        continue
-                L = d + 1
-                counts[L] += 1
-                if use_heap:
-                    b = min(bott[d], a)
-                    t = tot[d] + (a if a > -np.inf else 0.0)
-                    # canonical rotation by id code
-                    best = 0
-                    for i in range(1, L):
-                        if code[path[i]] < code[path[best]]:
-                            best = i
-                    for i in range(L):
-                        ctmp[i] = code[path[(best + i) % L]]
-                    for i in range(L, k):
-                        ctmp[i] = -1
-                    hsize = _heap_push(hb, ht, hc, hsize, b, t, ctmp)
-                continue
             if w < root or onpath[w] or dist[w] + d + 1 > k:
+                continue
+            if temporal and d + 1 == k - 1:
+                # w can only close the cycle: test both remaining hops at once
+                if _feasible2(states, nstates[d], d, hop[e], lasthop[w], hop_deal_ptr, deal_order,
+                              deal_lo, deal_hi, use_window, window):
+                    bott[d + 1] = min(bott[d], a)
+                    tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
+                    hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w], k,
+                                   False, use_window, window, use_heap, hop_deal_ptr, deal_order, deal_lo,
+                                   deal_hi, counts, hb, ht, hc, ctmp, hsize)
                 continue
             if temporal:
                 ns = _extend(states, nstates[d], d, states, d + 1, hop[e], hop_deal_ptr, deal_order,
@@ -410,15 +570,24 @@ def _search(indptr, dst, hop, amt, rindptr, rsrc, code,
                 if ns == 0:
                     continue
                 nstates[d + 1] = ns
+            bott[d + 1] = min(bott[d], a)
+            tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
+            if dist[w] == 1:
+                hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w], k,
+                               temporal, use_window, window, use_heap, hop_deal_ptr, deal_order, deal_lo,
+                               deal_hi, counts, hb, ht, hc, ctmp, hsize)
+            if d + 1 == k - 1:
+                continue  # w could only close the cycle, done above
             d += 1
             path[d] = w
             ptr[d] = indptr[w]
             onpath[w] = True
-            bott[d] = min(bott[d - 1], a)
-            tot[d] = tot[d - 1] + (a if a > -np.inf else 0.0)
         for i in range(nt):
             dist[touched[i]] = BIG
+        for i in range(nt2):
+            cnt1[touched2[i]] = 0
         nt = 0
+        nt2 = 0
         root += 1
         phase = 0
         d = 0
@@ -427,6 +596,7 @@ def _search(indptr, dst, hop, amt, rindptr, rsrc, code,
     st[2] = 0
     st[3] = 0
     st[4] = hsize
+    st[6] = 0
     return 0
 
 
@@ -441,8 +611,13 @@ class _Prepared:
     dst: np.ndarray
     hop: np.ndarray
     amt: np.ndarray
+    sdst: np.ndarray  # dst sorted within each row (edge look-ups), with its hop ids and amounts
+    shop: np.ndarray
+    samt: np.ndarray
     rindptr: np.ndarray
     rsrc: np.ndarray
+    rhop: np.ndarray
+    ramt: np.ndarray
     code: np.ndarray  # internal node -> id code (index into arrays.ids)
     n_roots: int  # internal nodes with at least one search hop
     max_parallel: int
@@ -469,9 +644,13 @@ def prepare(arrays: MoneyArrays) -> _Prepared:
     indptr = np.r_[0, np.cumsum(np.bincount(si, minlength=n))].astype(np.int64)
     ro = np.argsort(ti, kind="stable")
     rindptr = np.r_[0, np.cumsum(np.bincount(ti, minlength=n))].astype(np.int64)
+    so = np.lexsort((ti, si))
+    sdst, shop, samt = ti[so], hops[so], amt[so]
     par = np.diff(arrays.hop_deal_ptr)
     return _Prepared(arrays=arrays, indptr=indptr, dst=ti.astype(np.int64), hop=hops.astype(np.int64),
-                     amt=amt.astype(np.float64), rindptr=rindptr, rsrc=si[ro].astype(np.int64),
+                     amt=amt.astype(np.float64), sdst=sdst.astype(np.int64), shop=shop.astype(np.int64),
+                     samt=samt.astype(np.float64), rindptr=rindptr,
+                     rsrc=si[ro].astype(np.int64), rhop=hops[ro].astype(np.int64), ramt=amt[ro].astype(np.float64),
                      code=order.astype(np.int64), n_roots=int((np.diff(indptr) > 0).sum()),
                      max_parallel=int(par.max()) if len(par) else 1)
 
@@ -502,12 +681,16 @@ def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None
         cap = _STATE_CAP
     ntop = int(top) if top else 0
     while True:
-        st = np.zeros(6, np.int64)
+        st = np.zeros(8, np.int64)
         path = np.zeros(k + 1, np.int64)
         ptr = np.zeros(k + 1, np.int64)
         onpath = np.zeros(n, np.bool_)
         dist = np.full(n, BIG, np.int64)
         touched = np.zeros(max(n, 1), np.int64)
+        cnt1 = np.zeros(n, np.int64)
+        touched2 = np.zeros(max(n, 1), np.int64)
+        lasthop = np.zeros(n, np.int64)
+        lastamt = np.zeros(n)
         bott = np.zeros(k + 1)
         tot = np.zeros(k + 1)
         states = np.zeros((k + 2, cap if temporal else 1, 5), np.int64)
@@ -519,11 +702,14 @@ def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None
         ctmp = np.zeros(k, np.int64)
         overflow = False
         while True:
-            status = _search(prep.indptr, prep.dst, prep.hop, prep.amt, prep.rindptr, prep.rsrc, prep.code,
+            status = _search(prep.indptr, prep.dst, prep.hop, prep.amt, prep.sdst, prep.shop, prep.samt,
+                             prep.rindptr, prep.rsrc,
+                             prep.rhop, prep.ramt, prep.code,
                              prep.arrays.hop_deal_ptr, prep.arrays.deal_order, prep.arrays.deal_lo,
                              prep.arrays.deal_hi, k, temporal, use_window, win, ntop > 0,
-                             st, path, ptr, onpath, dist, touched, bott, tot, states, nstates, counts,
-                             hb, ht, hc, ctmp, _STEP_BUDGET)
+                             not temporal and ntop == 0,
+                             st, path, ptr, onpath, dist, touched, cnt1, touched2, lasthop, lastamt,
+                             bott, tot, states, nstates, counts, hb, ht, hc, ctmp, _STEP_BUDGET)
             if status == 0:
                 complete = True
                 break
