@@ -108,20 +108,29 @@ def test_cycle_edges_carry_the_highlight(chrome, sample_page):
     assert red_glow_pixels(page) > 500  # the glow is on the canvas, not just in the data
     # choose one loop from the list: only its deals stay highlighted, the bottleneck is labelled
     page.locator(".dg-cycles .dg-cycle", has_text="Nvidia → OpenAI → Oracle → Nvidia").first.click()
+    # the opacity vis-network draws with (its own per-edge options), not just the data
     sel = page.evaluate("""() => { const v = dealgraph.views[0];
-        return v.edges.get().map(e => [e.id, e.dg_highlight, (e.label || "").trim(), e.color.opacity]); }""")
+        return v.edges.get().map(e => [e.id, e.dg_highlight, (e.label || "").trim(),
+                                       v.network.body.edges[e.id].options.color.opacity]); }""")
     on = {i: (h, lab) for i, h, lab, op in sel if h != "none"}
     assert on == {"nvidia-openai-investment-2025-09": ("cycle", ""),
                   "openai-oracle-compute-2025-09": ("cycle", ""),
                   "oracle-nvidia-chips-2025-05": ("bottleneck", "bottleneck $40.0B")}
     assert all(op == 0.08 for i, h, lab, op in sel if h == "none")
+    assert all(op == 1 for i, h, lab, op in sel if h != "none")
+    faded = page.evaluate("""() => { const n = dealgraph.views[0].network.body.nodes;
+        return Object.keys(n).filter(id => n[id].options.opacity < 1).sort(); }""")
+    assert "nvidia" not in faded and "groq" in faded and "microsoft" in faded
     assert "Bottleneck $40.0B" in page.inner_text(".dg-cycle-info")
     page.click("text=Show all cycles")
     # back to all cycles: the bottleneck label is gone from the drawn edge, the glow is back
     drawn = page.evaluate("dealgraph.views[0].network.body.edges['oracle-nvidia-chips-2025-05']"
                           ".labelModule.elementOptions.label")
     assert (drawn or "").strip() == ""
-    assert page.evaluate("dealgraph.views[0].edges.get('google-deepmind-acquisition-2014').color.opacity") == 0.45
+    assert page.evaluate("dealgraph.views[0].network.body.edges['google-deepmind-acquisition-2014']"
+                         ".options.color.opacity") == 0.45
+    assert page.evaluate("dealgraph.views[0].network.body.edges['oracle-nvidia-chips-2025-05']"
+                         ".options.color.opacity") == 1
 
 
 def test_tooltip_shows_deal_terms_and_source(chrome, sample_page):
@@ -234,9 +243,16 @@ def test_five_thousand_entities_open_and_respond(chrome, tmp_path):
 
     from dealgraph.viz.network import build_view
 
-    g = synthetic_graph(5000, 12000)
+    g = synthetic_graph(5000, 11997)
+    loop = [("e10", "e20", "loop1"), ("e20", "e30", "loop2"), ("e30", "e10", "loop3")]
+    for k, (a, b, d) in enumerate(loop):
+        g.add_edge(a, b, key=d, deal_id=d, type="investment", payer=a, payee=b, date=f"2024-0{k + 1}",
+                   date_key=20240000 + (k + 1) * 100, date_precision=2, amount_usd=(k + 1) * 1e9,
+                   amount_qualifier="exact", status="completed", source=f"loop source {k}")
+    cycles = pd.DataFrame([{"cycle": "e10 -> e20 -> e30 -> e10", "deal_ids": "loop1, loop2, loop3",
+                            "bottleneck_usd": 1e9, "time_ordered": True, "witness": "loop1, loop2, loop3"}])
     t0 = time.perf_counter()
-    view = build_view(g, None)
+    view = build_view(g, cycles)
     path = write_page(render_view_page(view), tmp_path / "big.html")
     t1 = time.perf_counter()
     page = open_page(chrome, path)
@@ -249,6 +265,16 @@ def test_five_thousand_entities_open_and_respond(chrome, tmp_path):
     # interactive: a hover answers with a tooltip
     node = max(view.net.nodes, key=lambda n: n["size"])["id"]
     assert "Entity" in hover_node(page, node)
+    # choosing the loop in a big view hides every other deal (fading 12,000 would be slow to draw)
+    page.mouse.move(5, 5)
+    page.locator(".dg-cycles .dg-cycle").first.click()
+    visible = page.evaluate("""() => { const e = dealgraph.views[0].network.body.edges;
+        return Object.keys(e).filter(i => !e[i].options.hidden).sort(); }""")
+    assert visible == ["loop1", "loop2", "loop3"]
+    assert "bottleneck $1.00B" in page.evaluate("dealgraph.views[0].edges.get('loop1').label")
+    page.click("text=Show all cycles")
+    assert page.evaluate("""() => { const e = dealgraph.views[0].network.body.edges;
+        return Object.keys(e).filter(i => !e[i].options.hidden).length; }""") == 12000
     print(f"\n5000 entities / 12000 deals: build+write {t1 - t0:.2f} s, open until drawn {t2 - t1:.2f} s "
           f"(in page: mounted {timings['constructed']:.0f} ms, first draw {timings['firstDraw']:.0f} ms)")
 

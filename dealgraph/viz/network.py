@@ -195,6 +195,7 @@ def normalise_cycles(cycles: pd.DataFrame | None, graph: nx.MultiDiGraph) -> lis
     """
     if cycles is None or len(cycles) == 0:
         return []
+    deal_keys = {k for _, _, k in graph.edges(keys=True)}
     out = []
     for _, row in cycles.iterrows():
         row = row.to_dict()
@@ -243,17 +244,10 @@ def normalise_cycles(cycles: pd.DataFrame | None, graph: nx.MultiDiGraph) -> lis
             "time_ordered": _bool(row.get("time_ordered")),
             "tentative": bool(_bool(row.get("tentative"))),
             "undisclosed_hops": _int(row.get("undisclosed_hops"), sum(h["undisclosed"] for h in hops)),
-            "witness": [w for w in witness if graph.has_edge(*_endpoints(graph, w))] if witness else [],
+            "witness": [w for w in witness if w in deal_keys],
             "label": " → ".join(names + names[:1]) + f"  (bottleneck {style.money(bottleneck)})",
         })
     return out
-
-
-def _endpoints(graph, deal_id):
-    for u, v, k in graph.edges(keys=True):
-        if k == deal_id:
-            return u, v, k
-    return None, None, None
 
 
 # ---------------------------------------------------------------------------
@@ -432,7 +426,7 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
                  color=style.type_colour(d.get("type")),
                  dashes=a is None,
                  smooth=({"enabled": False} if many and pair_count[(u, v)] == 1 and (v, u) not in pair_count
-                         else {"enabled": True, "type": "curvedCW", "roundness": round(0.12 + 0.1 * i, 2)}),
+                         else {"enabled": True, "type": "curvedCW", "roundness": round(min(0.12 + 0.1 * i, 0.92), 2)}),
                  deal_type=_txt(d.get("type")), status=_txt(d.get("status")),
                  date=_txt(d.get("date")), date_key=_int(d.get("date_key")),
                  date_precision=_int(d.get("date_precision"), 3), amount_usd=a,

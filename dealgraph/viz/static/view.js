@@ -101,24 +101,43 @@
     var nodes, edges; // vis DataSets, created below with the initial style applied
 
     // ---- styling: all cycles highlighted, or one chosen cycle ----------------
+    // Fading is global (network options: the default edge/node opacity), and
+    // only items on some cycle carry their own style. Choosing a cycle then
+    // touches the cycle items alone, not every edge of a 20,000-deal view.
+    var FADE_ONE = 0.08, NODE_FADE_ONE = 0.15, GLOW_LIMIT = 400;
+    var cycleEdgeCount = data.edges.reduce(function (k, e) { return k + (e.cycles.length > 0); }, 0);
+    var FADE_ALL = !hasCycles ? 1 : cycleEdgeCount <= GLOW_LIMIT ? 0.45 : 0.25;
+    var cycleEdges = data.edges.filter(function (e) { return e.cycles.length > 0; });
+    var cycleNodes = data.nodes.filter(function (n) { return n.on_cycle; });
+    // In a big view a chosen cycle hides the other deals instead of fading them:
+    // thousands of faint long edges across a zoomed-in canvas take seconds to
+    // rasterise, hidden ones cost nothing.
+    var HIDE_OTHERS = data.edges.length > 3000;
+    function globalStyle() {
+      var one = view.state.cycle !== null;
+      return { edges: { hidden: one && HIDE_OTHERS, color: { opacity: one ? FADE_ONE : FADE_ALL } },
+               nodes: { opacity: one ? NODE_FADE_ONE : 1 } };
+    }
     var labelled = {};
     function edgeStyle(e) {
-      var c = view.state.cycle, on, sel = null;
-      var s = { id: e.id, width: e.width, shadow: { enabled: false },
-                color: { color: e.color, highlight: e.color, hover: e.color, opacity: 1 },
-                dg_highlight: "none" };
-      if (c === null) {
-        on = e.cycles.length > 0;
-        if (hasCycles && !on) s.color.opacity = 0.45;
-      } else {
-        sel = data.cycles[c];
-        on = e.cycles.indexOf(c) >= 0;
-        if (!on) s.color.opacity = 0.08;
+      var c = view.state.cycle, sel = c === null ? null : data.cycles[c];
+      if (!e.cycles.length) {  // never on a cycle: colour by type, opacity from the global default
+        // (an object without "opacity": a colour string would pin opacity to 1)
+        return { id: e.id, width: e.width, color: { color: e.color, highlight: e.color, hover: e.color },
+                 shadow: { enabled: false }, dg_highlight: "none" };
       }
+      var on = c === null || e.cycles.indexOf(c) >= 0;
+      var s = { id: e.id, width: e.width, shadow: { enabled: false }, dg_highlight: "none",
+                hidden: !on && HIDE_OTHERS,
+                color: { color: e.color, highlight: e.color, hover: e.color, opacity: on ? 1 : FADE_ONE } };
       if (on) {
         s.dg_highlight = "cycle";
         s.width = e.width + (c === null ? 1.5 : 3);
-        s.shadow = { enabled: true, color: data.legend.cycle_colour, size: c === null ? 10 : 16, x: 0, y: 0 };
+        // the red glow is a canvas shadow blur, costly per edge: with very many
+        // cycle edges the highlight is width + full opacity over faded others
+        if (c !== null || cycleEdges.length <= GLOW_LIMIT) {
+          s.shadow = { enabled: true, color: data.legend.cycle_colour, size: c === null ? 10 : 16, x: 0, y: 0 };
+        }
       }
       if (sel && on) {
         var parts = [];
@@ -126,7 +145,8 @@
         if (w >= 0) parts.push("#" + (w + 1));
         var bh = sel.bottleneck_hop;
         if (bh !== null && sel.hops[bh].deal_ids.indexOf(e.id) >= 0) {
-          parts.push("bottleneck " + money(sel.hops[bh].amount_usd));
+          // label the hop once (on its first deal), however many deals it has
+          if (sel.hops[bh].deal_ids[0] === e.id) parts.push("bottleneck " + money(sel.hops[bh].amount_usd));
           s.dg_highlight = "bottleneck";
         }
         if (parts.length) {
@@ -142,16 +162,33 @@
     }
     function nodeStyle(n) {
       var c = view.state.cycle;
-      var dim = c !== null ? data.cycles[c].nodes.indexOf(n.id) < 0 : false;
-      return { id: n.id, opacity: dim ? 0.15 : 1,
-               borderWidth: n.on_cycle && c === null ? 2.5 : dim ? 1 : c !== null ? 3 : 1,
-               color: { background: n.color, border: n.on_cycle ? data.legend.cycle_colour : "#333",
-                        highlight: { background: n.color, border: "#000" },
-                        hover: { background: n.color, border: "#000" } } };
+      var s = { id: n.id, borderWidth: 1,
+                color: { background: n.color, border: "#333", highlight: { background: n.color, border: "#000" },
+                         hover: { background: n.color, border: "#000" } } };
+      if (!n.on_cycle) return s;  // opacity from the global default
+      var inSel = c !== null && data.cycles[c].nodes.indexOf(n.id) >= 0;
+      s.opacity = c === null || inSel ? 1 : NODE_FADE_ONE;
+      s.borderWidth = inSel ? 3 : c === null ? 2.5 : 1;
+      s.color.border = data.legend.cycle_colour;
+      return s;
+    }
+    // vis-network redraws synchronously after setOptions and after each
+    // DataSet update; on a 20,000-deal view one redraw costs a good fraction of
+    // a second, so a restyle collects them into one redraw on the next frame.
+    function batched(fn) {
+      var r = network.renderer, orig = r && r._redraw;
+      if (typeof orig !== "function" || typeof r._requestRedraw !== "function") { fn(); return; }
+      var wanted = false;
+      r._redraw = function () { wanted = true; };
+      try { fn(); } finally { r._redraw = orig; }
+      if (wanted) r._requestRedraw();
     }
     function restyle() {
-      edges.update(data.edges.map(edgeStyle));
-      nodes.update(data.nodes.map(nodeStyle));
+      batched(function () {
+        network.setOptions(globalStyle());
+        edges.update(cycleEdges.map(edgeStyle));
+        nodes.update(cycleNodes.map(nodeStyle));
+      });
     }
     // First load: one pass builds each item with its style and its tooltip
     // element, so the DataSets are filled once (no update round on 10k+ items).
@@ -221,8 +258,8 @@
       } else {
         visibleDegree = null;
       }
-      edgesView.refresh();
-      nodesView.refresh();
+      if (network) batched(function () { edgesView.refresh(); nodesView.refresh(); });
+      else { edgesView.refresh(); nodesView.refresh(); }
       counts.textContent = nodesView.length + " of " + data.nodes.length + " entities, " +
         edgesView.length + " of " + data.edges.length + " deals shown";
     }
@@ -283,7 +320,7 @@
       buttons.forEach(function (b, j) { b.classList.toggle("dg-selected", j === i); });
       info.textContent = "";
       restyle();
-      if (i === null || i === undefined) { network.fit({ animation: false }); return; }
+      if (i === null || i === undefined) { batched(function () { network.fit({ animation: false }); }); return; }
       var c = data.cycles[i];
       info.appendChild(el("div", "dg-info-head", "Bottleneck " + money(c.bottleneck_usd) +
         " · total " + money(c.total_usd) + " · " + c.length + " hops"));
@@ -297,7 +334,7 @@
       });
       info.appendChild(ol);
       if (c.witness.length) info.appendChild(el("div", "dg-witness", "In time order: " + c.witness.join(" → ")));
-      network.fit({ nodes: c.nodes, animation: false });
+      batched(function () { network.fit({ nodes: c.nodes, animation: false }); });
     }
     view.selectCycle = function (i) { selectCycle(i); };
 
@@ -394,7 +431,11 @@
 
     // ---- the network ----------------------------------------------------------
     view.timings.controls = performance.now() - t0;
-    var network = new vis.Network(canvasBox, { nodes: nodesView, edges: edgesView }, data.options);
+    var opts = data.options, g0 = globalStyle();
+    opts.edges = Object.assign({}, opts.edges, { hidden: g0.edges.hidden,
+                                                 color: Object.assign({}, (opts.edges || {}).color, g0.edges.color) });
+    opts.nodes = Object.assign({}, opts.nodes, g0.nodes);
+    var network = new vis.Network(canvasBox, { nodes: nodesView, edges: edgesView }, opts);
     view.network = network;
     network.on("hoverNode", function (p) { fillTip(nodes, baseNodes, p.node); });
     network.on("hoverEdge", function (p) { fillTip(edges, baseEdges, p.edge); });
