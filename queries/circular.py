@@ -232,7 +232,7 @@ def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, dea
 
 @njit(cache=True)
 def _feasible2(states, nin, din, hop1, hop2, hop_deal_ptr, deal_order, deal_lo, deal_hi,
-               use_window, window):  # pragma: no cover - compiled
+               hop_minlo, hop_maxhi, use_window, window):  # pragma: no cover - compiled
     """Can some state at depth ``din`` take one deal of ``hop1`` and then one of
     ``hop2`` (the closing hop)? Same transitions as :func:`_extend`, without
     building the intermediate Pareto set (the hot path for the last node)."""
@@ -273,6 +273,13 @@ def _feasible2(states, nin, din, hop1, hop2, hop_deal_ptr, deal_order, deal_lo, 
                     ck = 1
                     ca = max(a, lo)
                     cb = b
+                # O(1) answers from the closing hop's earliest first day / latest last day
+                if hop_maxhi[hop2] < ca and (ck == 1 or hop_minlo[hop2] > cb):
+                    continue
+                if ck == 1 and hop_minlo[hop2] > cb:
+                    continue
+                if not use_window and ck == 0:
+                    return True
                 for q in range(hop_deal_ptr[hop2], hop_deal_ptr[hop2 + 1]):
                     y = deal_order[q]
                     ylo = deal_lo[y]
@@ -403,7 +410,7 @@ def _close(D, w, e_last, states, nstates, path, bott, tot, code, a, k, temporal,
 
 @njit(cache=True)
 def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, code,
-            hop_deal_ptr, deal_order, deal_lo, deal_hi,
+            hop_deal_ptr, deal_order, deal_lo, deal_hi, hop_minlo, hop_maxhi,
             k, temporal, use_window, window, use_heap, fast_count,
             st, path, ptr, onpath, dist, touched, cnt1, touched2, lasthop, lastamt,
             bott, tot, states, nstates, counts, hb, ht, hc, ctmp, budget):  # pragma: no cover - compiled
@@ -525,7 +532,8 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
                         bott[d + 1] = min(bott[d], a)
                         tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
                         if temporal and not _feasible2(states, nstates[d], d, shop[pos], lasthop[w], hop_deal_ptr,
-                                                       deal_order, deal_lo, deal_hi, use_window, window):
+                                                       deal_order, deal_lo, deal_hi, hop_minlo, hop_maxhi,
+                                                       use_window, window):
                             continue
                         hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w],
                                        k, False, use_window, window, use_heap, hop_deal_ptr, deal_order, deal_lo,
@@ -554,7 +562,7 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
             if temporal and d + 1 == k - 1:
                 # w can only close the cycle: test both remaining hops at once
                 if _feasible2(states, nstates[d], d, hop[e], lasthop[w], hop_deal_ptr, deal_order,
-                              deal_lo, deal_hi, use_window, window):
+                              deal_lo, deal_hi, hop_minlo, hop_maxhi, use_window, window):
                     bott[d + 1] = min(bott[d], a)
                     tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
                     hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w], k,
@@ -619,6 +627,8 @@ class _Prepared:
     rhop: np.ndarray
     ramt: np.ndarray
     code: np.ndarray  # internal node -> id code (index into arrays.ids)
+    hop_minlo: np.ndarray  # per hop: earliest first day / latest last day of its deals
+    hop_maxhi: np.ndarray
     n_roots: int  # internal nodes with at least one search hop
     max_parallel: int
 
@@ -647,7 +657,13 @@ def prepare(arrays: MoneyArrays) -> _Prepared:
     so = np.lexsort((ti, si))
     sdst, shop, samt = ti[so], hops[so], amt[so]
     par = np.diff(arrays.hop_deal_ptr)
-    return _Prepared(arrays=arrays, indptr=indptr, dst=ti.astype(np.int64), hop=hops.astype(np.int64),
+    if m:
+        starts = arrays.hop_deal_ptr[:-1]
+        hop_minlo = np.minimum.reduceat(arrays.deal_lo[arrays.deal_order], starts)
+        hop_maxhi = np.maximum.reduceat(arrays.deal_hi[arrays.deal_order], starts)
+    else:
+        hop_minlo = hop_maxhi = np.zeros(0, np.int64)
+    return _Prepared(hop_minlo=hop_minlo.astype(np.int64), hop_maxhi=hop_maxhi.astype(np.int64), arrays=arrays, indptr=indptr, dst=ti.astype(np.int64), hop=hops.astype(np.int64),
                      amt=amt.astype(np.float64), sdst=sdst.astype(np.int64), shop=shop.astype(np.int64),
                      samt=samt.astype(np.float64), rindptr=rindptr,
                      rsrc=si[ro].astype(np.int64), rhop=hops[ro].astype(np.int64), ramt=amt[ro].astype(np.float64),
@@ -706,7 +722,8 @@ def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None
                              prep.rindptr, prep.rsrc,
                              prep.rhop, prep.ramt, prep.code,
                              prep.arrays.hop_deal_ptr, prep.arrays.deal_order, prep.arrays.deal_lo,
-                             prep.arrays.deal_hi, k, temporal, use_window, win, ntop > 0,
+                             prep.arrays.deal_hi, prep.hop_minlo, prep.hop_maxhi, k, temporal, use_window, win,
+                             ntop > 0,
                              not temporal and ntop == 0,
                              st, path, ptr, onpath, dist, touched, cnt1, touched2, lasthop, lastamt,
                              bott, tot, states, nstates, counts, hb, ht, hc, ctmp, _STEP_BUDGET)
