@@ -351,3 +351,23 @@ def test_report_links_only_http_urls():
     assert '<a href="https://example.com/a?b=1&amp;c=" rel="noopener noreferrer nofollow">' in out
     assert "javascript:alert(1)" in out and 'href="javascript' not in out
     assert "&lt;x&gt;" in out and "&quot;q&quot;" in out
+
+
+@pytest.mark.parametrize("grid_from", [10**9, 100])  # exact repulsion, then the grid approximation
+def test_layout_is_deterministic_and_pulls_neighbours_together(monkeypatch, grid_from):
+    import numpy as np
+
+    import dealgraph.viz.layout as layout
+
+    monkeypatch.setattr(layout, "GRID_FROM", grid_from)
+    g = nx.connected_watts_strogatz_graph(400, 4, 0.05, seed=2)
+    nodes, edges = list(g), list(g.edges())
+    a = layout.force_layout(nodes, edges, seed=5)
+    assert a == layout.force_layout(nodes, edges, seed=5)
+    p = np.array([a[n] for n in nodes])
+    assert np.isfinite(p).all() and len({tuple(x) for x in p.round(3)}) == len(nodes)  # no two coincide
+    edge_len = np.mean([np.hypot(*np.subtract(a[u], a[v])) for u, v in edges])
+    rng = np.random.default_rng(0)
+    pairs = rng.integers(0, len(nodes), size=(2000, 2))
+    random_len = np.mean([np.hypot(*(p[i] - p[j])) for i, j in pairs if i != j])
+    assert edge_len < random_len / 3
