@@ -1,4 +1,4 @@
-"""Cypher canned queries give the same tables as the embedded backend
+"""Cypher canned queries (circular-flows, concentration, round-trip) give the same tables as the embedded backend
 (sample data, and random graphs with parallel deals, undisclosed amounts,
 partial dates, tentative and terminated deals, payer-less rounds, self-loops)."""
 
@@ -56,6 +56,24 @@ def test_circular_flows_parity_on_sample(sample_pushed, neo4j_target, neo4j_driv
         assert len(emb) > 5  # the sample data has the article's circular web
 
 
+FLOW_CASES = [
+    ("concentration", {}),
+    ("concentration", {"without": "nvidia"}),
+    ("concentration", {"without": "microsoft", "as_of": "2025-06"}),
+    ("concentration", {"entity": "openai", "status": "all"}),
+    ("round-trip", {}),
+    ("round-trip", {"max_length": 2}),
+    ("round-trip", {"max_length": 3, "as_of": "2025-06", "status": "completed"}),
+    ("round-trip", {"entity": "nvidia"}),
+]
+
+
+@pytest.mark.parametrize("name,options", FLOW_CASES, ids=str)
+def test_flow_queries_parity_on_sample(sample_pushed, neo4j_target, neo4j_driver, name, options):
+    emb = compare(sample_pushed, neo4j_driver, neo4j_target.database, name, options)
+    assert len(emb) > 0
+
+
 def random_store(path, seed: int):
     """A small random money graph: few entities so cycles and parallel deals are common."""
     rng = np.random.default_rng(seed)
@@ -88,10 +106,13 @@ def test_circular_flows_parity_on_random_graphs(neo4j_target, neo4j_driver, tmp_
     for options in ({"temporal": True, "top": None}, {"window": 200, "max_length": 3},
                     {"as_of": "2024-07", "status": "all"}):
         compare(store, neo4j_driver, neo4j_target.database, "circular-flows", options)
+    for name, options in (("concentration", {}), ("concentration", {"without": "e1"}), ("round-trip", {}),
+                          ("round-trip", {"max_length": 3, "as_of": "2024-07", "status": "all"})):
+        compare(store, neo4j_driver, neo4j_target.database, name, options)
 
 
 def test_every_cypher_query_is_a_registered_query():
     from dealgraph.queries.registry import QUERIES
 
     assert set(CYPHER_QUERIES) <= set(QUERIES)
-    assert "circular-flows" in CYPHER_QUERIES
+    assert {"circular-flows", "concentration", "round-trip"} <= set(CYPHER_QUERIES)

@@ -18,6 +18,8 @@ from dealgraph.queries.registry import QUERIES
 #: query name -> "module:function" taking (driver, *, database, **options).
 CYPHER_QUERIES: dict[str, str] = {
     "circular-flows": "dealgraph.neo4j.circular:circular_flows",
+    "concentration": "dealgraph.neo4j.flows:concentration",
+    "round-trip": "dealgraph.neo4j.flows:round_trip",
 }
 
 
