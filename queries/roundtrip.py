@@ -33,8 +33,6 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
-from numba import njit
-
 from dealgraph.queries.common import deals_of, money, top_text
 from dealgraph.queries.flows import pair_flows
 
@@ -42,8 +40,21 @@ COLUMNS = ["entity", "inflow_usd", "returning_inflow_usd", "share_pct", "returni
            "undisclosed_deals", "tentative_deals", "reason"]
 
 
-@njit(cache=True)
-def _return_distances(n, indptr, indices, rindptr, rindices, limit):  # pragma: no cover - compiled
+#: Below this many edges inside components the search runs as plain Python:
+#: importing and loading the compiled kernel costs more than it saves.
+COMPILE_ABOVE = 20_000
+_compiled = None
+
+
+def _kernel():
+    global _compiled
+    if _compiled is None:
+        from numba import njit  # imported on first large search only
+        _compiled = njit(cache=True)(_return_distances)
+    return _compiled
+
+
+def _return_distances(n, indptr, indices, rindptr, rindices, limit):
     """For each node x and each in-neighbour p of x (reverse CSR, slot j): the hop
     distance from x to p if it is at most ``limit``, else -1.
 
@@ -101,9 +112,12 @@ def _csr(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
     return indptr, dst[order].astype(np.int64), order
 
 
-def returning_distance(flows: pd.DataFrame, max_length: int) -> np.ndarray:
+def returning_distance(flows: pd.DataFrame, max_length: int, *, compiled: bool | None = None) -> np.ndarray:
     """For each flow row P -> X: the hop distance of the shortest chain X -> ... -> P
-    when it is at most ``max_length - 1``, else -1."""
+    when it is at most ``max_length - 1``, else -1.
+
+    ``compiled``: run the numba-compiled search (default: when there are more
+    than :data:`COMPILE_ABOVE` edges inside strongly connected components)."""
     dist = np.full(len(flows), -1, np.int64)
     if len(flows) == 0:
         return dist
@@ -123,7 +137,10 @@ def returning_distance(flows: pd.DataFrame, max_length: int) -> np.ndarray:
     s, d = src[inner], dst[inner]
     indptr, indices, _ = _csr(s, d, n)
     rindptr, rindices, rorder = _csr(d, s, n)
-    out = _return_distances(n, indptr, indices, rindptr, rindices, int(max_length) - 1)
+    if compiled is None:
+        compiled = len(inner) > COMPILE_ABOVE
+    search = _kernel() if compiled else _return_distances
+    out = search(n, indptr, indices, rindptr, rindices, int(max_length) - 1)
     dist[inner[rorder]] = out
     return dist
 

@@ -97,8 +97,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 @settings(max_examples=150, deadline=None)
 @given(edges=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=30),
-       k=st.integers(2, 6))
-def test_returning_distance_matches_networkx(edges, k):
+       k=st.integers(2, 6), compiled=st.booleans())
+def test_returning_distance_matches_networkx(edges, k, compiled):
     import networkx as nx
     import pandas as pd
 
@@ -107,7 +107,7 @@ def test_returning_distance_matches_networkx(edges, k):
     pairs = sorted({(f"e{a}", f"e{b}") for a, b in edges if a != b})
     flows = pd.DataFrame({"payer": [p for p, _ in pairs], "payee": [q for _, q in pairs],
                           "amount_usd": 1.0, "deals": 1, "undisclosed": 0})
-    got = returning_distance(flows, k)
+    got = returning_distance(flows, k, compiled=compiled)   # the Python and the compiled search
     g = nx.DiGraph(pairs)
     for (p, x), d in zip(pairs, got):
         try:
