@@ -25,8 +25,10 @@ def _dir(db: Path) -> Path:
     return db.parent / f".{db.name}.cache"
 
 
-def load(db: Path, table: str, tag: str) -> pd.DataFrame | None:
+def load(db: Path, table: str, tag: str | None) -> pd.DataFrame | None:
     """The snapshot of ``table`` if it carries ``tag``, else None."""
+    if tag is None:
+        return None
     path = _dir(db) / f"{table}.arrow"
     try:
         with pa.memory_map(str(path)) as src:
@@ -39,9 +41,11 @@ def load(db: Path, table: str, tag: str) -> pd.DataFrame | None:
     return t.to_pandas(types_mapper=lambda typ: pd.StringDtype("pyarrow") if typ == pa.string() else None)
 
 
-def save(db: Path, table: str, tag: str, df: pd.DataFrame) -> None:
+def save(db: Path, table: str, tag: str | None, df: pd.DataFrame) -> None:
     """Write the snapshot atomically; a failure (read-only directory, full disk) only
     costs speed later, so it is not an error."""
+    if tag is None:
+        return
     try:
         d = _dir(db)
         d.mkdir(exist_ok=True)

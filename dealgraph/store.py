@@ -155,26 +155,28 @@ class Store:
                 body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
                 keys = ", ".join(f'"{k}"' for k in KEYS[table])
                 con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body}, PRIMARY KEY ({keys})) WITHOUT ROWID")
-            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,))
-            for table in TABLES:
-                con.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (f"gen:{table}",))
+            _ensure_meta(con)
             con.execute("COMMIT")
         finally:
             con.close()
 
     def _generation(self, con: sqlite3.Connection, name: str) -> int:
         """How many committed writes ``name`` has seen: the key of every cached copy."""
-        return int(con.execute("SELECT value FROM meta WHERE key = ?", (f"gen:{name}",)).fetchone()[0])
+        row = con.execute("SELECT value FROM meta WHERE key = ?", (f"gen:{name}",)).fetchone()
+        return int(row[0]) if row else 0
 
-    def _tag(self, gen: int) -> str:
+    def _tag(self, gen: int) -> str | None:
+        """The key of a snapshot: store id and generation (None for a store made before
+        stores had ids: no snapshots until its next write adds one)."""
         if self._store_id is None:
             con = sqlite3.connect(self.path)
             try:
-                self._store_id = con.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0]
+                row = con.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
             finally:
                 con.close()
+            if row is None:
+                return None
+            self._store_id = row[0]
         return f"{self._store_id}:{gen}"
 
     def _cached(self, name: str, gen: int) -> pd.DataFrame | None:
@@ -317,6 +319,7 @@ class Store:
         summary = AddSummary(dry_run=dry_run)
         try:
             con.execute("BEGIN IMMEDIATE")  # take the write lock before reading what we resolve against
+            _ensure_meta(con)
             if replace:
                 for table in TABLES:
                     con.execute(f"DELETE FROM {table}")
@@ -454,6 +457,15 @@ def _records(df: pd.DataFrame):
     obj = df.astype(object).where(df.notna(), None)
     for row in obj.itertuples(index=False, name=None):
         yield dict(zip(cols, row))
+
+
+def _ensure_meta(con: sqlite3.Connection) -> None:
+    """The bookkeeping rows (idempotent, so older stores gain them on their next write)."""
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,))
+    for table in TABLES:
+        con.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (f"gen:{table}",))
 
 
 def _read_table(con: sqlite3.Connection, name: str) -> pd.DataFrame:
