@@ -62,6 +62,7 @@ class Round:
     deal_ids: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     investors: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
     amount_usd: float = NAN
     post_money: Figure = field(default_factory=lambda: Figure(reason="no post-money valuation"))
     note: str = ""
@@ -120,6 +121,8 @@ def _build_rounds(recs, index: MetricIndex) -> dict[str, list[Round]]:
             fr_amounts, inv_amounts, pms = [], [], []
         cur.deal_ids.append(text(rec.get("deal_id")))
         cur.types.append(text(rec.get("type")))
+        if text(rec.get("status")) not in cur.statuses:
+            cur.statuses.append(text(rec.get("status")))
         if text(rec.get("payer")):
             cur.investors.append(text(rec.get("payer")))
         a = num(rec.get("amount_usd"))
@@ -191,7 +194,7 @@ def annualised(m: float, months: float) -> tuple[float, float, str]:
     return comp, 100.0 * (m - 1.0) / years, ""
 
 
-ROUND_COLUMNS = ["entity", "kind", "date", "deal_ids", "types", "investors", "amount_usd", "valuation_usd",
+ROUND_COLUMNS = ["entity", "kind", "date", "status", "deal_ids", "types", "investors", "amount_usd", "valuation_usd",
                  "valuation_basis", "step_up", "months_since_previous", "reason"]
 
 
@@ -207,16 +210,19 @@ def rounds(store, *, entity: str, as_of: str | None = None, status=None) -> pd.D
     index = metric_index(store)
     items = []
     for r in entity_rounds(deals, index, entity):
+        pm_usd = r.post_money.value_usd if r.post_money.known else NAN
+        no_usd = "post-money has no US-dollar value (missing FX rate)" if r.post_money.known and math.isnan(pm_usd) else ""
         items.append(dict(entity=entity, kind="round", date=r.date, _k=r.date_key, _p=r.date_precision,
-                          deal_ids=", ".join(r.deal_ids), types=", ".join(sorted(set(r.types))),
+                          status=", ".join(r.statuses), deal_ids=", ".join(r.deal_ids), types=", ".join(sorted(set(r.types))),
                           investors=", ".join(r.investors), amount_usd=r.amount_usd,
-                          valuation_usd=r.post_money.value_usd if r.post_money.known else NAN,
-                          valuation_basis="post-money" + (f" ({r.post_money.origin})" if r.post_money.known else ""),
-                          reason=join([r.post_money.reason, r.note])))
+                          valuation_usd=pm_usd,
+                          valuation_basis=f"post-money ({r.post_money.origin})" if r.post_money.known else "",
+                          reason=join([r.post_money.reason, no_usd, r.note])))
     ex = deals[(deals["payee"] == entity) & deals["type"].isin(EXIT_TYPES)]
     for rec in records(ex.sort_values(["date_key", "date_precision"], kind="stable")):
         v, basis = exit_value(rec)
-        items.append(dict(entity=entity, kind="exit", date=date_of(rec), _k=int(rec["date_key"]),
+        items.append(dict(entity=entity, kind="exit", date=date_of(rec), status=text(rec.get("status")),
+                          _k=int(rec["date_key"]),
                           _p=int(rec["date_precision"]), deal_ids=text(rec.get("deal_id")), types=text(rec.get("type")),
                           investors=text(rec.get("payer")), amount_usd=num(rec.get("amount_usd")),
                           valuation_usd=v.value_usd if v.known else NAN, valuation_basis=f"exit: {basis}" if basis else "exit",
