@@ -32,3 +32,39 @@ def test_launcher_start_failure_is_reported(tmp_path):
     bad = server.LocalNeo4j(data_dir=not_a_dir, log_path=tmp_path / "launcher.log")
     with pytest.raises(server.ServerError, match="exited with code 1 before it was ready: .*FileAlreadyExists"):
         bad.start(timeout=300)
+
+
+def test_serve_runs_until_interrupted_and_stops_cleanly(tmp_path):
+    """`dealgraph neo4j serve`: ready line, a working Bolt server, Ctrl-C (SIGINT) stops it."""
+    import signal
+    import subprocess
+    import sys
+
+    from neo4j import GraphDatabase
+
+    from conftest import dealgraph_exe
+
+    port = server.free_port()
+    proc = subprocess.Popen(dealgraph_exe() + ["neo4j", "serve", "--port", str(port), "--data", str(tmp_path / "db")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith(f"Neo4j ready at bolt://127.0.0.1:{port}"), (first, proc.stderr.read())
+        driver = GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=None)
+        try:
+            driver.execute_query("CREATE (:Probe {n: 1})")
+            assert driver.execute_query("MATCH (p:Probe) RETURN p.n AS n").records[0]["n"] == 1
+        finally:
+            driver.close()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped." in err and "Traceback" not in err
+    assert (tmp_path / "db" / "data").is_dir()  # the database lives in --data
+    import socket
+
+    with socket.socket() as s:  # nothing listens on the port any more
+        assert s.connect_ex(("127.0.0.1", port)) != 0
