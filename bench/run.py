@@ -1,0 +1,450 @@
+"""dealgraph scale benchmarks (not part of the test suite).
+
+    python bench/run.py --deals 100000,1000000          # the full run, writes BENCHMARKS.md
+    python bench/run.py --quick                         # small sizes, to check the script
+
+What it measures, all in one run on this machine (medians with min/max over
+``--repeats``; wall-clock seconds):
+
+1. ``--deals`` sizes (entities = deals / 10): ``dealgraph synth``; a bare
+   ``pandas.read_csv(engine="pyarrow")`` of deals.csv vs ``dealgraph add`` of the
+   same files into an empty store (a separate process: validation, resolution and
+   SQLite writes included; peak RSS of that process); opening the store in a fresh
+   process and building the query arrays (and, once, the networkx MultiDiGraph);
+   every canned query at sizes up to ``--queries-max``.
+2. circular-flows at ``--circular-deals`` / ``--circular-entities`` (default
+   500k / 100k) with the store open: ``--count-only``, ``--top 100`` and
+   ``--temporal`` at k = 4, and k = 5 for information.
+3. networkx baseline at each ``--baseline`` size (10k entities / 50k deals and 2k / 10k):
+   ``networkx.simple_cycles(G, length_bound=4)`` on the same collapsed graph vs our
+   count (counts by length must be identical), in-process and as the ``dealgraph``
+   command (process start included).
+4. numba compile cost: the first circular-flows call in a process with an empty
+   numba cache vs one with the cache (``cache=True``) warm.
+
+Writes ``BENCHMARKS.md`` (``--out``) with machine info and a table per section.
+The machine may be shared: the load average at start and end is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from common import (Timing, dealgraph_cmd, fmt_s, load_avg, machine_info, peak_run,  # noqa: E402
+                    timed)
+
+
+# ---------------------------------------------------------------------------
+# sections
+# ---------------------------------------------------------------------------
+
+def make_store(work: Path, n_deals: int, n_entities: int, seed: int, repeats: int) -> dict:
+    """synth + bare read_csv + `dealgraph add` (repeats, each into a new store)."""
+    import pandas as pd
+
+    from dealgraph.loaders.synth import write
+    from dealgraph.store import open_store
+
+    out = work / f"synth-{n_deals}"
+    t0 = time.perf_counter()
+    write(out, n_deals, n_entities, seed)
+    synth_s = time.perf_counter() - t0
+    deals_csv, ents_csv = out / "deals.csv", out / "entities.csv"
+    read = timed(lambda: pd.read_csv(deals_csv, engine="pyarrow"), repeats)
+    adds, peaks = [], []
+    db = None
+    for i in range(max(1, repeats)):
+        db = work / f"store-{n_deals}-{i}.db"
+        open_store(db, seed=False)
+        secs, peak_mb, rc, err = peak_run(dealgraph_cmd() + ["add", str(ents_csv), str(deals_csv)],
+                                          env={"DEALGRAPH_DB": str(db)})
+        if rc != 0:
+            raise SystemExit(f"dealgraph add failed:\n{err}")
+        adds.append(secs)
+        peaks.append(peak_mb)
+        if i < repeats - 1:
+            db.unlink()
+    return {"n_deals": n_deals, "n_entities": n_entities, "synth_s": synth_s, "read": read,
+            "add": Timing.of(adds), "peak_mb": max(peaks), "db": db,
+            "csv_mb": deals_csv.stat().st_size / 1e6}
+
+
+OPEN_CODE = r"""
+import sys, time
+t0 = time.perf_counter()
+from dealgraph.store import open_store
+from dealgraph.graph.arrays import build_arrays
+from dealgraph.queries.circular import prepare
+from dealgraph.queries.filters import select_deals
+import pandas as pd
+k0 = time.perf_counter()
+prepare(build_arrays(pd.DataFrame({"deal_id": ["a"], "date": ["2024"], "date_key": [20240000],
+                                   "date_precision": [1], "payer": ["x"], "payee": ["y"],
+                                   "amount_usd": [1.0], "status": ["completed"]})))
+k1 = time.perf_counter()
+t1 = time.perf_counter()
+store = open_store(sys.argv[1])
+deals = store.deals
+t2 = time.perf_counter()
+arrays = build_arrays(select_deals(deals))
+prepare(arrays)
+t3 = time.perf_counter()
+print(t1 - t0 - (k1 - k0), t2 - t1, t3 - t2, k1 - k0, len(deals))
+"""
+
+
+def open_and_build(db: Path, repeats: int, with_networkx: bool) -> dict:
+    imports, opens, builds, kernels = [], [], [], []
+    for _ in range(max(1, repeats)):
+        r = subprocess.run([sys.executable, "-c", OPEN_CODE, str(db)], capture_output=True, text=True, check=True)
+        a, b, c, kl, _n = r.stdout.split()
+        imports.append(float(a))
+        kernels.append(float(kl))
+        opens.append(float(b))
+        builds.append(float(c))
+    res = {"import": Timing.of(imports), "kernels": Timing.of(kernels), "open": Timing.of(opens),
+           "build": Timing.of(builds),
+           "open_build": Timing.of([o + b for o, b in zip(opens, builds)])}
+    if with_networkx:
+        from dealgraph.store import open_store
+
+        store = open_store(db)
+        _ = store.deals
+        t0 = time.perf_counter()
+        g = store.graph()
+        res["networkx_s"] = time.perf_counter() - t0
+        res["networkx_edges"] = g.number_of_edges()
+    return res
+
+
+def canned_queries(db: Path, repeats: int) -> list[dict]:
+    from dealgraph.queries.registry import QUERIES
+    from dealgraph.store import open_store
+
+    store = open_store(db)
+    _ = store.deals, store.entities, store.metrics
+    deals = store.deals
+    top_entity = deals["payee"].value_counts().index[0]
+    rows = []
+    for name, q in QUERIES.items():
+        opts = {}
+        if name == "rounds":
+            opts["entity"] = top_entity
+        if name == "circular-flows":
+            opts["max_length"] = 4
+        first_t0 = time.perf_counter()
+        df = q.run(store, **opts)
+        first = time.perf_counter() - first_t0
+        t = timed(lambda: q.run(store, **opts), repeats)
+        rows.append({"query": name, "options": " ".join(f"{k}={v}" for k, v in opts.items()),
+                     "first": first, "timing": t, "rows": len(df)})
+    return rows
+
+
+def circular_section(db: Path, repeats: int, k5: bool) -> list[dict]:
+    from dealgraph.queries.circular import circular_flows
+    from dealgraph.store import open_store
+
+    store = open_store(db)
+    _ = store.deals
+    circular_flows(store, max_length=2, count_only=True)  # load the compiled kernels
+    cases = [("count-only, k=4", dict(max_length=4, count_only=True)),
+             ("top 100, k=4", dict(max_length=4, top=100)),
+             ("temporal top 100, k=4", dict(max_length=4, temporal=True, top=100)),
+             ("temporal, window 365 d, k=4", dict(max_length=4, window=365, top=100))]
+    if k5:
+        cases += [("count-only, k=5", dict(max_length=5, count_only=True, timeout=120)),
+                  ("top 100, k=5", dict(max_length=5, top=100, timeout=120))]
+    rows = []
+    for label, kw in cases:
+        box = {}
+
+        def run():
+            box["df"] = circular_flows(store, **kw)
+
+        t = timed(run, repeats)
+        a = box["df"].attrs
+        rows.append({"case": label, "timing": t, "total": a["total_cycles"], "complete": a["complete"],
+                     "by_length": a["counts_by_length"]})
+    return rows
+
+
+NX_CODE = r"""
+import sys, time
+import networkx as nx
+from dealgraph.store import open_store
+from dealgraph.graph.arrays import build_arrays, to_networkx
+from dealgraph.queries.filters import select_deals
+store = open_store(sys.argv[1])
+g = to_networkx(build_arrays(select_deals(store.deals)))
+t = time.perf_counter()
+counts = {}
+for c in nx.simple_cycles(g, length_bound=int(sys.argv[2])):
+    if len(c) >= 2:
+        counts[len(c)] = counts.get(len(c), 0) + 1
+print(time.perf_counter() - t, repr(counts), g.number_of_nodes(), g.number_of_edges())
+"""
+
+
+def baseline_section(db: Path, repeats: int, nx_repeats: int, nx_timeout: float, k: int = 4) -> dict:
+    from dealgraph.graph.arrays import build_arrays
+    from dealgraph.queries.circular import circular_flows, prepare, run_search
+    from dealgraph.queries.filters import select_deals
+    from dealgraph.store import open_store
+
+    store = open_store(db)
+    _ = store.deals
+    circular_flows(store, max_length=2, count_only=True)
+    box = {}
+
+    def ours():
+        box["df"] = circular_flows(store, max_length=k, count_only=True)
+
+    t_ours = timed(ours, repeats)
+    prep = prepare(build_arrays(select_deals(store.deals)))
+    t_search = timed(lambda: run_search(prep, k), repeats)
+    ours_counts = {L: c for L, c in box["df"].attrs["counts_by_length"].items() if c}
+    nx_times, nx_counts, nodes, edges, finished = [], None, 0, 0, True
+    for _ in range(max(1, nx_repeats)):  # each in a fresh process: networkx is slow and memory-hungry
+        t0 = time.perf_counter()
+        try:
+            r = subprocess.run([sys.executable, "-c", NX_CODE, str(db), str(k)], capture_output=True, text=True,
+                               check=True, timeout=nx_timeout)
+        except subprocess.TimeoutExpired:
+            nx_times.append(time.perf_counter() - t0)  # a lower bound (graph build included)
+            finished = False
+            break
+        secs, counts, nodes, edges = r.stdout.rsplit(" ", 2)[0].split(" ", 1) + r.stdout.split()[-2:]
+        nx_times.append(float(secs))
+        nx_counts = {int(a): int(b) for a, b in eval(counts).items()}  # noqa: S307 - our own repr
+    cli = dealgraph_cmd() + ["query", "circular-flows", "--max-length", str(k), "--count-only", "--format", "csv"]
+    cli_times = []
+    for _ in range(max(1, repeats)):
+        t0 = time.perf_counter()
+        r = subprocess.run(cli, capture_output=True, text=True, env={**os.environ, "DEALGRAPH_DB": str(db)})
+        cli_times.append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            raise SystemExit(r.stderr)
+    arr = prep.arrays
+    return {"ours": t_ours, "search": t_search, "nx": Timing.of(nx_times), "cli": Timing.of(cli_times),
+            "ours_counts": ours_counts, "nx_counts": nx_counts, "nodes": arr.n, "edges": arr.m,
+            "nx_finished": finished, "cli_output": r.stdout.strip()}
+
+
+COMPILE_CODE = r"""
+import time
+t = time.perf_counter()
+from dealgraph.queries.circular import circular_flows
+import pandas as pd
+df = pd.DataFrame({"deal_id": ["a", "b"], "date": ["2024", "2024"], "date_key": [20240000, 20240000],
+                   "date_precision": [1, 1], "payer": ["x", "y"], "payee": ["y", "x"], "amount_usd": [1.0, 2.0],
+                   "status": ["completed", "completed"]})
+t1 = time.perf_counter()
+circular_flows(df, max_length=3, temporal=True)
+circular_flows(df, max_length=3, count_only=True)
+print(time.perf_counter() - t1)
+"""
+
+
+def compile_section() -> dict:
+    cold_dir = tempfile.mkdtemp(prefix="numba-cold-")
+    try:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cold_dir}
+        cold = float(subprocess.run([sys.executable, "-c", COMPILE_CODE], capture_output=True, text=True,
+                                    env=env, check=True).stdout)
+        warm = float(subprocess.run([sys.executable, "-c", COMPILE_CODE], capture_output=True, text=True,
+                                    env=env, check=True).stdout)
+    finally:
+        shutil.rmtree(cold_dir, ignore_errors=True)
+    return {"cold": cold, "warm": warm}
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+
+def ok(flag: bool) -> str:
+    return "yes" if flag else "**no**"
+
+
+def write_report(path: Path, info: dict, sizes: list[dict], circ: list[dict], circ_size: dict,
+                 bases: list[dict], comp: dict | None, args, load_end) -> str:
+    L = []
+    L.append("# dealgraph benchmarks\n")
+    L.append(f"Generated by `python bench/run.py {' '.join(sys.argv[1:])}` on {info['date']}. "
+             "Wall-clock seconds; each cell is the median with [min, max] over "
+             f"{args.repeats} repeats unless stated. Synthetic data from `dealgraph synth` "
+             f"(seed {args.seed}; loaders/synth.py documents its shape).\n")
+    L.append("## Machine\n")
+    for k, v in info.items():
+        if k != "date":
+            L.append(f"- {k}: {v}")
+    L.append(f"- load average at end: {load_end}")
+    L.append("")
+    L.append("The machine is shared with other jobs (see the load averages): medians are the numbers to read, "
+             "max values include interference.\n")
+    if comp:
+        L.append("## Compilation (numba, `cache=True`)\n")
+        L.append(f"- first circular-flows call with an empty numba cache (compiles every kernel): "
+                 f"{comp['cold']:.1f} s")
+        L.append(f"- first call in a new process once the cache exists: {comp['warm']:.2f} s\n")
+    for base in bases:
+        same = base["ours_counts"] == base["nx_counts"]
+        ratio = base["nx"].median / base["ours"].median
+        ratio_cli = base["nx"].median / base["cli"].median
+        fin = base["nx_finished"]
+        gt = "" if fin else "> "
+        L.append(f"## circular-flows vs networkx ({base['n_entities']:,} entities / {base['n_deals']:,} deals, "
+                 f"k = 4)\n")
+        L.append(f"Collapsed graph: {base['nodes']:,} nodes, {base['edges']:,} hops.\n")
+        L.append("| what | seconds | vs networkx |")
+        L.append("|---|---|---|")
+        L.append(f"| `networkx.simple_cycles(G, length_bound=4)` (fresh process, {base['nx'].n} run(s)) | "
+                 f"{gt}{base['nx']}{'' if fin else ' (stopped: did not finish)'} | 1x |")
+        L.append(f"| `circular_flows(store, max_length=4, count_only=True)` in-process (arrays built from the "
+                 f"store's deals each call) | {base['ours']} | {gt}{ratio:,.0f}x faster |")
+        L.append(f"| search only (prebuilt arrays) | {base['search']} | "
+                 f"{gt}{base['nx'].median / base['search'].median:,.0f}x faster |")
+        L.append(f"| `dealgraph query circular-flows --max-length 4 --count-only` (process start included) | "
+                 f"{base['cli']} | {gt}{ratio_cli:,.0f}x faster |")
+        L.append("")
+        if fin:
+            L.append(f"Counts by length: ours {base['ours_counts']}, networkx {dict(sorted(base['nx_counts'].items()))}"
+                     f" -> identical: {ok(same)}.")
+        else:
+            L.append(f"Counts by length (ours): {base['ours_counts']}; networkx did not finish within "
+                     f"{args.nx_timeout:.0f} s, so the ratios are lower bounds.")
+        L.append(f"Targets: in-process >= 100x: {ok(ratio >= 100)}; command >= 20x: {ok(ratio_cli >= 20)}.\n")
+    if circ:
+        L.append(f"## circular-flows at {circ_size['n_entities']:,} entities / {circ_size['n_deals']:,} deals "
+                 "(store open)\n")
+        L.append("Each call filters the deals, builds the arrays from the store's deal table and searches "
+                 "(count pass, and for top-N the pruned ranking pass).\n")
+        L.append("| case | seconds | cycles (total) | by length | complete |")
+        L.append("|---|---|---|---|---|")
+        for r in circ:
+            L.append(f"| {r['case']} | {r['timing']} | {r['total']:,} | "
+                     f"{ {k: v for k, v in r['by_length'].items() if v} } | {r['complete']} |")
+        get = {r["case"]: r for r in circ}
+        L.append("")
+        L.append(f"Targets: count-only k=4 < 2 s: {ok(get['count-only, k=4']['timing'].median < 2)}; "
+                 f"top 100 k=4 < 2 s: {ok(get['top 100, k=4']['timing'].median < 2)}; "
+                 f"temporal k=4 < 5 s: {ok(get['temporal top 100, k=4']['timing'].median < 5)}.\n")
+    for s in sizes:
+        n = s["n_deals"]
+        L.append(f"## {n:,} deals / {s['n_entities']:,} entities\n")
+        ratio = s["add"].median / s["read"].median
+        L.append(f"- `dealgraph synth`: {s['synth_s']:.1f} s (deals.csv {s['csv_mb']:.0f} MB)")
+        L.append(f"- bare `pandas.read_csv(deals.csv, engine='pyarrow')`: {s['read']}")
+        L.append(f"- `dealgraph add entities.csv deals.csv` (new process, validation + store writes): {s['add']}"
+                 f" -> {ratio:.1f}x the bare read (target <= 3x: {ok(ratio <= 3)}); peak RSS "
+                 f"{s['peak_mb']:,.0f} MB (target < 4 GB: {ok(s['peak_mb'] < 4096)})")
+        ob = s["open"]
+        L.append(f"- fresh process: imports {ob['import']}; loading the cached numba kernels {ob['kernels']}; "
+                 f"`open_store` + load deals {ob['open']}; "
+                 f"build query arrays (filter, collapse, SCC, CSR) {ob['build']}; open + build "
+                 f"{ob['open_build']} (target < 10 s at 1M: {ok(ob['open_build'].median < 10)})")
+        if "networkx_s" in ob:
+            L.append(f"- for comparison, `store.graph()` (networkx MultiDiGraph with attributes, "
+                     f"{ob['networkx_edges']:,} edges): {ob['networkx_s']:.1f} s (once)")
+        if s.get("queries"):
+            L.append("")
+            L.append("| query | options | first call | seconds (store open) | rows | < 2 s |")
+            L.append("|---|---|---|---|---|---|")
+            for q in s["queries"]:
+                L.append(f"| {q['query']} | {q['options']} | {fmt_s(q['first'])} | {q['timing']} | {q['rows']:,} | "
+                         f"{ok(q['timing'].median < 2)} |")
+        L.append("")
+    text = "\n".join(L) + "\n"
+    path.write_text(text)
+    return text
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--deals", default="100000,1000000", help="comma-separated deal counts for add/open/queries")
+    p.add_argument("--queries-max", type=int, default=100_000, help="run the canned queries up to this size")
+    p.add_argument("--circular-deals", type=int, default=500_000)
+    p.add_argument("--circular-entities", type=int, default=100_000)
+    p.add_argument("--baseline", default="10000:50000,2000:10000",
+                   help="comma-separated ENTITIES:DEALS sizes for the networkx comparison")
+    p.add_argument("--nx-timeout", type=float, default=1800, help="stop networkx after this many seconds")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--add-repeats", type=int, default=3)
+    p.add_argument("--nx-repeats", type=int, default=1)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--no-k5", action="store_true", help="skip the k = 5 circular cases")
+    p.add_argument("--skip", default="", help="comma-separated sections to skip: compile,baseline,circular,sizes")
+    p.add_argument("--quick", action="store_true", help="small sizes (checks the script in a minute)")
+    p.add_argument("--out", default=str(REPO / "BENCHMARKS.md"))
+    p.add_argument("--work", default=None, help="work directory (default: a temporary one, removed at the end)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.deals, args.circular_deals, args.circular_entities = "20000", 50_000, 10_000
+        args.baseline, args.repeats, args.add_repeats = "1000:5000", 3, 1
+        if args.out == str(REPO / "BENCHMARKS.md"):
+            args.out = str(REPO / "bench" / "out" / "BENCHMARKS.quick.md")
+    skip = set(filter(None, args.skip.split(",")))
+    info = machine_info()
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="dealgraph-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    say = lambda *a: print(*a, flush=True)  # noqa: E731
+    try:
+        comp = None if "compile" in skip else compile_section()
+        if comp:
+            say(f"compile: cold {comp['cold']:.1f} s, warm {comp['warm']:.2f} s")
+        bases, circ, circ_size, sizes = [], [], {}, []
+
+        def report():
+            write_report(Path(args.out), info, sizes, circ, circ_size, bases, comp, args, load_avg())
+
+        if "baseline" not in skip:
+            for spec in args.baseline.split(","):
+                ne, nd = (int(x) for x in spec.split(":"))
+                s = make_store(work, nd, ne, args.seed, 1)
+                base = baseline_section(s["db"], args.repeats, args.nx_repeats, args.nx_timeout)
+                base.update(n_deals=nd, n_entities=ne)
+                bases.append(base)
+                say(f"baseline {ne}:{nd}: ours {base['ours']}, nx {base['nx']} (finished {base['nx_finished']}), "
+                    f"cli {base['cli']}, counts {base['ours_counts']} vs {base['nx_counts']}")
+                report()
+        if "circular" not in skip:
+            circ_size = make_store(work, args.circular_deals, args.circular_entities, args.seed, 1)
+            circ = circular_section(circ_size["db"], args.repeats, not args.no_k5)
+            for r in circ:
+                say(f"circular {r['case']}: {r['timing']} total {r['total']:,}")
+            report()
+        if "sizes" not in skip:
+            for n in [int(x) for x in args.deals.split(",") if x]:
+                s = make_store(work, n, max(100, n // 10), args.seed, args.add_repeats)
+                say(f"{n:,} deals: read {s['read']}, add {s['add']}, peak {s['peak_mb']:.0f} MB")
+                s["open"] = open_and_build(s["db"], args.repeats, with_networkx=True)
+                say(f"  open {s['open']['open']}, build {s['open']['build']}")
+                if n <= args.queries_max:
+                    s["queries"] = canned_queries(s["db"], args.repeats)
+                    for q in s["queries"]:
+                        say(f"  {q['query']}: {q['timing']}")
+                sizes.append(s)
+                report()
+        report()
+        say(f"wrote {args.out}")
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
