@@ -42,9 +42,10 @@ def test_cli_push_pull_query(cli, neo4j_target, neo4j_driver, tmp_path):
     assert p.returncode == 0, p.stderr
     assert_same_store(open_store(db), open_store(pulled))
 
-    for args in (["--max-length", "4", "--temporal"],):  # more options: test_neo4j_queries.py (in-process)
-        cy = cli("neo4j", "query", "circular-flows", *conn, *args, "--format", "csv", db=db)
-        emb = cli("query", "circular-flows", *args, "--format", "csv", db=db)
+    # more options: test_neo4j_queries.py (in-process); here the command line, and an entity by name
+    for name, args in (("circular-flows", ["--max-length", "4", "--temporal"]), ("rounds", ["Scale AI"])):
+        cy = cli("neo4j", "query", name, *conn, *args, "--format", "csv", db=db)
+        emb = cli("query", name, *args, "--format", "csv", db=db)
         assert cy.returncode == 0 and emb.returncode == 0, (cy.stderr, emb.stderr)
         assert cy.stdout == emb.stdout
         assert cy.stdout.count("\n") > 1  # a header and at least one cycle

@@ -20,6 +20,10 @@ CYPHER_QUERIES: dict[str, str] = {
     "circular-flows": "dealgraph.neo4j.circular:circular_flows",
     "concentration": "dealgraph.neo4j.flows:concentration",
     "round-trip": "dealgraph.neo4j.flows:round_trip",
+    "multiples": "dealgraph.neo4j.valuation:multiples",
+    "returns": "dealgraph.neo4j.valuation:returns",
+    "rounds": "dealgraph.neo4j.valuation:rounds",
+    "deal-comparisons": "dealgraph.neo4j.valuation:deal_comparisons",
 }
 
 
@@ -35,6 +39,22 @@ def run_cypher_query(name: str, driver, *, database=None, **options):
     return cypher_function(name)(driver, database=database, **options)
 
 
+def _server_entity_id(driver, database, text: str) -> str:
+    import pandas as pd
+
+    from dealgraph.loaders.resolve import entity_lookup
+    from dealgraph.neo4j import model as m
+
+    records, _, _ = driver.execute_query(
+        f"MATCH (e:{m.ENTITY}) RETURN e.id AS id, e.name AS name, coalesce(e.aliases, '') AS aliases",
+        database_=database)
+    ents = pd.DataFrame([r.data() for r in records], columns=["id", "name", "aliases"]).astype("string")
+    ident = entity_lookup(ents).get(text.strip().lower())
+    if ident is None:
+        raise click.ClickException(f"no entity on the server matches {text!r} (by id, name or alias)")
+    return ident
+
+
 def _make(name: str) -> click.Command:
     from dealgraph.neo4j.cli import _conn_options, _connect, _fail
     from dealgraph.query_cli import _common_options, _param
@@ -44,13 +64,11 @@ def _make(name: str) -> click.Command:
     def callback(uri, user, password, database, fmt, as_of, status, **opts):
         from dealgraph.neo4j.connection import translate
 
-        if any(o.type == "entity" for o in q.options):
-            # entity options are ids on the server (names/aliases are resolved by the local CLI only)
-            opts = {k: (v.strip().lower() if isinstance(v, str) and k in {o.name for o in q.options
-                                                                            if o.type == "entity"} else v)
-                    for k, v in opts.items()}
         settings, driver = _connect(uri, user, password, database)
         try:
+            for o in q.options:  # an entity by id, name or alias, as the local CLI resolves it
+                if o.type == "entity" and opts.get(o.name) is not None:
+                    opts[o.name] = _server_entity_id(driver, database, opts[o.name])
             df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
         except (ValueError, TypeError) as e:
             raise click.ClickException(str(e)) from None
