@@ -9,6 +9,9 @@
 // it is enabled and user "neo4j" gets that password (an environment variable, not an argument, so
 // it does not show in the process list). The tests use this to check wrong-password handling.
 //
+// With DEALGRAPH_NEO4J_WATCH_STDIN=1 it also shuts down when its standard input reaches end of file
+// (dealgraph starts it with a pipe, so the server never outlives the Python process that started it).
+//
 // Prints exactly one line "DEALGRAPH-NEO4J READY bolt://127.0.0.1:PORT" on stdout once Bolt accepts
 // connections, then waits. SIGTERM / SIGINT (Ctrl-C) shut the database down cleanly through a
 // shutdown hook, after which the line "DEALGRAPH-NEO4J STOPPED" is printed.
@@ -93,6 +96,22 @@ public class Launcher {
         }
         System.out.println("DEALGRAPH-NEO4J READY bolt://127.0.0.1:" + port + " data=" + home.toAbsolutePath());
         System.out.flush();
+        if ("1".equals(System.getenv("DEALGRAPH_NEO4J_WATCH_STDIN"))) {
+            // Started by dealgraph through a pipe: when the parent dies (even by SIGKILL) the pipe
+            // closes and the server shuts down instead of being left running.
+            Thread watcher = new Thread(() -> {
+                try {
+                    while (System.in.read() != -1) {
+                        // ignore input
+                    }
+                } catch (java.io.IOException e) {
+                    // treat like end of input
+                }
+                System.exit(0);  // runs the shutdown hook
+            }, "dealgraph-neo4j-parent-watch");
+            watcher.setDaemon(true);
+            watcher.start();
+        }
         stopped.await();
     }
 

@@ -68,3 +68,34 @@ def test_serve_runs_until_interrupted_and_stops_cleanly(tmp_path):
 
     with socket.socket() as s:  # nothing listens on the port any more
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_server_does_not_outlive_a_killed_parent(tmp_path):
+    """The launcher watches its stdin pipe: SIGKILL the Python process that started it and
+    the Neo4j process shuts itself down (no orphan servers after a crashed test run)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    code = ("from dealgraph.neo4j.server import LocalNeo4j; import time, sys\n"
+            f"s = LocalNeo4j(log_path={str(tmp_path / 'orphan.log')!r}).start()\n"
+            "print(s.pid, flush=True); time.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        java_pid = int(parent.stdout.readline())
+        os.kill(java_pid, 0)  # running
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            os.kill(java_pid, 0)
+        except ProcessLookupError:
+            break
+        # reap it if it became our zombie (it is our grandchild, normally reaped by init)
+        time.sleep(0.2)
+    else:
+        os.kill(java_pid, 9)
+        raise AssertionError("the Neo4j launcher kept running after its parent was killed")

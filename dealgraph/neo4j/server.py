@@ -152,9 +152,10 @@ class LocalNeo4j:
         env.pop("DEALGRAPH_NEO4J_PASSWORD", None)
         if self.password:
             env["DEALGRAPH_NEO4J_PASSWORD"] = self.password  # environment, not argv: not in `ps`
+        env["DEALGRAPH_NEO4J_WATCH_STDIN"] = "1"  # stop when our end of the stdin pipe closes (we died)
         self.proc = subprocess.Popen(
             java_command(self.port, self.data_dir, self.server_dir),
-            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True, env=env,
+            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.PIPE, text=True, env=env,
             start_new_session=new_session,  # a terminal's Ctrl-C is forwarded by us, not delivered twice
         )
         log.close()
