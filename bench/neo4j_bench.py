@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     server = None
     if os.environ.get("NEO4J_URI"):
         settings = Settings.from_env()
-        where = f"server at NEO4J_URI"
+        where = "server at NEO4J_URI"
     else:
         t = time.perf_counter()
         server = LocalNeo4j(data_dir=work / "neo4j", log_path=work / "neo4j.log").start(echo=print)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 
 from dealgraph.loaders import synth
 from dealgraph.neo4j.connection import Settings, connect

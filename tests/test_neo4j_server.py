@@ -38,7 +38,6 @@ def test_serve_runs_until_interrupted_and_stops_cleanly(tmp_path):
     """`dealgraph neo4j serve`: ready line, a working Bolt server, Ctrl-C (SIGINT) stops it."""
     import signal
     import subprocess
-    import sys
 
     from neo4j import GraphDatabase
 
