@@ -18,7 +18,6 @@ dealgraph's own nodes -- nothing else on the server.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 import neo4j
 import pandas as pd
 
-from dealgraph.graph.schema import DEAL_TYPES, relationship_type
+from dealgraph.graph.schema import relationship_type
 from dealgraph.neo4j import model as m
 
 BATCH = 5000
@@ -263,12 +262,3 @@ def push(store, driver: neo4j.Driver, *, database: str | None = None, replace: b
     for i in range(0, len(metrics), batch):
         step([(_METRIC_STATEMENT, metrics[i:i + batch])], len(metrics[i:i + batch]))
     return summary
-
-
-def deal_types_for(rel: str) -> list[str]:
-    """Deal types stored under relationship type ``rel``."""
-    return [t for t in DEAL_TYPES if relationship_type(t) == rel]
-
-
-def dumps_extra(extra: dict) -> str:
-    return json.dumps(extra, sort_keys=True) if extra else "{}"
