@@ -212,7 +212,7 @@ class _Recompute:
         rec = self.deal(a)
         if self._rounds is None:
             self._rounds = all_rounds(self.deals, self.index)
-        rows = exit_returns(self.deals, self.index, rec, self._rounds)
+        rows = exit_returns(self.deals, self.index, rec, self._rounds, every_round=True)
         if b:
             hit = [r for r in rows if b in [x.strip() for x in r["round_deal_ids"].split(",")]]
             if not hit:

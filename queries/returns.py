@@ -25,7 +25,9 @@ acquisition, stake, license, acquihire) with payee X. Its value is
   company (this is how the article values Groq–Nvidia at $20bn).
 
 **Returns** of exit E against each round R of X strictly earlier than E (at
-the dates' common precision; equal dates are not earlier):
+the dates' common precision; equal dates are not earlier) that has a
+post-money valuation, plus the latest earlier round even without one (so the
+time from the last raise is always shown):
 
 * ``multiple m = exit value / post-money of R``;
 * ``months t`` = calendar months from R to E with both dates cut to their
@@ -246,8 +248,11 @@ RETURN_COLUMNS = [
 ]
 
 
-def exit_returns(deals: pd.DataFrame, index: MetricIndex, rec, rounds: dict | None = None) -> list[dict]:
-    """Return rows for one exit-like deal ``rec`` (see module doc).
+def exit_returns(deals: pd.DataFrame, index: MetricIndex, rec, rounds: dict | None = None, *,
+                 every_round: bool = False) -> list[dict]:
+    """Return rows for one exit-like deal ``rec`` (see module doc): one per
+    earlier round with a post-money valuation, plus the last earlier round
+    (``every_round``: one per earlier round).
 
     ``rounds``: entity -> rounds for every entity (:func:`all_rounds`); computed
     for the payee alone when ``None``.
@@ -280,10 +285,13 @@ def exit_returns(deals: pd.DataFrame, index: MetricIndex, rec, rounds: dict | No
             m, why = NAN, f"round {r.date}: {pm.reason}"
         else:
             m, why = ratio(v, pm, what="multiple", num_name="exit value", den_name="post-money")
+        last = i == len(earlier) - 1
+        if not (pm.known or last or every_round):
+            continue
         comp, simple, awhy = annualised(m, months)
         out.append(dict(base, round_date=r.date, round_deal_ids=", ".join(r.deal_ids),
                         round_post_money_usd=pm.value_usd if pm.known else NAN, round_step_up=step,
-                        last_round=(i == len(earlier) - 1), multiple=m, months=months,
+                        last_round=last, multiple=m, months=months,
                         annualised_compound_pct=comp, annualised_simple_pct=simple,
                         reason=why or (f"annualised: {awhy}" if awhy else "")))
     return out

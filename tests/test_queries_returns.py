@@ -48,11 +48,13 @@ def test_returns_known_answers(tmp_path):
 
 def test_stake_exit_uses_implied_valuation_and_year_precision(tmp_path):
     s = make_store(tmp_path, deals=[
+        deal("seed", "2022", "investment", "angel", "sc", "1m"),      # no post-money, not the last: no row
         deal("r", "2023", "funding_round", None, "sc", "1bn", post_money_valuation="10bn"),
         deal("nopm", "2024-02", "investment", "vc", "sc", "5m"),
         deal("st", "2025-06-12", "stake", "meta", "sc", "15bn", stake_pct="50"),
     ])
     df = returns(s).set_index("round_date")
+    assert list(df.index) == ["2023", "2024-02"]
     r = df.loc["2023"]
     assert r["exit_value_usd"] == 30e9 and r["exit_basis"] == "implied valuation (amount / stake)"
     assert r["multiple"] == approx(3.0)
