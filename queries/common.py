@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from dealgraph.graph.dates import format_key, months_between, truncate_key
+from dealgraph.graph.dates import format_key
 from dealgraph.graph.schema import DEAL_TYPES
 from dealgraph.queries.filters import select_deals
 
@@ -101,12 +101,17 @@ def months_common(a_key: int, a_prec: int, b_key: int, b_prec: int) -> float:
     Why: a round reported as ``2025-09`` and an exit on ``2025-12-24`` are
     3 months apart — the round's day is unknown, so the exit's day must not add
     23/30 of a month. At year precision the result is a multiple of 12.
-    Uses :func:`dealgraph.graph.dates.months_between` (whole calendar months plus
-    leftover days / 30.4375).
+    Same arithmetic as :func:`dealgraph.graph.dates.months_between` (each date at
+    its first day; whole calendar months plus leftover days / 30.4375), on the
+    integer keys directly.
     """
-    p = min(int(a_prec), int(b_prec))
-    return months_between(format_key(truncate_key(int(a_key), p), p),
-                          format_key(truncate_key(int(b_key), p), p))
+    div = _DIV[min(int(a_prec), int(b_prec))]
+    ya, ra = divmod(int(a_key) // div * div, 10000)
+    yb, rb = divmod(int(b_key) // div * div, 10000)
+    ma, da = divmod(ra, 100)
+    mb, db = divmod(rb, 100)
+    months = (yb - ya) * 12 + (max(mb, 1) - max(ma, 1))
+    return months + (max(db, 1) - max(da, 1)) / 30.4375
 
 
 def join(items: Iterable[str], sep: str = "; ") -> str:

@@ -125,3 +125,19 @@ def test_ratio_reasons_never_zero():
                    den_name="revenue")
     assert is_na(v) and "missing FX rate" in why
     assert ratio(Figure(10.0, "EUR", 11.0), Figure(5.0, "EUR", 5.5), what="m", num_name="a", den_name="b")[0] == 2.0
+
+
+def test_months_common_matches_months_between():
+    from dealgraph.graph.dates import format_key, months_between, parse_date, truncate_key
+    from dealgraph.queries.common import months_common
+
+    dates = ["2024", "2024-02", "2024-02-29", "2025-09", "2025-12-24", "2025-12", "2023-06-29", "2024-03-19",
+             "2025-01-31", "2025-03-01"]
+    for a in dates:
+        for b in dates:
+            (ka, pa), (kb, pb) = parse_date(a), parse_date(b)
+            p = min(pa, pb)
+            want = months_between(format_key(truncate_key(ka, p), p), format_key(truncate_key(kb, p), p))
+            assert months_common(ka, pa, kb, pb) == want, (a, b)
+    assert months_common(*parse_date("2025-09"), *parse_date("2025-12-24")) == 3
+    assert months_common(*parse_date("2023"), *parse_date("2025-06-12")) == 24
