@@ -54,7 +54,17 @@ class MoneyArrays:
     deal_order: np.ndarray  # (d,) int64 positions into `deals`
     deal_lo: np.ndarray  # (d,) int64 first day of each deal (by position in `deals`)
     deal_hi: np.ndarray  # (d,) int64 last day
-    deals: pd.DataFrame  # the deals the arrays were built from (edges only), reset index
+    source: pd.DataFrame  # the deals frame given to build_arrays (not copied)
+    rows: np.ndarray  # (d,) positions in `source` of the deals that are edges (deal numbering)
+
+    @property
+    def deals(self) -> pd.DataFrame:
+        """The edge deals as a frame, in deal numbering (built on demand: a copy)."""
+        return self.source.iloc[self.rows].reset_index(drop=True)
+
+    def column(self, name: str, deals) -> np.ndarray:
+        """Values of column ``name`` for the given deal numbers (cheap for a few deals)."""
+        return self.source[name].iloc[self.rows[np.asarray(deals, dtype=np.int64)]].to_numpy()
 
     @property
     def n(self) -> int:
@@ -102,7 +112,51 @@ def date_intervals(date_key: np.ndarray, precision: np.ndarray) -> tuple[np.ndar
     return lo, hi
 
 
-def _date_columns(deals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+class _Columns:
+    """Column access to the kept rows of a frame without copying the whole frame."""
+
+    def __init__(self, frame: pd.DataFrame, rows: np.ndarray, all_rows: bool):
+        self.frame, self.rows, self.all_rows = frame, rows, all_rows
+        self.columns = frame.columns
+
+    def __contains__(self, name) -> bool:
+        return name in self.frame.columns
+
+    def __getitem__(self, name) -> pd.Series:
+        col = self.frame[name]
+        return col if self.all_rows else col.iloc[self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _factorize_ids(payer: pd.Series, payee: pd.Series, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the kept payers then payees in sorted-id numbering, and the sorted ids.
+
+    Dictionary-encodes with pyarrow (fast on the store's Arrow-backed strings),
+    then renumbers the small dictionary in sorted order.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(s: pd.Series) -> pa.Array:
+        a = pa.array(s.astype("string[pyarrow]") if s.dtype == object else s, from_pandas=True)
+        return a.cast(pa.string()) if a.type != pa.string() else a
+
+    pay = arrow(payer)
+    if not keep.all():
+        pay = pay.filter(pa.array(keep))
+    both = pa.chunked_array([pay, arrow(payee).filter(pa.array(keep)) if not keep.all() else arrow(payee)])
+    enc = pc.dictionary_encode(both).combine_chunks()
+    dictionary = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(dictionary.astype(str), kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)] if len(both) else np.zeros(0, np.int64)
+    return codes, dictionary[order]
+
+
+def _date_columns(deals) -> tuple[np.ndarray, np.ndarray]:
     if "date_key" in deals.columns and "date_precision" in deals.columns:
         return (deals["date_key"].to_numpy(dtype=np.int64, na_value=0),
                 deals["date_precision"].to_numpy(dtype=np.int64, na_value=3))
@@ -117,22 +171,19 @@ def build_arrays(deals: pd.DataFrame) -> MoneyArrays:
     Needs columns ``deal_id, payer, payee, amount_usd, status`` and either
     ``date_key``/``date_precision`` or ``date``.
     """
-    payer_col = deals["payer"]
-    keep = payer_col.notna().to_numpy()
-    d = deals[keep].reset_index(drop=True) if not keep.all() else deals.reset_index(drop=True)
-    payer = d["payer"].astype(str).to_numpy()
-    payee = d["payee"].astype(str).to_numpy()
-    codes, ids = pd.factorize(np.concatenate([payer, payee]), sort=True)
-    ids = np.asarray(ids, dtype=object)
-    nd = len(d)
-    src = codes[:nd].astype(np.int64)
-    dst = codes[nd:].astype(np.int64)
+    keep = deals["payer"].notna().to_numpy()
+    rows = np.flatnonzero(keep)
+    nd = len(rows)
+    codes, ids = _factorize_ids(deals["payer"], deals["payee"], keep)
+    src = codes[:nd]
+    dst = codes[nd:]
     n = len(ids)
-
+    d = _Columns(deals, rows, keep.all())
     key, prec = _date_columns(d)
     lo, hi = date_intervals(key, prec) if nd else (np.zeros(0, np.int64), np.zeros(0, np.int64))
     amount = pd.to_numeric(d["amount_usd"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    tentative = d["status"].isin(TENTATIVE_STATUSES).to_numpy(dtype=bool) if "status" in d else np.zeros(nd, bool)
+    tentative = (d["status"].isin(TENTATIVE_STATUSES).to_numpy(dtype=bool) if "status" in deals.columns
+                 else np.zeros(nd, bool))
 
     pair = src * max(n, 1) + dst
     order = np.lexsort((hi, lo, pair))  # by pair, then date: hop deal lists in date order
@@ -159,7 +210,7 @@ def build_arrays(deals: pd.DataFrame) -> MoneyArrays:
     return MoneyArrays(ids=ids, indptr=indptr, hop_src=hop_src, hop_dst=hop_dst, hop_amount=hop_amount,
                        hop_undisclosed=hop_undisclosed, hop_tentative=hop_tentative,
                        hop_deal_ptr=hop_deal_ptr, deal_order=order.astype(np.int64),
-                       deal_lo=lo, deal_hi=hi, deals=d)
+                       deal_lo=lo, deal_hi=hi, source=deals, rows=rows)
 
 
 def to_networkx(arrays: MoneyArrays):

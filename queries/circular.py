@@ -37,24 +37,38 @@ A compiled (numba) bounded depth-first search over CSR arrays:
   1. hops between different strongly connected components (and self-deals) are
      dropped: no cycle uses them;
   2. nodes are renumbered hubs-first (degree descending) and each cycle is found
-     once, from its lowest-numbered node, visiting only higher-numbered nodes --
-     after the hubs are done the remaining graph is sparse;
-  3. a backward BFS from each start bounds the remaining length: a path is cut
-     when its length plus the distance back exceeds k;
-  4. top-N pass: adjacency is sorted by hop amount descending and a path whose
+     once, from its lowest-numbered node (the "root"), visiting only
+     higher-numbered nodes -- after the hubs are done the remaining graph is sparse;
+  3. a backward BFS from each root gives every node its distance back to the
+     root; a path is cut when its length plus that distance exceeds k. Nodes at
+     distance 1 close a cycle through their hop to the root, so the root is never
+     searched for in adjacency lists; the last node of a k-cycle is not pushed, and
+     at the next-to-last node the search walks whichever is shorter: the node's
+     successors or the root's predecessors (looked up by binary search);
+  4. counting (no ranking, no dates) does not visit the last node at all: the
+     number of a node's successors at distance 1, minus those already on the path,
+     is the number of k-cycles it closes;
+  5. top-N pass: adjacency is sorted by hop amount descending and a path whose
      bottleneck is already below the current N-th best bottleneck is cut; a second
-     pass (the same search without that cut) counts every cycle by length without
-     materialising it -- so results stay exact when the count runs out of time;
-  5. temporal: each path carries the Pareto set of its partial deal choices
-     (max first-day so far, min last-day so far, and for the window the min/max
-     first day; plus whether the starting hop has already been passed) and is cut
-     when that set is empty -- pruning happens during the search.
-The search is resumable: it runs in slices of a step budget and stops at
+     pass counts every cycle by length without materialising it -- so the top N is
+     exact even when counting runs out of time (when the first pass cut nothing,
+     its counts are used and the second pass is skipped);
+  6. temporal: each path carries the Pareto set of its partial deal choices (a
+     state = latest first day so far, earliest last day of the deals that must come
+     later, whether the starting hop has been passed, and for the window the
+     min/max first day) and is cut when that set is empty -- pruning happens during
+     the search, not after it. The last two hops are tested together without
+     building the intermediate set. With day-precise dates this is the usual
+     "non-decreasing dates" test; partial dates use their first/last day
+     (graph/arrays.py).
+The search is resumable: it runs in slices of ``_STEP_BUDGET`` steps and stops at
 ``timeout`` with partial results (``attrs["complete"] = False`` and a message).
+Property tests check cycle sets and counts against ``networkx.simple_cycles`` and
+the temporal test against a brute force over rotations and deal choices.
 
-Compilation: the kernels are compiled with ``cache=True``; the first call on a
-fresh install compiles them (a few seconds, see BENCHMARKS.md), later processes load
-the cached machine code.
+Compilation: the kernels are compiled with ``cache=True`` into ``__pycache__``;
+the first call on a fresh install compiles them (about 20 s on a 2-core machine,
+see BENCHMARKS.md), later processes load the cached machine code (~0.3-0.6 s).
 """
 
 from __future__ import annotations
@@ -67,6 +81,7 @@ import pandas as pd
 from numba import njit
 
 from dealgraph.graph.arrays import MoneyArrays, build_arrays
+from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.queries.filters import select_deals
 
 NEG = -(1 << 60)
@@ -809,19 +824,22 @@ def _deals_frame(store_or_deals) -> pd.DataFrame:
 
 def _rows(arrays: MoneyArrays, cycles, window) -> pd.DataFrame:
     ids = arrays.ids
-    deal_id = arrays.deals["deal_id"].astype(str).to_numpy()
-    status = arrays.deals["status"].astype(str).to_numpy() if "status" in arrays.deals else None
+    hop_lists = [[arrays.hop_index(c[i], c[(i + 1) % len(c)]) for i in range(len(c))] for _b, _t, c in cycles]
+    # look up ids and statuses of the listed deals only (not of every deal)
+    wanted = np.unique(np.concatenate([arrays.hop_deals(h) for hl in hop_lists for h in hl] or [np.zeros(0, int)]))
+    deal_id = dict(zip(wanted.tolist(), map(str, arrays.column("deal_id", wanted))))
+    status = (dict(zip(wanted.tolist(), map(str, arrays.column("status", wanted))))
+              if "status" in arrays.source.columns else None)
     rows = []
-    for _b, _t, codes in cycles:
+    for (_b, _t, codes), hop_list in zip(cycles, hop_lists):
         L = len(codes)
-        hop_list = [arrays.hop_index(codes[i], codes[(i + 1) % L]) for i in range(L)]
         amounts = arrays.hop_amount[hop_list]
         hop_texts, all_deals, tentative = [], [], False
         for i, h in enumerate(hop_list):
             ds = arrays.hop_deals(h)
             names = [deal_id[x] for x in ds]
             all_deals.extend(names)
-            if status is not None and any(status[x] in ("in_talks", "rumoured") for x in ds):
+            if status is not None and any(status[x] in TENTATIVE_STATUSES for x in ds):
                 tentative = True
             hop_texts.append(f"{ids[codes[i]]}->{ids[codes[(i + 1) % L]]}: {', '.join(names)}")
         w = witness(arrays, hop_list, window)

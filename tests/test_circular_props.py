@@ -157,3 +157,26 @@ def test_time_ordered_single_cycle_equals_brute_force(case, window):
     assert bool(flag["time_ordered"].iloc[0]) == brute_time_ordered(df, cycle, None)
     if expected:
         assert witness_ok(df, cycle, res["witness"].iloc[0], window)
+
+
+@st.composite
+def heavy_cycles(draw):
+    """A cycle of length 2..4 whose hops carry up to 7 parallel deals each (the
+    staircase and binary-search shortcuts for hops with many deals)."""
+    L = draw(st.integers(2, 4))
+    rows = []
+    for i in range(L):
+        for j in range(draw(st.integers(1, 7))):
+            rows.append((f"h{i}d{j}", draw(partial_dates()), ENTITIES[i], ENTITIES[(i + 1) % L], 1.0))
+    return deals_frame(rows), tuple(ENTITIES[:L])
+
+
+@settings(max_examples=200, deadline=None)
+@given(heavy_cycles(), st.sampled_from([None, None, 20, 90]))
+def test_time_ordered_with_many_parallel_deals_equals_brute_force(case, window):
+    df, cycle = case
+    expected = brute_time_ordered(df, cycle, window)
+    res = circular_flows(df, max_length=4, temporal=True, window=window, status="all")
+    assert res.attrs["total_cycles"] == (1 if expected else 0)
+    top = circular_flows(df, max_length=4, temporal=True, window=window, status="all", top=1)
+    assert len(top) == (1 if expected else 0)
