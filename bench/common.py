@@ -16,20 +16,26 @@ from dataclasses import dataclass
 
 @dataclass
 class Timing:
+    """Wall-clock median/min/max over repeats, and the median CPU time when known
+    (on a shared machine the CPU time shows what the code itself costs)."""
+
     median: float
     min: float
     max: float
     n: int
+    cpu: float | None = None
 
     @classmethod
-    def of(cls, values) -> "Timing":
+    def of(cls, values, cpu=None) -> "Timing":
         values = list(values)
-        return cls(statistics.median(values), min(values), max(values), len(values))
+        c = statistics.median(list(cpu)) if cpu else None
+        return cls(statistics.median(values), min(values), max(values), len(values), c)
 
     def __str__(self) -> str:
-        if self.n == 1:
-            return fmt_s(self.median)
-        return f"{fmt_s(self.median)} [{fmt_s(self.min)}, {fmt_s(self.max)}]"
+        text = fmt_s(self.median) if self.n == 1 else f"{fmt_s(self.median)} [{fmt_s(self.min)}, {fmt_s(self.max)}]"
+        if self.cpu is not None:
+            text += f" (cpu {fmt_s(self.cpu)})"
+        return text
 
 
 def fmt_s(x: float) -> str:
@@ -41,12 +47,21 @@ def fmt_s(x: float) -> str:
 
 
 def timed(fn, repeats: int) -> Timing:
-    out = []
+    out, cpu = [], []
     for _ in range(max(1, repeats)):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t0)
-    return Timing.of(out)
+        cpu.append(time.process_time() - c0)
+    return Timing.of(out, cpu)
+
+
+def children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 _PEAK = (
@@ -54,17 +69,19 @@ _PEAK = (
     "t = time.perf_counter()\n"
     "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)\n"
     "e = time.perf_counter() - t\n"
-    "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(e, u.ru_maxrss, r.returncode, u.ru_utime + u.ru_stime)\n"
     "sys.stderr.write(r.stderr[-4000:])\n"
 )
 
 
-def peak_run(cmd: list[str], env: dict | None = None) -> tuple[float, float, int, str]:
-    """Run ``cmd`` in a wrapper process: (seconds, peak RSS in MB of the command, return code, stderr)."""
+def peak_run(cmd: list[str], env: dict | None = None) -> tuple[float, float, int, str, float]:
+    """Run ``cmd`` in a wrapper process: (seconds, peak RSS in MB of the command, return code,
+    stderr, CPU seconds of the command)."""
     r = subprocess.run([sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True,
                        env={**os.environ, **(env or {})})
-    secs, kb, rc = r.stdout.split()
-    return float(secs), int(kb) / 1024, int(rc), r.stderr
+    secs, kb, rc, cpu = r.stdout.split()
+    return float(secs), int(kb) / 1024, int(rc), r.stderr, float(cpu)
 
 
 def dealgraph_cmd() -> list[str]:

@@ -15,7 +15,7 @@ What it measures, all in one run on this machine (medians with min/max over
 2. circular-flows at ``--circular-deals`` / ``--circular-entities`` (default
    500k / 100k) with the store open: ``--count-only``, ``--top 100`` and
    ``--temporal`` at k = 4, and k = 5 for information.
-3. networkx baseline at each ``--baseline`` size (10k entities / 50k deals and 2k / 10k):
+3. networkx baseline at each ``--baseline`` size (2k entities / 10k deals and 10k / 50k):
    ``networkx.simple_cycles(G, length_bound=4)`` on the same collapsed graph vs our
    count (counts by length must be identical), in-process and as the ``dealgraph``
    command (process start included).
@@ -42,8 +42,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from common import (Timing, dealgraph_cmd, fmt_s, load_avg, machine_info, peak_run,  # noqa: E402
-                    timed)
+from common import (Timing, children_cpu, dealgraph_cmd, fmt_s, load_avg, machine_info,  # noqa: E402
+                    peak_run, timed)
 
 
 # ---------------------------------------------------------------------------
@@ -63,13 +63,14 @@ def make_store(work: Path, n_deals: int, n_entities: int, seed: int, repeats: in
     synth_s = time.perf_counter() - t0
     deals_csv, ents_csv = out / "deals.csv", out / "entities.csv"
     read = timed(lambda: pd.read_csv(deals_csv, engine="pyarrow"), repeats)
-    adds, peaks = [], []
+    adds, peaks, add_cpu = [], [], []
     db = None
     for i in range(max(1, repeats)):
         db = work / f"store-{n_deals}-{i}.db"
         open_store(db, seed=False)
-        secs, peak_mb, rc, err = peak_run(dealgraph_cmd() + ["add", str(ents_csv), str(deals_csv)],
-                                          env={"DEALGRAPH_DB": str(db)})
+        secs, peak_mb, rc, err, cpu = peak_run(dealgraph_cmd() + ["add", str(ents_csv), str(deals_csv)],
+                                               env={"DEALGRAPH_DB": str(db)})
+        add_cpu.append(cpu)
         if rc != 0:
             raise SystemExit(f"dealgraph add failed:\n{err}")
         adds.append(secs)
@@ -77,7 +78,7 @@ def make_store(work: Path, n_deals: int, n_entities: int, seed: int, repeats: in
         if i < repeats - 1:
             db.unlink()
     return {"n_deals": n_deals, "n_entities": n_entities, "synth_s": synth_s, "read": read,
-            "add": Timing.of(adds), "peak_mb": max(peaks), "db": db,
+            "add": Timing.of(adds, add_cpu), "peak_mb": max(peaks), "db": db,
             "csv_mb": deals_csv.stat().st_size / 1e6}
 
 
@@ -190,11 +191,13 @@ from dealgraph.queries.filters import select_deals
 store = open_store(sys.argv[1])
 g = to_networkx(build_arrays(select_deals(store.deals)))
 t = time.perf_counter()
+c0 = time.process_time()
 counts = {}
 for c in nx.simple_cycles(g, length_bound=int(sys.argv[2])):
     if len(c) >= 2:
         counts[len(c)] = counts.get(len(c), 0) + 1
-print(time.perf_counter() - t, repr(counts), g.number_of_nodes(), g.number_of_edges())
+print(time.perf_counter() - t, time.process_time() - c0, repr(counts).replace(" ", ""), g.number_of_nodes(),
+      g.number_of_edges())
 """
 
 
@@ -216,7 +219,7 @@ def baseline_section(db: Path, repeats: int, nx_repeats: int, nx_timeout: float,
     prep = prepare(build_arrays(select_deals(store.deals)))
     t_search = timed(lambda: run_search(prep, k), repeats)
     ours_counts = {L: c for L, c in box["df"].attrs["counts_by_length"].items() if c}
-    nx_times, nx_counts, nodes, edges, finished = [], None, 0, 0, True
+    nx_times, nx_cpu, nx_counts, nodes, edges, finished = [], [], None, 0, 0, True
     for _ in range(max(1, nx_repeats)):  # each in a fresh process: networkx is slow and memory-hungry
         t0 = time.perf_counter()
         try:
@@ -226,19 +229,22 @@ def baseline_section(db: Path, repeats: int, nx_repeats: int, nx_timeout: float,
             nx_times.append(time.perf_counter() - t0)  # a lower bound (graph build included)
             finished = False
             break
-        secs, counts, nodes, edges = r.stdout.rsplit(" ", 2)[0].split(" ", 1) + r.stdout.split()[-2:]
+        secs, cpu, counts, nodes, edges = r.stdout.split()
         nx_times.append(float(secs))
+        nx_cpu.append(float(cpu))
         nx_counts = {int(a): int(b) for a, b in eval(counts).items()}  # noqa: S307 - our own repr
     cli = dealgraph_cmd() + ["query", "circular-flows", "--max-length", str(k), "--count-only", "--format", "csv"]
-    cli_times = []
+    cli_times, cli_cpu = [], []
     for _ in range(max(1, repeats)):
+        c0 = children_cpu()
         t0 = time.perf_counter()
         r = subprocess.run(cli, capture_output=True, text=True, env={**os.environ, "DEALGRAPH_DB": str(db)})
         cli_times.append(time.perf_counter() - t0)
+        cli_cpu.append(children_cpu() - c0)
         if r.returncode != 0:
             raise SystemExit(r.stderr)
     arr = prep.arrays
-    return {"ours": t_ours, "search": t_search, "nx": Timing.of(nx_times), "cli": Timing.of(cli_times),
+    return {"ours": t_ours, "search": t_search, "nx": Timing.of(nx_times, nx_cpu or None), "cli": Timing.of(cli_times, cli_cpu),
             "ours_counts": ours_counts, "nx_counts": nx_counts, "nodes": arr.n, "edges": arr.m,
             "nx_finished": finished, "cli_output": r.stdout.strip()}
 
@@ -378,7 +384,7 @@ def main(argv=None):
     p.add_argument("--queries-max", type=int, default=100_000, help="run the canned queries up to this size")
     p.add_argument("--circular-deals", type=int, default=500_000)
     p.add_argument("--circular-entities", type=int, default=100_000)
-    p.add_argument("--baseline", default="10000:50000,2000:10000",
+    p.add_argument("--baseline", default="2000:10000,10000:50000",
                    help="comma-separated ENTITIES:DEALS sizes for the networkx comparison")
     p.add_argument("--nx-timeout", type=float, default=1800, help="stop networkx after this many seconds")
     p.add_argument("--repeats", type=int, default=5)
@@ -411,16 +417,6 @@ def main(argv=None):
         def report():
             write_report(Path(args.out), info, sizes, circ, circ_size, bases, comp, args, load_avg())
 
-        if "baseline" not in skip:
-            for spec in args.baseline.split(","):
-                ne, nd = (int(x) for x in spec.split(":"))
-                s = make_store(work, nd, ne, args.seed, 1)
-                base = baseline_section(s["db"], args.repeats, args.nx_repeats, args.nx_timeout)
-                base.update(n_deals=nd, n_entities=ne)
-                bases.append(base)
-                say(f"baseline {ne}:{nd}: ours {base['ours']}, nx {base['nx']} (finished {base['nx_finished']}), "
-                    f"cli {base['cli']}, counts {base['ours_counts']} vs {base['nx_counts']}")
-                report()
         if "circular" not in skip:
             circ_size = make_store(work, args.circular_deals, args.circular_entities, args.seed, 1)
             circ = circular_section(circ_size["db"], args.repeats, not args.no_k5)
@@ -438,6 +434,16 @@ def main(argv=None):
                     for q in s["queries"]:
                         say(f"  {q['query']}: {q['timing']}")
                 sizes.append(s)
+                report()
+        if "baseline" not in skip:
+            for spec in args.baseline.split(","):  # networkx last: it is the slow part
+                ne, nd = (int(x) for x in spec.split(":"))
+                s = make_store(work, nd, ne, args.seed, 1)
+                base = baseline_section(s["db"], args.repeats, args.nx_repeats, args.nx_timeout)
+                base.update(n_deals=nd, n_entities=ne)
+                bases.append(base)
+                say(f"baseline {ne}:{nd}: ours {base['ours']}, nx {base['nx']} (finished {base['nx_finished']}), "
+                    f"cli {base['cli']}, counts {base['ours_counts']} vs {base['nx_counts']}")
                 report()
         report()
         say(f"wrote {args.out}")
