@@ -8,15 +8,17 @@ the embedded query -- see its module docstring. How the Cypher gets there:
   combination of parallel deals. Instead:
 
   1. **one rotation**: a cycle is matched only from its smallest entity id ``s``;
-     every other node must have ``x.id > s.id`` -- checked inside the quantified
-     path pattern, so expansion never leaves that set;
+     every other node must have ``x.id > s.id``. One fixed-length pattern per
+     length 2..k (``UNION ALL``), every node named, so the planner prunes as it
+     expands and closes the cycle with an expand-into;
   2. **one deal per hop while expanding**: a relationship is followed only when it
      is the selected deal with the smallest ``deal_id`` on its ordered pair
      (``NOT EXISTS`` a smaller one) -- parallel deals cannot multiply paths;
-  3. **simple**: the walk's nodes (closing node excluded) must all be distinct;
+  3. **simple**: the named nodes must be pairwise distinct;
   4. the deal filters (``--status``, ``--as-of``) are predicates on each
-     relationship *inside* the pattern, so they prune during expansion rather than
-     in a ``WHERE`` after it (which is what Cypher 5 does with a trailing filter).
+     relationship of the fixed-length pattern, which the planner applies at each
+     expand (a filter on a variable-length ``[*2..5]`` in a trailing ``WHERE`` runs
+     only after the whole expansion in Cypher 5).
 
 * For each cycle a second part collects **all** selected deals of every hop and
   collapses them: hop amount = ``sum`` of known ``amount_usd`` (null when none is
@@ -48,23 +50,41 @@ from dealgraph.neo4j.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filte
 from dealgraph.queries.circular import RESULT_COLUMNS, witness
 
 
+def _length_query(L: int) -> str:
+    """Simple cycles of exactly ``L`` hops, each once: ``s`` is the cycle's smallest id."""
+    T, E = DEAL_TYPES_PATTERN, m.ENTITY
+    nodes = ["s"] + [f"x{i}" for i in range(1, L)]
+    parts, conds = [], []
+    for i in range(L):
+        a, b, r, q = nodes[i], nodes[(i + 1) % L], f"h{i}", f"q{i}"
+        parts.append(f"({a})-[{r}:{T}]->")
+        conds.append(deal_filter(r))
+        # One deal per ordered pair: the selected deal with the smallest deal_id. toString(..)
+        # keeps the planner from answering "a smaller deal_id" with a range seek over the
+        # deal_id index (half of all deals, at every step): it expands a -> b instead.
+        conds.append(f"NOT EXISTS {{ MATCH ({a})-[{q}:{T}]->({b}) WHERE {deal_filter(q)} "
+                     f"AND toString({q}.deal_id) < {r}.deal_id }}")
+    conds += [f"{x}:{E} AND {x}.id > s.id" for x in nodes[1:]]
+    conds += [f"{nodes[i]} <> {nodes[j]}" for i in range(1, L) for j in range(i + 1, L)]
+    return (f"MATCH (s:{E}) MATCH {''.join(parts)}(s) WHERE {' AND '.join(conds)} "
+            f"RETURN [{', '.join(n + '.id' for n in nodes)}] AS ids")
+
+
 def cycle_query(max_length: int) -> str:
-    """The Cypher text for cycles of length 2..``max_length`` (an int, not user text)."""
+    """The Cypher text for cycles of length 2..``max_length`` (an int, not user text).
+
+    One fixed-length pattern per length (``UNION ALL``) rather than a variable-length
+    one: with every node of the cycle named, the planner closes the cycle with an
+    expand-into and checks distinctness as it goes (about 3x faster than a quantified
+    path pattern on the benchmark graph).
+    """
     k = int(max_length)
     if k < 2:
         raise ValueError("max_length must be at least 2")
-    T = DEAL_TYPES_PATTERN
-    E = m.ENTITY
-    smallest = (f"NOT EXISTS {{ MATCH (u)-[r2:{T}]->(x) WHERE {deal_filter('r2')} AND r2.deal_id < r.deal_id }}")
-    smallest_last = (f"NOT EXISTS {{ MATCH (last)-[r3:{T}]->(s) WHERE {deal_filter('r3')} "
-                     f"AND r3.deal_id < rl.deal_id }}")
+    T, E = DEAL_TYPES_PATTERN, m.ENTITY
+    union = " UNION ALL ".join(_length_query(L) for L in range(2, k + 1))
     return f"""
-MATCH (s:{E})
-MATCH p = (s)((u)-[r:{T} WHERE {deal_filter('r')} AND {smallest}]->(x:{E} WHERE x.id > s.id)){{1,{k - 1}}}
-          (last)-[rl:{T} WHERE {deal_filter('rl')} AND {smallest_last}]->(s)
-WITH nodes(p)[..-1] AS ns
-WHERE size(ns) = size(reduce(seen = [], n IN ns | CASE WHEN n IN seen THEN seen ELSE seen + [n] END))
-WITH [n IN ns | n.id] AS ids
+CALL {{ {union} }}
 UNWIND range(0, size(ids) - 1) AS i
 MATCH (a:{E} {{id: ids[i]}})-[d:{T}]->(b:{E} {{id: ids[(i + 1) % size(ids)]}})
 WHERE {deal_filter('d')}

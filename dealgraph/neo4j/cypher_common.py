@@ -11,6 +11,8 @@ not in a ``WHERE`` after expansion.
 
 from __future__ import annotations
 
+import re
+
 import neo4j
 import pandas as pd
 
@@ -20,13 +22,13 @@ from dealgraph.queries.filters import normalise_statuses
 
 #: ``:INVESTED_IN|ACQUIRED|...`` -- from the schema allow-list only.
 DEAL_TYPES_PATTERN = "|".join(m.DEAL_REL_TYPES)
-_VARS = ("r", "r2", "r3", "rl", "d")
+_VAR_RE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 
 
 def deal_filter(var: str) -> str:
     """Cypher predicate selecting the deals a query sees (parameters ``$statuses``,
     ``$as_of_key``, ``$as_of_prec``). ``var`` is one of a fixed set of names."""
-    if var not in _VARS:
+    if not _VAR_RE.match(var):
         raise ValueError(f"unexpected Cypher variable {var!r}")
     div = "[10000, 100, 1][{p} - 1]"
     prec = f"CASE WHEN {var}.date_precision < $as_of_prec THEN {var}.date_precision ELSE $as_of_prec END"
