@@ -49,13 +49,25 @@ def main(argv=None) -> int:
         print(f"{label}: {value}", flush=True)
         rows.append((label, value))
 
+    from dealgraph.loaders.csv import LoadError
+
     work = Path(tempfile.mkdtemp(prefix="dealgraph-neo4j-bench-"))
     t = time.perf_counter()
-    ep, dp = synth.write(work, args.deals, n_ent, args.seed)
-    store = open_store(work / "bench.db", seed=False)
-    store.add([ep, dp])
+    seed = args.seed
+    for attempt in range(5):
+        ep, dp = synth.write(work / f"seed{seed}", args.deals, n_ent, seed)
+        store = open_store(work / f"bench-{seed}.db", seed=False)
+        try:
+            store.add([ep, dp])
+            break
+        except LoadError as e:  # a generator row the loader rejects: say so, try the next seed
+            print(f"seed {seed}: the loader rejects the synthetic data ({str(e).splitlines()[0]}); "
+                  f"trying seed {seed + 1}", file=sys.stderr)
+            seed += 1
+    else:
+        raise SystemExit("no loadable synthetic data in 5 seeds")
     deals = store.deals
-    note("graph", f"{len(deals):,} synthetic deals (`dealgraph synth --seed {args.seed}`), {len(store.entities):,} "
+    note("graph", f"{len(deals):,} synthetic deals (`dealgraph synth --seed {seed}`), {len(store.entities):,} "
                   f"entities, {int(deals['payer'].isna().sum()):,} payer-less rounds "
                   f"(generated and loaded in {time.perf_counter() - t:.1f} s)")
 
