@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from dealgraph.queries.common import (EXIT_TYPES, NAN, date_of, deals_of, entity_names, join,
-                                      months_common, num, records, text)
+from dealgraph.queries.common import (EXIT_TYPES, NAN, column_nums, column_texts, dates_of, deals_of, entities_of,
+                                      join_many, months_common, months_common_many, num, records, text)
 from dealgraph.queries.metrics import metric_index
-from dealgraph.queries.multiples import deal_multiples
-from dealgraph.queries.returns import all_rounds, earlier_rounds
+from dealgraph.queries.multiples import multiples_frame
+from dealgraph.queries.returns import RoundTable, earlier_rounds
 
 COLUMNS = [
     "deal_id", "deal", "date", "status", "structure", "value_usd", "value_qualifier", "target_revenue_usd",
@@ -74,38 +75,92 @@ def deal_comparisons(store, *, as_of: str | None = None, status=None) -> pd.Data
     """The article's comparison table for every such deal (module docstring)."""
     deals = deals_of(store, as_of=as_of, status=status)
     index = metric_index(store)
-    names = entity_names(store)
     keep = deals["type"].isin(EXIT_TYPES)
     for col in ("target_revenue", "acquirer_market_cap"):
         if col in deals:
             keep |= pd.to_numeric(deals[col], errors="coerce").notna()
-    chosen = deals[keep].sort_values(["date_key", "date_precision", "deal_id"], kind="stable")
-    recs = records(chosen)
-    groups: dict[tuple, list[dict]] = {}
-    for rec in recs:
-        groups.setdefault((text(rec.get("payer")), text(rec.get("payee")), int(rec["date_key"]),
-                           int(rec["date_precision"])), []).append(rec)
-    rounds = all_rounds(deals, index)
-    rows = []
-    for rec in recs:
-        key = (text(rec.get("payer")), text(rec.get("payee")), int(rec["date_key"]), int(rec["date_precision"]))
-        if math.isnan(num(rec.get("amount_usd"))) and any(not math.isnan(num(r.get("amount_usd")))
-                                                          for r in groups[key]):
-            continue  # part of a transaction whose money is on another row (shown in its structure)
-        m = deal_multiples(index, rec)
-        payer, payee = key[0], key[1]
-        label = f"{names.get(payer, payer)} → {names.get(payee, payee)}" if payer else names.get(payee, payee)
-        if text(rec.get("type")) in EXIT_TYPES:
-            lr_date, lr_months, lr_why = last_raise(rounds, rec)
-        else:
-            lr_date, lr_months, lr_why = "", NAN, "months_from_last_raise: not an exit-like deal"
-        rows.append({
-            "deal_id": m["deal_id"], "deal": label, "date": date_of(rec), "status": m["status"],
-            "structure": _structure(groups[key]), "value_usd": m["amount_usd"],
-            "value_qualifier": m["amount_qualifier"], "target_revenue_usd": m["target_revenue_usd"],
-            "deal_to_revenue": m["deal_to_revenue"], "acquirer_market_cap_usd": m["acquirer_market_cap_usd"],
-            "share_of_acquirer_cap_pct": m["share_of_acquirer_cap_pct"], "last_raise_date": lr_date,
-            "months_from_last_raise": lr_months,
-            "reasons": join([m["deal_to_revenue_reason"], m["share_of_acquirer_cap_reason"], lr_why]),
-        })
-    return pd.DataFrame(rows, columns=COLUMNS)
+    chosen = deals[keep.to_numpy(dtype=bool)].sort_values(["date_key", "date_precision", "deal_id"], kind="stable")
+    if len(chosen) == 0:
+        return pd.DataFrame([], columns=COLUMNS)
+    payer, payee = column_texts(chosen, "payer"), column_texts(chosen, "payee")
+    keys = chosen["date_key"].to_numpy(dtype=np.int64)
+    precs = chosen["date_precision"].to_numpy(dtype=np.int64)
+    amt = column_nums(chosen, "amount_usd")
+    # one transaction = the chosen deals on one (payer, payee, date key, precision)
+    gid, _ = pd.factorize(pd.MultiIndex.from_arrays([payer, payee, keys, precs]))
+    ng = int(gid.max()) + 1
+    size = np.bincount(gid, minlength=ng)
+    any_known = np.bincount(gid, weights=(~np.isnan(amt)).astype(float), minlength=ng) > 0
+    # a deal without an amount whose transaction has the money on another row gets no row
+    shown = ~(np.isnan(amt) & any_known[gid])
+    structure = _structures(chosen, gid, size)
+
+    rows = chosen[shown]
+    m = multiples_frame(index, rows)
+    ents = entities_of(store)
+    p_, q_ = payer[shown], payee[shown]
+    label = _names(ents, q_)
+    named = p_ != ""
+    label[named] = _names(ents, p_[named]) + " → " + label[named]
+    exitlike = rows["type"].isin(EXIT_TYPES).to_numpy(dtype=bool)
+    k, p = keys[shown], precs[shown]
+    lr_date = np.empty(len(rows), dtype=object)
+    lr_date[:] = ""
+    lr_months = np.full(len(rows), NAN)
+    lr_why = np.where(exitlike, "", "months_from_last_raise: not an exit-like deal").astype(object)
+    if exitlike.any():
+        table = RoundTable(deals, index)
+        ex = np.flatnonzero(exitlike)
+        last = table.last_earlier(q_[ex], k[ex], p[ex])
+        found = last >= 0
+        hit, miss = ex[found], ex[~found]
+        lr_date[hit] = table.date[last[found]]
+        lr_months[hit] = months_common_many(table.key[last[found]], table.prec[last[found]], k[hit], p[hit])
+        lr_why[miss] = "months_from_last_raise: no round of " + q_[miss] + " before the deal"
+    cols = {
+        "deal_id": m["deal_id"].to_numpy(dtype=object), "deal": label, "date": dates_of(rows),
+        "status": m["status"].to_numpy(dtype=object), "structure": structure[gid[shown]],
+        "value_usd": m["amount_usd"].to_numpy(), "value_qualifier": m["amount_qualifier"].to_numpy(dtype=object),
+        "target_revenue_usd": m["target_revenue_usd"].to_numpy(), "deal_to_revenue": m["deal_to_revenue"].to_numpy(),
+        "acquirer_market_cap_usd": m["acquirer_market_cap_usd"].to_numpy(),
+        "share_of_acquirer_cap_pct": m["share_of_acquirer_cap_pct"].to_numpy(), "last_raise_date": lr_date,
+        "months_from_last_raise": lr_months,
+        "reasons": join_many(m["deal_to_revenue_reason"].to_numpy(dtype=object),
+                             m["share_of_acquirer_cap_reason"].to_numpy(dtype=object), lr_why),
+    }
+    return pd.DataFrame(cols, columns=COLUMNS)
+
+
+def _names(ents: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+    """Display names of entity ids (the id itself when unknown), like :func:`entity_names`."""
+    out = ids.astype(object).copy()
+    if len(ents) and len(ids):
+        idx = pd.Index(ents["id"].astype(str).to_numpy(dtype=object), dtype=object)
+        names = ents["name"].astype(str).to_numpy(dtype=object)
+        # entity_names() builds a dict: for a repeated id the last row wins
+        idx_last = ~idx.duplicated(keep="last")
+        idx, names = idx[idx_last], names[idx_last]
+        pos = idx.get_indexer(ids.astype(object))
+        out[pos >= 0] = names[pos[pos >= 0]]
+    return out
+
+
+def _structures(chosen: pd.DataFrame, gid: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """:func:`_structure` per transaction (singletons without sorting)."""
+    types = column_texts(chosen, "type")
+    stake = column_nums(chosen, "stake_pct")
+    part = types.copy()
+    st = np.flatnonzero((types == "stake") & ~np.isnan(stake))
+    part[st] = [f"{x:g}% stake" for x in stake[st]]
+    out = np.empty(len(size), dtype=object)
+    single = size[gid] == 1
+    out[gid[single]] = part[single]
+    multi = np.flatnonzero(~single)
+    if len(multi):
+        recs = records(chosen.iloc[multi], ["deal_id", "type", "stake_pct", "amount_usd"])
+        groups: dict[int, list[dict]] = {}
+        for g, rec in zip(gid[multi], recs):
+            groups.setdefault(int(g), []).append(rec)
+        for g, grp in groups.items():
+            out[g] = _structure(grp)
+    return out

@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
-from dealgraph.queries.common import EXIT_TYPES, NAN, date_of, deals_of, join, num, records, text
-from dealgraph.queries.metrics import Figure, MetricIndex, combined_qualifier, deal_figure, metric_index, ratio
+from dealgraph.queries.common import (EXIT_TYPES, NAN, column_nums, column_texts, date_of, dates_of, deals_of, join,
+                                      join_many, num, text)
+from dealgraph.queries.metrics import (Figure, Figures, MetricIndex, combined_qualifier, deal_figure, deal_figures,
+                                       metric_index, qualified, ratio, ratios)
 
 COLUMNS = [
     "deal_id", "date", "type", "status", "payer", "payee", "amount_usd", "amount_qualifier", "stake_pct",
@@ -112,6 +115,79 @@ def deal_multiples(index: MetricIndex, deal) -> dict:
     }
 
 
+def multiples_frame(index: MetricIndex, deals: pd.DataFrame) -> pd.DataFrame:
+    """:func:`deal_multiples` for every row of ``deals`` at once (same values, same
+    reasons): :data:`COLUMNS` plus the ``<figure>_reason`` columns, in the deals' order."""
+    n = len(deals)
+    amount = deal_figures(index, deals, "amount")
+    revenue = deal_figures(index, deals, "target_revenue")
+    cap = deal_figures(index, deals, "acquirer_market_cap")
+    stake = column_nums(deals, "stake_pct")
+    types = column_texts(deals, "type")
+
+    d2r, d2r_why = ratios(amount, revenue, what="deal_to_revenue", num_name="amount", den_name="target revenue")
+
+    ak = amount.known
+    has_stake = ak & ~np.isnan(stake)
+    bad_stake = has_stake & ((stake <= 0) | (stake > 100))
+    good_stake = has_stake & ~bad_stake
+    acq = ak & np.isnan(stake) & (types == "acquisition")
+    none = ak & np.isnan(stake) & ~acq
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = 100.0 / stake
+    iv_reason = np.where(~ak, amount.reason,
+                         np.where(bad_stake, "stake out of (0, 100]",
+                                  np.where(none, "no stake_pct (the deal does not buy a stated share)", "")))
+    iv = Figures(np.where(good_stake, amount.value * f, np.where(acq, amount.value, np.nan)),
+                 np.where(good_stake | acq, amount.currency, ""),
+                 np.where(good_stake, amount.value_usd * f, np.where(acq, amount.value_usd, np.nan)),
+                 np.where(good_stake | acq, amount.qualifier, ""),
+                 np.where(good_stake, "amount / stake", np.where(acq, amount.origin, "")),
+                 iv_reason.astype(object))
+    iv_why = np.where(iv_reason != "", "implied_valuation: " + iv_reason, "")
+    iev, iev_why = ratios(iv, revenue, what="implied_ev_to_revenue", num_name="implied valuation",
+                          den_name="target revenue")
+    ivk = iv.known
+    iev = np.where(ivk, iev, np.nan)
+    iev_why = np.where(ivk, iev_why, "implied_ev_to_revenue: " + iv.reason)
+
+    share, share_why = ratios(amount, cap, what="share_of_acquirer_cap", num_name="amount",
+                              den_name="acquirer market cap")
+    approx = qualified(amount) | (~np.isnan(d2r) & qualified(revenue)) | (~np.isnan(share) & qualified(cap))
+
+    def usd(fig: Figures) -> np.ndarray:
+        return np.where(fig.known, fig.value_usd, np.nan)
+
+    amount_q = np.where(ak, amount.qualifier, "")
+    cols = {
+        "deal_id": column_texts(deals, "deal_id"),
+        "date": dates_of(deals),
+        "type": types,
+        "status": column_texts(deals, "status"),
+        "payer": column_texts(deals, "payer"),
+        "payee": column_texts(deals, "payee"),
+        "amount_usd": usd(amount),
+        "amount_qualifier": amount_q,
+        "stake_pct": stake,
+        "target_revenue_usd": usd(revenue),
+        "revenue_origin": revenue.origin,
+        "deal_to_revenue": d2r,
+        "implied_valuation_usd": usd(iv),
+        "implied_ev_to_revenue": iev,
+        "acquirer_market_cap_usd": usd(cap),
+        "market_cap_origin": cap.origin,
+        "share_of_acquirer_cap_pct": share * 100.0,
+        "qualifier": np.where(approx, "approx", "exact"),
+        "reasons": join_many(d2r_why, iv_why, iev_why, share_why),
+        "deal_to_revenue_reason": d2r_why,
+        "implied_valuation_reason": iv_why,
+        "implied_ev_to_revenue_reason": iev_why,
+        "share_of_acquirer_cap_reason": share_why,
+    }
+    return pd.DataFrame({k: (v.astype(object) if v.dtype.kind in "OU" else v) for k, v in cols.items()},
+                        index=pd.RangeIndex(n))
+
+
 def _wanted(deals: pd.DataFrame) -> pd.Series:
     """Exit-like deals, or deals whose own row has a stake, revenue or market cap."""
     keep = deals["type"].isin(EXIT_TYPES)
@@ -130,5 +206,6 @@ def multiples(store, *, as_of: str | None = None, status=None, all_deals: bool =
     elif not all_deals:
         deals = deals[_wanted(deals)]
     index = metric_index(store)
-    rows = [deal_multiples(index, rec) for rec in records(deals)]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    if len(deals) == 0:
+        return pd.DataFrame([], columns=COLUMNS)
+    return multiples_frame(index, deals)[COLUMNS]

@@ -46,11 +46,14 @@ import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from dealgraph.queries.common import (EXIT_TYPES, NAN, ROUND_TYPES, cmp_dates, date_of, deals_of, entity_names,
-                                      join, months_common, num, records, text)
-from dealgraph.queries.metrics import Figure, MetricIndex, deal_figure, metric_index, observation_figure, ratio
+from dealgraph.queries.common import (EXIT_TYPES, NAN, ROUND_TYPES, cmp_dates, column_nums, column_texts, date_of,
+                                      dates_of, deals_of, earlier_many, entity_names, join, months_common,
+                                      months_common_many, num, records, text)
+from dealgraph.queries.metrics import (Figure, Figures, MetricIndex, deal_figure, metric_index, observation_figure,
+                                       observation_figures, own_figures, ratio, ratios)
 
 
 @dataclass
@@ -137,9 +140,195 @@ def _build_rounds(recs, index: MetricIndex) -> dict[str, list[Round]]:
     return out
 
 
+class RoundTable:
+    """Every round of every entity as arrays (the vectorised :func:`_build_rounds`).
+
+    Rounds are ordered by entity, date key, precision, like the lists of
+    :func:`all_rounds`; ``code`` numbers the entities (``entities[code]``) and
+    ``sortkey = code * _SPAN + date key`` is non-decreasing, so the rounds of an
+    entity up to a date are one binary search away.
+    """
+
+    def __init__(self, deals: pd.DataFrame, index: MetricIndex):
+        d = _round_deals(deals)
+        n = len(d)
+        ent = column_texts(d, "payee")
+        keys = d["date_key"].to_numpy(dtype=np.int64)
+        precs = d["date_precision"].to_numpy(dtype=np.int64)
+        new = np.ones(n, dtype=bool)
+        if n:
+            new[1:] = (ent[1:] != ent[:-1]) | (keys[1:] != keys[:-1]) | (precs[1:] != precs[:-1])
+        start = np.flatnonzero(new)
+        rid = np.cumsum(new) - 1
+        self.n = r = len(start)
+        self.deals = d
+        self.deal_round = rid
+        self.start = start
+        self.stop = np.append(start[1:], n).astype(np.int64)
+        self.entity = ent[start]
+        self.key, self.prec = keys[start], precs[start]
+        self.date = dates_of(d.iloc[start]) if r else np.empty(0, dtype=object)
+        ids = column_texts(d, "deal_id")
+        self.deal_ids_text = _group_join(ids, start, self.stop, ", ")
+        self.first_deal_id = ids[start]
+
+        # amount: the funding_round total when the round has one, else the investments' total
+        amt = column_nums(d, "amount_usd")
+        fr = column_texts(d, "type") == "funding_round"
+        fr_sum, fr_any = _seq_sum(np.where(fr, amt, np.nan), rid, r)
+        inv_sum, inv_any = _seq_sum(np.where(fr, np.nan, amt), rid, r)
+        self.amount_usd = np.where(fr_any, fr_sum, np.where(inv_any, inv_sum, np.nan))
+
+        self._index = index
+        self._post_money: Figures | None = None
+        self._note: np.ndarray | None = None
+        self.entities = pd.Index(pd.unique(self.entity), dtype=object) if r else pd.Index([], dtype=object)
+        self.code = self.entities.get_indexer(self.entity).astype(np.int64)
+        self.sortkey = self.code * _SPAN + self.key
+
+    @property
+    def post_money(self) -> Figures:
+        """Each round's post-money valuation (computed on first use)."""
+        if self._post_money is None:
+            self._compute_post_money()
+        return self._post_money
+
+    @property
+    def note(self) -> np.ndarray:
+        if self._note is None:
+            self._compute_post_money()
+        return self._note
+
+    def _compute_post_money(self) -> None:
+        # the first deal's (funding_round first) that has one
+        d, index, r, n, rid = self.deals, self._index, self.n, len(self.deals), self.deal_round
+        ent = column_texts(d, "payee")
+        ids = column_texts(d, "deal_id")
+        keys = d["date_key"].to_numpy(dtype=np.int64)
+        precs = d["date_precision"].to_numpy(dtype=np.int64)
+        own = own_figures(d, "post_money_valuation", "no post-money valuation")
+        need = ~own.known
+        pos = np.full(n, -1, np.int64)
+        if need.any():
+            pos[need] = index.for_deal_or_date_many(ent[need], "post_money_valuation", ids[need], keys[need],
+                                                    precs[need])
+        pm = own.where(own.known, observation_figures(index, pos, "no post-money valuation"))
+        known = np.flatnonzero(pm.known)
+        first = np.full(r, -1, np.int64)
+        kr, kfirst, kcount = np.unique(rid[known], return_index=True, return_counts=True)
+        first[kr] = known[kfirst]
+        self._post_money = pm.take(np.maximum(first, 0)).where(first >= 0,
+                                                               Figures.missing(r, "no post-money valuation"))
+        self._note = np.empty(r, dtype=object)
+        self._note[:] = ""
+        for rr, k0, c in zip(kr[kcount > 1], kfirst[kcount > 1], kcount[kcount > 1]):
+            rows = known[k0:k0 + c]
+            distinct = {round(float(u) if not math.isnan(u) else float(v), 6)
+                        for u, v in zip(pm.value_usd[rows], pm.value[rows])}
+            if len(distinct) > 1:
+                self._note[rr] = f"conflicting post-money values; using the one from {self.first_deal_id[rr]}"
+
+    def rounds(self) -> dict[str, list[Round]]:
+        """As :func:`all_rounds`: entity -> :class:`Round` list."""
+        d = self.deals
+        ids = column_texts(d, "deal_id")
+        types = column_texts(d, "type")
+        statuses = column_texts(d, "status")
+        payers = column_texts(d, "payer")
+        out: dict[str, list[Round]] = {}
+        pm = self.post_money
+        for i in range(self.n):
+            a, b = self.start[i], self.stop[i]
+            st: list[str] = []
+            for x in statuses[a:b]:
+                if x not in st:
+                    st.append(x)
+            out.setdefault(self.entity[i], []).append(Round(
+                self.entity[i], self.date[i], int(self.key[i]), int(self.prec[i]), list(ids[a:b]), list(types[a:b]),
+                [x for x in payers[a:b] if x], st, float(self.amount_usd[i]), pm.figure(i), self.note[i]))
+        return out
+
+    def candidates(self, entities, keys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per date (entity, key): ``lo, safe, hi`` — the entity's rounds are
+        ``[lo, ...)``, those from earlier years ``[lo, safe)`` (earlier at any
+        precision), those with key <= the date's ``[lo, hi)``."""
+        code = self.entities.get_indexer(np.asarray(entities, dtype=object)).astype(np.int64)
+        keys = np.asarray(keys, dtype=np.int64)
+        base = np.where(code >= 0, code, 0) * _SPAN
+        lo = np.searchsorted(self.sortkey, base, side="left")
+        safe = np.searchsorted(self.sortkey, base + keys // 10000 * 10000, side="left")
+        hi = np.searchsorted(self.sortkey, base + keys, side="right")
+        none = code < 0
+        return np.where(none, 0, lo), np.where(none, 0, safe), np.where(none, 0, hi)
+
+    def earlier_pairs(self, entities, keys, precs) -> tuple[np.ndarray, np.ndarray]:
+        """``(date index, round index)`` for every round strictly earlier than each
+        date at common precision (:func:`earlier_rounds`), by date, then round."""
+        keys = np.asarray(keys, dtype=np.int64)
+        precs = np.asarray(precs, dtype=np.int64)
+        lo, safe, hi = self.candidates(entities, keys)
+        i, j = _ranges(lo, hi)
+        ok = (j < safe[i]) | earlier_many(self.key[j], self.prec[j], keys[i], precs[i])
+        return i[ok], j[ok]
+
+    def last_earlier(self, entities, keys, precs) -> np.ndarray:
+        """Per date: the latest round strictly earlier at common precision (-1: none)."""
+        keys = np.asarray(keys, dtype=np.int64)
+        precs = np.asarray(precs, dtype=np.int64)
+        lo, safe, hi = self.candidates(entities, keys)
+        out = np.where(safe > lo, safe - 1, -1)
+        i, j = _ranges(safe, hi)       # only the date's own year needs the comparison
+        ok = earlier_many(self.key[j], self.prec[j], keys[i], precs[i])
+        np.maximum.at(out, i[ok], j[ok])
+        return out
+
+
+_SPAN = 10 ** 8  # above any yyyymmdd key
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ``(i, j)`` with ``lo[i] <= j < hi[i]``, by i then j."""
+    cnt = np.maximum(hi - lo, 0)
+    i = np.repeat(np.arange(len(lo), dtype=np.int64), cnt)
+    offs = np.cumsum(cnt) - cnt
+    j = np.arange(len(i), dtype=np.int64) - np.repeat(offs, cnt) + np.repeat(lo, cnt)
+    return i, j
+
+
+def _seq_sum(values: np.ndarray, group: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: the sum of the non-NaN values added left to right (exactly
+    like Python's ``sum`` of a list — no pairwise or compensated summation), and
+    whether there was any."""
+    ok = ~np.isnan(values)
+    v, g = values[ok], group[ok]
+    total = np.zeros(n)
+    anyv = np.zeros(n, dtype=bool)
+    anyv[g] = True
+    if len(v) == 0:
+        return total, anyv
+    # rank of each value inside its group; add rank 0s, then rank 1s, ... (sequential per group)
+    new = np.ones(len(g), dtype=bool)
+    new[1:] = g[1:] != g[:-1]
+    starts = np.flatnonzero(new)
+    rank = np.arange(len(g)) - np.repeat(starts, np.diff(np.append(starts, len(g))))
+    for k in range(int(rank.max()) + 1):
+        sel = rank == k
+        total[g[sel]] += v[sel]
+    return total, anyv
+
+
+def _group_join(values: np.ndarray, start: np.ndarray, stop: np.ndarray, sep: str) -> np.ndarray:
+    """``sep.join(values[start[i]:stop[i]])`` per group (singletons without a join)."""
+    out = values[start].copy() if len(start) else np.empty(0, dtype=object)
+    multi = np.flatnonzero(stop - start > 1)
+    for i in multi:
+        out[i] = sep.join(values[start[i]:stop[i]])
+    return out
+
+
 def all_rounds(deals: pd.DataFrame, index: MetricIndex) -> dict[str, list[Round]]:
     """Entity id -> its rounds, earliest first, for every entity with a round."""
-    return _build_rounds(records(_round_deals(deals)), index)
+    return RoundTable(deals, index).rounds()
 
 
 def entity_rounds(deals: pd.DataFrame, index: MetricIndex, entity: str) -> list[Round]:
@@ -308,11 +497,147 @@ def returns(store, *, entity: str | None = None, exit_deal: str | None = None, a
         ex = ex[ex["payee"] == entity]
     if exit_deal is not None:
         ex = ex[ex["deal_id"] == exit_deal]
-    rs = all_rounds(deals, index) if entity is None and exit_deal is None else None
-    rows = []
-    for rec in records(ex.sort_values(["date_key", "date_precision", "deal_id"], kind="stable")):
-        rows.extend(exit_returns(deals, index, rec, rs))
-    return pd.DataFrame(rows, columns=RETURN_COLUMNS)
+    ex = ex.sort_values(["date_key", "date_precision", "deal_id"], kind="stable")
+    if len(ex) == 0:
+        return pd.DataFrame([], columns=RETURN_COLUMNS)
+    if entity is not None or exit_deal is not None:
+        deals = deals[deals["payee"].isin(ex["payee"]).to_numpy(dtype=bool)]
+    return returns_frame(RoundTable(deals, index), ex)
+
+
+def exit_values(ex: pd.DataFrame) -> tuple[Figures, np.ndarray]:
+    """:func:`exit_value` for every row: ``(values, bases)``."""
+    amount = own_figures(ex, "amount", "deal amount undisclosed")
+    stake = column_nums(ex, "stake_pct")
+    ak = amount.known
+    has = ak & ~np.isnan(stake)
+    bad = has & ((stake <= 0) | (stake > 100))
+    good = has & ~bad
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = 100.0 / stake
+    scaled = Figures(amount.value * f, amount.currency, amount.value_usd * f, amount.qualifier,
+                     np.full(len(ex), "amount / stake", dtype=object), amount.reason)
+    v = scaled.where(good, amount).where(~bad, Figures.missing(len(ex), "stake out of (0, 100]"))
+    basis = np.where(good, "implied valuation (amount / stake)", np.where(ak & ~has, "deal amount", ""))
+    return v, basis.astype(object)
+
+
+def _pow_pct(m: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """``100 * (m ** (1 / years) - 1)`` with :func:`math.pow` (the scalar path's
+    function, so the digits match), ``inf`` on overflow."""
+    # not numpy.power: its SIMD kernels may differ from libm's pow in the last digit
+    inv = (1.0 / years).tolist()
+    try:
+        p = np.fromiter(map(math.pow, m.tolist(), inv), dtype=float, count=len(m))
+    except OverflowError:
+        p = np.empty(len(m))
+        for i, (a, e) in enumerate(zip(m.tolist(), inv)):
+            try:
+                p[i] = math.pow(a, e)
+            except OverflowError:
+                p[i] = math.inf
+    with np.errstate(invalid="ignore", over="ignore"):
+        return 100.0 * (p - 1.0)
+
+
+def returns_frame(table: RoundTable, ex: pd.DataFrame) -> pd.DataFrame:
+    """:func:`exit_returns` for every exit-like deal in ``ex`` (in its order) at
+    once, rows exactly as the scalar path gives them."""
+    ne = len(ex)
+    ent = column_texts(ex, "payee")
+    ek = ex["date_key"].to_numpy(dtype=np.int64)
+    ep = ex["date_precision"].to_numpy(dtype=np.int64)
+    v, basis = exit_values(ex)
+    v_usd = np.where(v.known, v.value_usd, np.nan)
+
+    i, j = table.earlier_pairs(ent, ek, ep)          # exit i, earlier round j; by exit, then round
+    npairs = len(i)
+    first = np.ones(npairs, dtype=bool)
+    first[1:] = i[1:] != i[:-1]
+    last = np.ones(npairs, dtype=bool)
+    last[:-1] = i[1:] != i[:-1]
+    pm = table.post_money
+    pk = pm.known[j]
+    # step-up: vs the previous round with a post-money among this exit's earlier rounds
+    marks = np.where(pk, np.arange(npairs), -1)
+    run = np.maximum.accumulate(marks) if npairs else marks
+    prev = np.full(npairs, -1, np.int64)
+    prev[1:] = run[:-1]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(npairs), 0)) if npairs else marks
+    has_prev = pk & (prev >= group_start)
+    sel = np.flatnonzero(has_prev)
+    step = np.full(npairs, np.nan)
+    if len(sel):
+        step[sel], _ = ratios(pm.take(j[sel]), pm.take(j[prev[sel]]), what="step_up", num_name="post-money",
+                              den_name="previous post-money")
+
+    keep = pk | last
+    i, j, step, last = i[keep], j[keep], step[keep], last[keep]
+    n = len(i)
+    months = months_common_many(table.key[j], table.prec[j], ek[i], ep[i])
+    vi = v.take(i)
+    pmj = pm.take(j)
+    m, why = ratios(vi, pmj, what="multiple", num_name="exit value", den_name="post-money")
+    no_pm = ~pmj.known
+    m = np.where(vi.known & ~no_pm, m, np.nan)
+    sub = vi.known & no_pm
+    why[sub] = "round " + table.date[j[sub]] + ": " + pmj.reason[sub]
+    sub = ~vi.known
+    why[sub] = "exit value: " + vi.reason[sub]
+    # annualised (see annualised())
+    comp = np.full(n, np.nan)
+    simple = np.full(n, np.nan)
+    mnan = np.isnan(m)
+    notime = ~mnan & ~(months > 0)
+    nonpos = ~mnan & ~notime & (m <= 0)
+    ok = ~mnan & ~notime & ~nonpos
+    years = months[ok] / 12.0
+    comp[ok] = _pow_pct(m[ok], years)
+    simple[ok] = 100.0 * (m[ok] - 1.0) / years
+    reason = why.astype(object)
+    blank = reason == ""
+    reason[blank & mnan] = "annualised: no multiple"
+    reason[blank & notime] = "annualised: no time between round and exit at their common precision"
+    reason[blank & nonpos] = "annualised: multiple is not positive"
+
+    # exits without an earlier round: one row each, in exit order
+    none = np.ones(ne, dtype=bool)
+    none[i] = False
+    ni = np.flatnonzero(none)
+    order = np.argsort(np.concatenate([i, ni]), kind="stable")
+    xi = np.concatenate([i, ni])[order]
+    isr = np.concatenate([np.ones(n, dtype=bool), np.zeros(len(ni), dtype=bool)])[order]
+
+    def pairs_or(a, b):
+        return np.concatenate([a, b])[order]
+
+    def strs(k, val=""):
+        a = np.empty(k, dtype=object)
+        a[:] = val
+        return a
+
+    nn = len(ni)
+    cols = {
+        "exit_deal_id": column_texts(ex, "deal_id")[xi],
+        "entity": ent[xi],
+        "exit_date": dates_of(ex)[xi],
+        "exit_type": column_texts(ex, "type")[xi],
+        "exit_status": column_texts(ex, "status")[xi],
+        "exit_value_usd": v_usd[xi],
+        "exit_basis": basis[xi],
+        "round_date": pairs_or(table.date[j], strs(nn)),
+        "round_deal_ids": pairs_or(table.deal_ids_text[j], strs(nn)),
+        "round_post_money_usd": pairs_or(np.where(pmj.known, pmj.value_usd, np.nan), np.full(nn, np.nan)),
+        "round_step_up": pairs_or(step, np.full(nn, np.nan)),
+        "last_round": pairs_or(last, np.zeros(nn, dtype=bool)),
+        "multiple": pairs_or(m, np.full(nn, np.nan)),
+        "months": pairs_or(months, np.full(nn, np.nan)),
+        "annualised_compound_pct": pairs_or(comp, np.full(nn, np.nan)),
+        "annualised_simple_pct": pairs_or(simple, np.full(nn, np.nan)),
+        "reason": pairs_or(reason.astype(object), "no round of " + ent[ni] + " before the exit"),
+    }
+    del isr
+    return pd.DataFrame(cols, columns=RETURN_COLUMNS)
 
 
 __all__ = ["returns", "rounds", "entity_rounds", "exit_value", "exit_returns", "annualised", "Round",
