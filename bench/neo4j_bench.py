@@ -131,8 +131,8 @@ def main(argv=None) -> int:
     text += [f"| {a} | {b} |" for a, b in rows]
     text += ["", "Push: constraints, then `UNWIND $rows ... MERGE` batches in managed write transactions "
                  "(entities, FX rates, deals with a misplaced-deal check, metrics). Circular-flows in Cypher: "
-                 "quantified path pattern from each cycle's smallest entity id, one deal per ordered pair while "
-                 "expanding, simple-cycle filter, hops collapsed in a second MATCH (dealgraph/neo4j/circular.py); "
+                 "one fixed-length pattern per length from each cycle's smallest entity id, one deal per ordered "
+                 "pair while expanding, distinct nodes, hops collapsed in a second MATCH (dealgraph/neo4j/circular.py); "
                  "embedded: compiled bounded DFS (queries/circular.py).", ""]
     Path(args.out).write_text("\n".join(text))
     print(f"wrote {args.out}")
