@@ -239,7 +239,8 @@ def generate(n_deals: int, n_entities: int, seed: int = 0):
     approx = rng.random(n) < 0.05
 
     def money_text(values: np.ndarray, missing: np.ndarray, tilde: np.ndarray | None = None) -> pa.Array:
-        arr = pc.cast(pa.array(values.astype(np.int64), mask=missing), pa.string())
+        # at least $1,000: a zero would be read as "undisclosed written as 0" and refused
+        arr = pc.cast(pa.array(np.maximum(values, 1000).astype(np.int64), mask=missing), pa.string())
         if tilde is not None:
             arr = pc.if_else(pa.array(tilde & ~missing), pc.binary_join_element_wise("~", arr, ""), arr)
         return arr

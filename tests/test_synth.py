@@ -36,6 +36,16 @@ def test_files_are_valid_per_the_csv_schema(tmp_path):
     assert deals["deal_id"].is_unique
 
 
+def test_no_money_figure_rounds_to_zero(tmp_path):
+    """Regression: seed 20 once wrote a target_revenue of 0, which the loader refuses."""
+    _ep, dp = write(tmp_path, 20_000, 4_940, seed=20)
+    rows, problems = validate_table(read_csv_file(dp))
+    assert problems == []
+    for col in ("amount", "post_money_valuation", "target_revenue", "acquirer_market_cap"):
+        values = pd.to_numeric(_read(dp)[col].str.lstrip("~").replace("", np.nan))
+        assert (values.dropna() >= 1000).all()
+
+
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     a = write(tmp_path / "a", 5_000, 800, seed=11)
     b = write(tmp_path / "b", 5_000, 800, seed=11)
