@@ -23,14 +23,15 @@ inflow); ``circular-flows --temporal`` is the time-ordered view. Sorted by
 ``share_pct`` descending.
 
 Search: a payer P can be returning only if X and P are in the same strongly
-connected component of the payment graph, so only pairs inside a component are
-kept, and a compiled hop-bounded breadth-first search from each X stops once
-all of X's payers are found.
+connected component of the payment graph (Tarjan's algorithm on CSR arrays), so
+only pairs inside a component are kept; then a compiled hop-bounded search per
+X meets in the middle: forward from X for half the hops (stopping once all of
+X's payers are found), backwards from each payer still missing for the rest
+(see :func:`_return_distances`).
 """
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from dealgraph.queries.common import deals_of, money, top_text
@@ -40,33 +41,49 @@ COLUMNS = ["entity", "inflow_usd", "returning_inflow_usd", "share_pct", "returni
            "undisclosed_deals", "tentative_deals", "reason"]
 
 
-#: Below this many edges inside components the search runs as plain Python:
-#: importing and loading the compiled kernel costs more than it saves.
+#: Below this many edges the search runs as plain Python: importing and loading
+#: the compiled kernels costs more than it saves.
 COMPILE_ABOVE = 20_000
-_compiled = None
+_compiled: dict = {}
 
 
-def _kernel():
-    global _compiled
-    if _compiled is None:
+def _kernel(fn):
+    if fn.__name__ not in _compiled:
         from numba import njit  # imported on first large search only
-        _compiled = njit(cache=True)(_return_distances)
-    return _compiled
+        _compiled[fn.__name__] = njit(cache=True)(fn)
+    return _compiled[fn.__name__]
 
 
-def _return_distances(n, indptr, indices, rindptr, rindices, limit):
+def _return_distances(n, indptr, indices, rindptr, rindices, limit, switch):
     """For each node x and each in-neighbour p of x (reverse CSR, slot j): the hop
     distance from x to p if it is at most ``limit``, else -1.
 
-    One breadth-first search per node with incoming edges, stopped as soon as
-    every in-neighbour is found or the depth bound is reached. Stamps instead of
-    clearing arrays keep each search proportional to what it visits.
+    Per node x with incoming edges, meet in the middle: a breadth-first search
+    forward from x for ``a = ceil(limit / 2)`` levels (``switch`` levels when it
+    is >= 1, for tests), stopped early once every in-neighbour is found; then,
+    for each in-neighbour p still missing, a search backwards from p up to
+    ``limit - a`` hops: dist(x, p) = the smallest dist(x, w) + dist(w, p) over
+    the nodes w reached both ways. Exact: on a shortest path of length d in
+    (a, limit] the node at hop a is in the forward ball (every node within a
+    hops of x is marked with its distance) and within d - a hops of p. Why: the
+    graph has hubs, so the third and fourth levels forward hold most of the
+    graph; the half-depth balls on both sides stay small (measured on a 1M-deal
+    synthetic store: 4 s instead of 97 s for the forward-only search).
+    Stamps instead of clearing arrays keep each search proportional to what it
+    visits.
     """
     out = np.full(len(rindices), -1, np.int64)
     seen = np.zeros(n, np.int64)
     target = np.zeros(n, np.int64)
     dist = np.zeros(n, np.int64)
     queue = np.empty(n, np.int64)
+    rseen = np.zeros(n, np.int64)
+    rdist = np.zeros(n, np.int64)
+    rqueue = np.empty(n, np.int64)
+    best = np.full(n, -1, np.int64)
+    done = np.zeros(n, np.int64)
+    rstamp = 0
+    turn = switch if switch >= 1 else (limit + 1) // 2
     for x in range(n):
         lo, hi = rindptr[x], rindptr[x + 1]
         if lo == hi:
@@ -81,28 +98,126 @@ def _return_distances(n, indptr, indices, rindptr, rindices, limit):
         found = 0
         seen[x] = stamp
         dist[x] = 0
-        head, tail = 0, 1
         queue[0] = x
-        while head < tail and found < want:
-            u = queue[head]
-            head += 1
-            du = dist[u]
-            if du >= limit:
-                break  # breadth-first: every later node is at least as far
-            for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
-                if seen[v] != stamp:
-                    seen[v] = stamp
-                    dist[v] = du + 1
-                    if target[v] == stamp:
-                        found += 1
-                    queue[tail] = v
-                    tail += 1
+        head, tail = 0, 1
+        depth = 0
+        while found < want and depth < limit:
+            if depth == turn:
+                break
+            level_end = tail
+            while head < level_end:
+                u = queue[head]
+                head += 1
+                for e in range(indptr[u], indptr[u + 1]):
+                    v = indices[e]
+                    if seen[v] != stamp:
+                        seen[v] = stamp
+                        dist[v] = depth + 1
+                        if target[v] == stamp:
+                            found += 1
+                        queue[tail] = v
+                        tail += 1
+            depth += 1
+        a = depth   # every node within a hops of x is marked with its distance
+        if found < want and a < limit:
+            for j in range(lo, hi):
+                p = rindices[j]
+                if seen[p] == stamp:
+                    continue
+                if done[p] == stamp:      # a repeated in-neighbour
+                    out[j] = best[p]
+                    continue
+                rstamp += 1
+                b = -1
+                rseen[p] = rstamp
+                rdist[p] = 0
+                rqueue[0] = p
+                rh, rt = 0, 1
+                while rh < rt and b != a + 1:
+                    u = rqueue[rh]
+                    rh += 1
+                    du = rdist[u]
+                    if du >= limit - a:
+                        break
+                    for e in range(rindptr[u], rindptr[u + 1]):
+                        w = rindices[e]
+                        if rseen[w] != rstamp:
+                            rseen[w] = rstamp
+                            rdist[w] = du + 1
+                            if seen[w] == stamp:
+                                c = dist[w] + du + 1
+                                if c <= limit and (b < 0 or c < b):
+                                    b = c
+                            rqueue[rt] = w
+                            rt += 1
+                best[p] = b
+                done[p] = stamp
+                out[j] = b
         for j in range(lo, hi):
             p = rindices[j]
             if seen[p] == stamp:
                 out[j] = dist[p]
     return out
+
+
+def _strong_components(n, indptr, indices):
+    """Strongly connected component number of every node (iterative Tarjan)."""
+    index = np.full(n, -1, np.int64)
+    low = np.zeros(n, np.int64)
+    onstack = np.zeros(n, np.bool_)
+    comp = np.full(n, -1, np.int64)
+    stack = np.empty(n, np.int64)
+    cnode = np.empty(n, np.int64)
+    cedge = np.empty(n, np.int64)
+    sp = 0
+    counter = 0
+    ncomp = 0
+    for s in range(n):
+        if index[s] != -1:
+            continue
+        index[s] = counter
+        low[s] = counter
+        counter += 1
+        stack[sp] = s
+        sp += 1
+        onstack[s] = True
+        cnode[0] = s
+        cedge[0] = indptr[s]
+        cs = 1
+        while cs > 0:
+            v = cnode[cs - 1]
+            e = cedge[cs - 1]
+            if e < indptr[v + 1]:
+                cedge[cs - 1] = e + 1
+                w = indices[e]
+                if index[w] == -1:
+                    index[w] = counter
+                    low[w] = counter
+                    counter += 1
+                    stack[sp] = w
+                    sp += 1
+                    onstack[w] = True
+                    cnode[cs] = w
+                    cedge[cs] = indptr[w]
+                    cs += 1
+                elif onstack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+            else:
+                cs -= 1
+                if low[v] == index[v]:
+                    while True:
+                        sp -= 1
+                        w = stack[sp]
+                        onstack[w] = False
+                        comp[w] = ncomp
+                        if w == v:
+                            break
+                    ncomp += 1
+                if cs > 0:
+                    u = cnode[cs - 1]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+    return comp
 
 
 def _csr(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,35 +227,34 @@ def _csr(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
     return indptr, dst[order].astype(np.int64), order
 
 
-def returning_distance(flows: pd.DataFrame, max_length: int, *, compiled: bool | None = None) -> np.ndarray:
+def returning_distance(flows: pd.DataFrame, max_length: int, *, compiled: bool | None = None,
+                       switch: int = -1) -> np.ndarray:
     """For each flow row P -> X: the hop distance of the shortest chain X -> ... -> P
     when it is at most ``max_length - 1``, else -1.
 
     ``compiled``: run the numba-compiled search (default: when there are more
-    than :data:`COMPILE_ABOVE` edges inside strongly connected components)."""
+    than :data:`COMPILE_ABOVE` edges). ``switch``: the level at which every
+    search turns backwards (default: chosen per search; for tests)."""
     dist = np.full(len(flows), -1, np.int64)
     if len(flows) == 0:
         return dist
     codes, names = pd.factorize(pd.concat([flows["payer"], flows["payee"]], ignore_index=True))
     n = len(names)
     src, dst = codes[:len(flows)].astype(np.int64), codes[len(flows):].astype(np.int64)
+    if compiled is None:
+        compiled = len(flows) > COMPILE_ABOVE
+    scc = _kernel(_strong_components) if compiled else _strong_components
+    search = _kernel(_return_distances) if compiled else _return_distances
     # only pairs inside one strongly connected component can lie on a cycle
-    g = nx.DiGraph()
-    g.add_nodes_from(range(n))
-    g.add_edges_from(zip(src.tolist(), dst.tolist()))
-    comp = np.empty(n, np.int64)
-    for i, c in enumerate(nx.strongly_connected_components(g)):
-        comp[list(c)] = i
+    fptr, find, _ = _csr(src, dst, n)
+    comp = scc(n, fptr, find)
     inner = np.flatnonzero(comp[src] == comp[dst])
     if len(inner) == 0:
         return dist
     s, d = src[inner], dst[inner]
     indptr, indices, _ = _csr(s, d, n)
     rindptr, rindices, rorder = _csr(d, s, n)
-    if compiled is None:
-        compiled = len(inner) > COMPILE_ABOVE
-    search = _kernel() if compiled else _return_distances
-    out = search(n, indptr, indices, rindptr, rindices, int(max_length) - 1)
+    out = search(n, indptr, indices, rindptr, rindices, int(max_length) - 1, int(switch))
     dist[inner[rorder]] = out
     return dist
 

@@ -118,3 +118,48 @@ def test_returning_distance_matches_networkx(edges, k, compiled):
             assert d == want, (p, x, d, want)
         else:
             assert d == -1, (p, x, d, want)
+
+
+@settings(max_examples=200, deadline=None)
+@given(edges=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=40),
+       k=st.integers(2, 6), switch=st.integers(-1, 5), compiled=st.booleans())
+def test_returning_distance_backward_switch_matches_networkx(edges, k, switch, compiled):
+    """The search that turns backwards at level ``switch`` (any level) gives the
+    same distances as networkx's shortest paths."""
+    import networkx as nx
+    import pandas as pd
+
+    from dealgraph.queries.roundtrip import returning_distance
+
+    pairs = sorted({(f"e{a}", f"e{b}") for a, b in edges if a != b})
+    flows = pd.DataFrame({"payer": [p for p, _ in pairs], "payee": [q for _, q in pairs],
+                          "amount_usd": 1.0, "deals": 1, "undisclosed": 0})
+    got = returning_distance(flows, k, compiled=compiled, switch=switch)
+    g = nx.DiGraph(pairs)
+    for (p, x), d in zip(pairs, got):
+        try:
+            want = nx.shortest_path_length(g, x, p)
+        except nx.NetworkXNoPath:
+            want = None
+        assert d == (want if want is not None and want <= k - 1 else -1), (p, x, d, want, switch)
+
+
+@settings(max_examples=100, deadline=None)
+@given(edges=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=50), compiled=st.booleans())
+def test_strong_components_match_networkx(edges, compiled):
+    import networkx as nx
+    import numpy as np
+
+    from dealgraph.queries.roundtrip import _csr, _kernel, _strong_components
+
+    n = 13
+    src = np.array([a for a, _ in edges], dtype=np.int64)
+    dst = np.array([b for _, b in edges], dtype=np.int64)
+    indptr, indices, _ = _csr(src, dst, n)
+    comp = (_kernel(_strong_components) if compiled else _strong_components)(n, indptr, indices)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(edges)
+    want = {frozenset(c) for c in nx.strongly_connected_components(g)}
+    got = {frozenset(np.flatnonzero(comp == c).tolist()) for c in set(comp.tolist())}
+    assert got == want
