@@ -91,7 +91,7 @@ def test_wrong_password_is_one_line_and_never_printed(cli, neo4j_target, tmp_pat
 
 def test_push_interrupted_by_a_killed_server_converges(tmp_path):
     """SIGKILL the server mid-push, restart it on the same data, push again: exactly the store."""
-    ep, dp = synth.write(tmp_path / "synth", 5_000, 1_000, seed=7)
+    ep, dp = synth.write(tmp_path / "synth", 3_000, 600, seed=7)
     store = open_store(tmp_path / "big.db", seed=False)
     store.add([ep, dp])
     data = tmp_path / "neo4j-data"
@@ -102,7 +102,7 @@ def test_push_interrupted_by_a_killed_server_converges(tmp_path):
     def run_push():
         driver = connect(Settings(uri=server.uri, retry_seconds=1))
         try:
-            outcome["summary"] = push(store, driver, batch=250)
+            outcome["summary"] = push(store, driver, batch=100)
         except Exception as e:  # the server died under it
             outcome["error"] = e
         finally:
@@ -114,7 +114,7 @@ def test_push_interrupted_by_a_killed_server_converges(tmp_path):
     try:
         seen = 0
         deadline = time.monotonic() + 300
-        while seen < 500 and t.is_alive() and time.monotonic() < deadline:
+        while seen < 300 and t.is_alive() and time.monotonic() < deadline:
             seen = watcher.execute_query("MATCH ()-[r]->() WHERE r.deal_id IS NOT NULL RETURN count(r)").records[0][0]
             time.sleep(0.05)
         server.kill()
