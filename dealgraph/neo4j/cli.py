@@ -135,7 +135,7 @@ def serve(port, data_dir):
     """Run a local Neo4j 5.26 (no password, 127.0.0.1 only) until interrupted.
 
     The first run fetches Neo4j's jars from Maven Central with mvn (~120 MB, once).
-    Needs Java 17+ and Maven.
+    Needs a Java 17+ JDK (the launcher runs as a single source file) and Maven.
     """
     import signal
     from pathlib import Path

@@ -108,7 +108,7 @@ def free_port() -> int:
 def java_command(port: int, data_dir: Path | None, server_dir: Path = SERVER_DIR) -> list[str]:
     java = shutil.which("java")
     if java is None:
-        raise ServerError("Java 17+ is needed to run the local Neo4j (e.g. apt-get install openjdk-17-jre-headless)")
+        raise ServerError("a Java 17+ JDK is needed to run the local Neo4j (e.g. apt-get install openjdk-17-jdk-headless)")
     cmd = [java, *JVM_FLAGS, "-cp", str(lib_dir(server_dir) / "*"), str(Path(server_dir) / "Launcher.java"), str(port)]
     if data_dir is not None:
         cmd.append(str(data_dir))
