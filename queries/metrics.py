@@ -392,8 +392,6 @@ def _strs(n: int, v: str = "") -> np.ndarray:
 def _clean_missing(f: Figures) -> Figures:
     """Missing rows carry only their reason (like ``Figure(reason=...)``)."""
     k = f.known
-    if k.all():
-        return f
     return Figures(f.value, np.where(k, f.currency, ""), np.where(k, f.value_usd, np.nan),
                    np.where(k, f.qualifier, ""), np.where(k, f.origin, ""), np.where(k, "", f.reason))
 

@@ -97,7 +97,11 @@ def _round_deals(deals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _build_rounds(recs, index: MetricIndex) -> dict[str, list[Round]]:
-    """Rounds from round-type deal records sorted by payee, date, funding_round first."""
+    """Rounds from round-type deal records sorted by payee, date, funding_round first.
+
+    The scalar statement of the rules above, deal by deal. The queries use
+    :class:`RoundTable` (the same rules on arrays); the tests check that both
+    give the same rounds."""
     out: dict[str, list[Round]] = {}
     cur: Round | None = None
     fr_amounts: list[float] = []
@@ -334,7 +338,7 @@ def all_rounds(deals: pd.DataFrame, index: MetricIndex) -> dict[str, list[Round]
 def entity_rounds(deals: pd.DataFrame, index: MetricIndex, entity: str) -> list[Round]:
     """The rounds of ``entity`` among ``deals``, earliest first (see module doc)."""
     d = deals[(deals["payee"] == entity).to_numpy(dtype=bool)]
-    return _build_rounds(records(_round_deals(d)), index).get(entity, [])
+    return RoundTable(d, index).rounds().get(entity, [])
 
 
 def earlier_rounds(rs: list[Round], key: int, prec: int) -> list[Round]:
