@@ -58,12 +58,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dealgraph.queries.common import NAN, cmp_dates, deals_of, months_common, num, records, text
 from dealgraph.queries.metrics import deal_figure, metric_index, ratio
 from dealgraph.queries.multiples import deal_multiples
-from dealgraph.queries.returns import all_rounds, exit_returns
+from dealgraph.queries.returns import RoundTable, exit_returns
 
 UNITS = {
     "deal_to_revenue": "x", "implied_valuation": "usd", "implied_ev_to_revenue": "x",
@@ -164,16 +165,36 @@ class _Recompute:
         self.deals = deals_of(store, as_of=as_of, status=status)
         self.as_of, self.status = as_of, status
         self.index = metric_index(store)
-        self.by_id = {text(r["deal_id"]): r for r in records(self.deals)}
-        self._rounds: dict | None = None
+        # deal id -> row, looked up per claim (records of every deal would cost more than the claims)
+        ids = self.deals["deal_id"].astype(str).to_numpy(dtype=object)
+        self._ids = pd.Index(ids, dtype=object)
+        self._table: RoundTable | None = None
+        self._rounds: dict[str, list] = {}
         self._conc = None
         self._rt = None
 
+    def record(self, did: str):
+        """The selected deal ``did`` as a record, ``None`` if not selected (a repeated id: the last row)."""
+        if self._ids.is_unique:
+            pos = int(self._ids.get_indexer([did])[0])
+        else:
+            hits = np.flatnonzero(self._ids.to_numpy() == did)
+            pos = int(hits[-1]) if len(hits) else -1
+        return records(self.deals.iloc[[pos]])[0] if pos >= 0 else None
+
     def deal(self, did: str):
-        rec = self.by_id.get(did)
+        rec = self.record(did)
         if rec is None:
             raise LookupError(f"no deal {did!r} among the selected deals (check --as-of/--status)")
         return rec
+
+    def rounds_of(self, entity: str) -> list:
+        """The entity's rounds (:class:`~dealgraph.queries.returns.Round` list), built on first use."""
+        if entity not in self._rounds:
+            if self._table is None:
+                self._table = RoundTable(self.deals, self.index)
+            self._rounds[entity] = self._table.entity_rounds(entity)
+        return self._rounds[entity]
 
     def figure(self, subject: str, metric: str) -> tuple[float, str]:
         a, _, b = subject.partition("@")
@@ -210,13 +231,12 @@ class _Recompute:
 
     def _return(self, a: str, b: str, metric: str) -> tuple[float, str]:
         rec = self.deal(a)
-        if self._rounds is None:
-            self._rounds = all_rounds(self.deals, self.index)
-        rows = exit_returns(self.deals, self.index, rec, self._rounds, every_round=True)
+        payee = text(rec.get("payee"))
+        rows = exit_returns(self.deals, self.index, rec, {payee: self.rounds_of(payee)}, every_round=True)
         if b:
             hit = [r for r in rows if b in [x.strip() for x in r["round_deal_ids"].split(",")]]
             if not hit:
-                rb = self.by_id.get(b)
+                rb = self.record(b)
                 if rb is not None and text(rb.get("payee")) != text(rec.get("payee")):
                     raise LookupError(f"{b} is not a round of {text(rec.get('payee'))}")
                 raise LookupError(f"{b} is not a round before {a}")
@@ -233,9 +253,7 @@ class _Recompute:
     def _step_up(self, a: str, b: str) -> tuple[float, str]:
         ra = self.deal(a)
         entity = text(ra.get("payee"))
-        if self._rounds is None:
-            self._rounds = all_rounds(self.deals, self.index)
-        rs = self._rounds.get(entity, [])
+        rs = self.rounds_of(entity)
         ia = next((i for i, r in enumerate(rs) if a in r.deal_ids), None)
         if ia is None:
             raise LookupError(f"{a} is not a round")

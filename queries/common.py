@@ -208,9 +208,15 @@ def top_text(df: pd.DataFrame, group: str, label: str, value_text, limit: int = 
     if len(df) == 0:
         return pd.Series(dtype=object)
     head = df.groupby(group, sort=False).head(limit)
-    parts = head[label].astype(str) + " " + value_text(head)
-    joined = parts.groupby(head[group], sort=False).agg("; ".join)
-    n = df.groupby(group, sort=False).size()
-    more = (n - limit).clip(lower=0)
-    suffix = more.map(lambda m: f"; +{m} more" if m else "")
-    return joined + suffix.reindex(joined.index).fillna("")
+    parts = (head[label].astype(str) + " " + value_text(head)).to_numpy(dtype=object)
+    # join each group's parts in row order (groups in order of first appearance),
+    # with plain list joins: a Python function per group through groupby.agg is slow
+    codes, keys = pd.factorize(head[group], sort=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
+    ordered = parts[order].tolist()
+    joined = ["; ".join(ordered[a:b]) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+    n = df.groupby(group, sort=False).size().reindex(keys).to_numpy()
+    more = np.maximum(n - limit, 0)
+    suffix = np.where(more > 0, np.char.add(np.char.add("; +", more.astype(str)), " more"), "")
+    return pd.Series([j + x for j, x in zip(joined, suffix.tolist())], index=keys)

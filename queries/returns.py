@@ -234,6 +234,14 @@ class RoundTable:
 
     def rounds(self) -> dict[str, list[Round]]:
         """As :func:`all_rounds`: entity -> :class:`Round` list."""
+        return self._objects(range(self.n))
+
+    def entity_rounds(self, entity: str) -> list[Round]:
+        """One entity's :class:`Round` list (as :func:`entity_rounds`)."""
+        lo, _, hi = self.candidates([entity], [99_999_999])
+        return self._objects(range(int(lo[0]), int(hi[0]))).get(entity, [])
+
+    def _objects(self, which) -> dict[str, list[Round]]:
         d = self.deals
         ids = column_texts(d, "deal_id")
         types = column_texts(d, "type")
@@ -241,7 +249,7 @@ class RoundTable:
         payers = column_texts(d, "payer")
         out: dict[str, list[Round]] = {}
         pm = self.post_money
-        for i in range(self.n):
+        for i in which:
             a, b = self.start[i], self.stop[i]
             st: list[str] = []
             for x in statuses[a:b]:

@@ -228,3 +228,30 @@ def test_ratios_equal_ratio_row_by_row():
     for (a, b), v, why in zip(pairs, vals, whys):
         wv, wwhy = ratio(a, b, what="w", num_name="n", den_name="d")
         assert (v == wv or (math.isnan(v) and math.isnan(wv))) and why == wwhy, (a, b, v, why, wv, wwhy)
+
+
+def _top_text_reference(df, group, label, value_text, limit):
+    """common.top_text as first written (groupby.agg with a Python join)."""
+    if len(df) == 0:
+        return pd.Series(dtype=object)
+    head = df.groupby(group, sort=False).head(limit)
+    parts = head[label].astype(str) + " " + value_text(head)
+    joined = parts.groupby(head[group], sort=False).agg("; ".join)
+    n = df.groupby(group, sort=False).size()
+    more = (n - limit).clip(lower=0)
+    suffix = more.map(lambda m: f"; +{m} more" if m else "")
+    return joined + suffix.reindex(joined.index).fillna("")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_top_text_equals_reference(seed):
+    from dealgraph.queries.common import top_text
+
+    rng = random.Random(seed)
+    n = rng.randint(1, 60)
+    df = pd.DataFrame({"g": [rng.choice("abcdefg") for _ in range(n)], "who": [f"p{rng.randint(0, 9)}" for _ in range(n)],
+                       "x": [rng.random() for _ in range(n)]})
+    for limit in (1, 2, 5):
+        got = top_text(df, "g", "who", lambda h: h["x"].map(lambda v: f"{v:.2f}"), limit)
+        want = _top_text_reference(df, "g", "who", lambda h: h["x"].map(lambda v: f"{v:.2f}"), limit)
+        pd.testing.assert_series_equal(got, want, check_names=False)
