@@ -179,3 +179,18 @@ def test_every_deal_type_round_trips(neo, tmp_path):
     pulled = open_store(tmp_path / "p.db", seed=False)
     pull(pulled, neo)
     assert_same_store(store, pulled)
+
+
+def test_pull_replace_makes_the_store_what_neo4j_holds(neo, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    push(store, neo)
+    local = open_store(tmp_path / "local.db")
+    frames = local.export_frames()
+    extra = frames["deals"].iloc[:1].copy()
+    extra["deal_id"] = "only-local"
+    local.import_frames({"deals": extra})
+    pull(local, neo)  # add/update: the local-only deal stays
+    assert "only-local" in set(local.deals["deal_id"])
+    pull(local, neo, replace=True)
+    assert "only-local" not in set(local.deals["deal_id"])
+    assert_same_store(store, local)
