@@ -220,32 +220,12 @@ class Store:
     def deals(self) -> pd.DataFrame:
         """One row per deal (see the README's CSV reference), with ``*_usd`` columns
         for every money figure (the deal's FX rate applied)."""
-        df = self._table("deals")
-        if "post_money_valuation_usd" not in df.columns:
-            for col in DEAL_MONEY_COLUMNS:
-                df[col + "_usd"] = df[col] * df["fx_rate"]
-        return df
+        return with_usd(self._table("deals"))
 
     @property
     def metrics(self) -> pd.DataFrame:
-        """Every metric observation: the metrics table plus the figures deal rows carry
-        (``target_revenue`` -> revenue of the payee, ``acquirer_market_cap`` -> market cap
-        of the payer, ``post_money_valuation`` -> of the payee, each at the deal date,
-        with ``deal_id`` set)."""
-        own = self._table("metrics").assign(deal_id=pd.NA)
-        deals = self.deals
-        parts = [own]
-        for col, (metric, side) in DEAL_METRIC_COLUMNS.items():
-            d = deals[deals[col].notna()]
-            parts.append(pd.DataFrame({
-                "entity": d[side], "metric": metric, "date": d["date"], "source": d["source"],
-                "date_key": d["date_key"], "date_precision": d["date_precision"], "value": d[col],
-                "value_qualifier": d[col + "_qualifier"], "currency": d["currency"], "fx_rate": d["fx_rate"],
-                "value_usd": d[col + "_usd"], "notes": "", "extra": "{}", "deal_id": d["deal_id"]}))
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return own
-        return pd.concat(parts, ignore_index=True).astype({"deal_id": "string"})
+        """Every metric observation: see :func:`observations`."""
+        return observations(self._table("metrics"), self.deals)
 
     def graph(self, *, as_of: str | None = None, status=None) -> "nx.MultiDiGraph":
         """The money graph: nodes are entity ids (entity columns as attributes), one
@@ -391,27 +371,7 @@ class Store:
     # -- export -----------------------------------------------------------
     def export_frames(self) -> dict[str, pd.DataFrame]:
         """Every table as text in the CSV schema: adding these reproduces the store."""
-        out = {}
-        for kind in APPLY_ORDER:
-            df = self._table(kind)
-            cols = list(FILE_KINDS[kind][0])
-            text = pd.DataFrame(index=df.index)
-            for c in cols:
-                if kind == "deals" and c in ("amount",) + DEAL_MONEY_COLUMNS:
-                    text[c] = [format_amount(v, q) for v, q in zip(df[c], df[c + "_qualifier"])]
-                elif kind == "metrics" and c == "value":
-                    text[c] = [format_amount(v, q) for v, q in zip(df["value"], df["value_qualifier"])]
-                elif c in ("stake_pct", "usd_per_unit"):
-                    text[c] = [format_number(v) if pd.notna(v) else "" for v in df[c]]
-                else:
-                    text[c] = df[c].astype("string").fillna("")
-            if "extra" in df.columns:
-                extras = [json.loads(e or "{}") for e in df["extra"].fillna("{}")]
-                keys = sorted({k for e in extras for k in e})
-                for k in keys:
-                    text[k] = [e.get(k, "") for e in extras]
-            out[kind] = text.reset_index(drop=True)
-        return out
+        return frames_from_tables({kind: self._table(kind) for kind in APPLY_ORDER})
 
     def export_csv(self, outdir: str | os.PathLike, *, spreadsheet_safe: bool = False) -> list[Path]:
         """Write ``entities.csv``, ``fx.csv``, ``deals.csv``, ``metrics.csv`` to ``outdir``
@@ -447,6 +407,59 @@ def _tuples(df: pd.DataFrame):
     return zip(*cols)
 
 
+def with_usd(deals: pd.DataFrame) -> pd.DataFrame:
+    """Add ``<figure>_usd`` for every money figure of a deals table (once; the
+    table is cached, so this runs once per generation)."""
+    if "post_money_valuation_usd" not in deals.columns:
+        for col in DEAL_MONEY_COLUMNS:
+            deals[col + "_usd"] = deals[col] * deals["fx_rate"]
+    return deals
+
+
+def observations(metrics: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
+    """Every metric observation: the metrics table plus the figures deal rows carry
+    (``target_revenue`` -> revenue of the payee, ``acquirer_market_cap`` -> market cap
+    of the payer, ``post_money_valuation`` -> of the payee, each at the deal date,
+    with ``deal_id`` set). ``deals`` needs the ``*_usd`` columns of :func:`with_usd`."""
+    own = metrics.assign(deal_id=pd.NA)
+    parts = [own]
+    for col, (metric, side) in DEAL_METRIC_COLUMNS.items():
+        d = deals[deals[col].notna()]
+        parts.append(pd.DataFrame({
+            "entity": d[side], "metric": metric, "date": d["date"], "source": d["source"],
+            "date_key": d["date_key"], "date_precision": d["date_precision"], "value": d[col],
+            "value_qualifier": d[col + "_qualifier"], "currency": d["currency"], "fx_rate": d["fx_rate"],
+            "value_usd": d[col + "_usd"], "notes": "", "extra": "{}", "deal_id": d["deal_id"]}))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return own
+    return pd.concat(parts, ignore_index=True).astype({"deal_id": "string"})
+
+
+def frames_from_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The CSV-schema text frames (what ``dealgraph export`` writes) for store tables
+    (``entities``, ``fx``, ``deals``, ``metrics`` in the columns of :data:`TABLES`)."""
+    out = {}
+    for kind in APPLY_ORDER:
+        df = tables[kind]
+        text = pd.DataFrame(index=df.index)
+        for c in FILE_KINDS[kind][0]:
+            if kind == "deals" and c in ("amount",) + DEAL_MONEY_COLUMNS:
+                text[c] = [format_amount(v, q) for v, q in zip(df[c], df[c + "_qualifier"])]
+            elif kind == "metrics" and c == "value":
+                text[c] = [format_amount(v, q) for v, q in zip(df["value"], df["value_qualifier"])]
+            elif c in ("stake_pct", "usd_per_unit"):
+                text[c] = [format_number(v) if pd.notna(v) else "" for v in df[c]]
+            else:
+                text[c] = df[c].astype("string").fillna("")
+        if "extra" in df.columns:
+            extras = [json.loads(e or "{}") for e in df["extra"].fillna("{}")]
+            for k in sorted({k for e in extras for k in e}):
+                text[k] = [e.get(k, "") for e in extras]
+        out[kind] = text.reset_index(drop=True)
+    return out
+
+
 def _neutralise(v: str) -> str:
     return "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
 
@@ -471,20 +484,25 @@ def _ensure_meta(con: sqlite3.Connection) -> None:
 def _read_table(con: sqlite3.Connection, name: str) -> pd.DataFrame:
     cols = list(TABLES[name])
     cur = con.execute(f"SELECT {', '.join(chr(34) + c + chr(34) for c in cols)} FROM {name}")
-    return _coerce(pd.DataFrame.from_records(cur.fetchall(), columns=cols), name)
+    return as_table(pd.DataFrame.from_records(cur.fetchall(), columns=cols), name)
 
 
 def _empty_table(name: str) -> pd.DataFrame:
-    return _coerce(pd.DataFrame(columns=list(TABLES[name])), name)
+    return as_table(pd.DataFrame(columns=list(TABLES[name])), name)
 
 
-def _coerce(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """A table's columns in their pandas dtypes (text as string, REAL as float64, INTEGER as int64)."""
+def as_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``df`` with exactly the columns of store table ``name`` in their pandas dtypes
+    (TEXT as string, REAL as float64 with NaN for missing, INTEGER as int64 with 0)."""
     df = df.reindex(columns=list(TABLES[name]))
-    conv = {}
     for c, t in TABLES[name].items():
-        conv[c] = "string" if t == "TEXT" else ("float64" if t == "REAL" else "int64")
-    return df.astype(conv)
+        if t == "TEXT":
+            df[c] = df[c].astype("string")
+        elif t == "REAL":
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        else:
+            df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")
+    return df
 
 
 def _key_strings(df: pd.DataFrame, keys: list[str]) -> pd.Series:
@@ -531,7 +549,7 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pd.DataFrame,
     now; returns the summary and the content after."""
     cols = list(TABLES[table])
     keys = list(KEYS[table])
-    rows = _coerce(rows, table).reset_index(drop=True)
+    rows = as_table(rows, table).reset_index(drop=True)
     fs = FileSummary("", table, len(rows))
     k_rows = _key_strings(rows, keys)
     pos = pd.Index(_key_strings(current, keys)).get_indexer(k_rows) if len(current) else np.full(len(rows), -1)
@@ -563,4 +581,4 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pd.DataFrame,
     if changed.any():
         kept = current[~_key_strings(current, keys).isin(set(k_rows[~is_new][changed]))]
     merged = pd.concat([x for x in (kept, both[changed], new_rows) if len(x)], ignore_index=True)
-    return fs, _coerce(merged.sort_values(keys, ignore_index=True), table)
+    return fs, as_table(merged.sort_values(keys, ignore_index=True), table)

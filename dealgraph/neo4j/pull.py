@@ -13,7 +13,6 @@ store recomputes them from the amounts, currencies and FX rates.
 
 from __future__ import annotations
 
-import types
 
 import neo4j
 import pandas as pd
@@ -49,17 +48,11 @@ def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, 
              for r in fetch(_DEAL_Q, types=list(m.DEAL_REL_TYPES)) + fetch(_ROUND_Q)]
     metrics = [r["p"] for r in fetch(_METRIC_Q)]
     fx = [r["p"] for r in fetch(_FX_Q)]
+    from dealgraph.store import as_table
+
     out = {}
     for kind, rows in (("entities", ents), ("deals", deals), ("metrics", metrics), ("fx", fx)):
-        cols = list(tables[kind])
-        df = pd.DataFrame.from_records(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
-        for c, t in tables[kind].items():
-            if t == "TEXT":
-                df[c] = df[c].astype("string")
-            elif t == "REAL":
-                df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
-            else:
-                df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")
+        df = as_table(pd.DataFrame.from_records(rows, columns=list(tables[kind])), kind)
         if "extra" in df.columns:
             df["extra"] = df["extra"].fillna("{}")
         out[kind] = df
@@ -67,15 +60,11 @@ def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, 
 
 
 def tables_to_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The CSV-schema text frames for table-shaped frames.
+    """The CSV-schema text frames for table-shaped frames, formatted exactly as
+    ``dealgraph export`` formats them (:func:`dealgraph.store.frames_from_tables`)."""
+    from dealgraph.store import frames_from_tables
 
-    Uses ``Store.export_frames`` itself (it only reads tables through ``_table``),
-    so pulled data is formatted exactly as ``dealgraph export`` formats it.
-    """
-    from dealgraph.store import Store
-
-    shim = types.SimpleNamespace(_table=lambda kind: tables[kind])
-    return Store.export_frames(shim)
+    return frames_from_tables(tables)
 
 
 def pull(store, driver: neo4j.Driver, *, database: str | None = None, replace: bool = False):

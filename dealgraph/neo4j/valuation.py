@@ -48,18 +48,9 @@ _ENTITIES_Q = f"MATCH (e:{m.ENTITY}) RETURN e.id AS id, e.name AS name, e.kind A
 
 def _table(rows: list[dict], table: str) -> pd.DataFrame:
     """Rows as a frame with the store table's columns and dtypes."""
-    from dealgraph.store import TABLES
+    from dealgraph.store import TABLES, as_table
 
-    cols = TABLES[table]
-    df = pd.DataFrame.from_records(rows, columns=list(cols)) if rows else pd.DataFrame(columns=list(cols))
-    for c, t in cols.items():
-        if t == "TEXT":
-            df[c] = df[c].astype("string")
-        elif t == "REAL":
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
-        else:
-            df[c] = pd.to_numeric(df[c], errors="coerce").fillna(0).astype("int64")
-    return df
+    return as_table(pd.DataFrame.from_records(rows, columns=list(TABLES[table])), table)
 
 
 def _deal_frame(records: list[dict]) -> pd.DataFrame:
@@ -76,7 +67,7 @@ def server_view(driver: neo4j.Driver, *, database=None, as_of=None, status=None,
                 timeout=None):
     """A read-only store-like object (``deals``, ``metrics``, ``entities``) holding
     what the server selected; ``types_``: deal types the query needs."""
-    from dealgraph.store import Store
+    from dealgraph.store import observations
 
     params = {**filter_params(as_of, status), "types": list(types_ or DEAL_TYPES)}
     deals = _deal_frame(read(driver, _deals_query(True), params, database=database, timeout=timeout))
@@ -84,9 +75,8 @@ def server_view(driver: neo4j.Driver, *, database=None, as_of=None, status=None,
     own = _table([r["p"] for r in read(driver, _METRICS_Q, {}, database=database, timeout=timeout)], "metrics")
     ents = pd.DataFrame(read(driver, _ENTITIES_Q, {}, database=database, timeout=timeout),
                         columns=["id", "name", "kind"]).astype("string")
-    # Store.metrics turns deal-carried figures into observations; run it on the carriers.
-    shim = types.SimpleNamespace(_table=lambda name: own, deals=carriers)
-    metrics = Store.metrics.fget(shim)
+    # the store's own rule turns deal-carried figures into observations; run it on the carriers
+    metrics = observations(own, carriers)
     return types.SimpleNamespace(deals=deals, metrics=metrics, entities=ents)
 
 
