@@ -234,23 +234,27 @@ class RoundTable:
 
     def rounds(self) -> dict[str, list[Round]]:
         """As :func:`all_rounds`: entity -> :class:`Round` list."""
-        return self._objects(range(self.n))
+        return self._objects(0, self.n)
 
     def entity_rounds(self, entity: str) -> list[Round]:
         """One entity's :class:`Round` list (as :func:`entity_rounds`)."""
-        lo, _, hi = self.candidates([entity], [99_999_999])
-        return self._objects(range(int(lo[0]), int(hi[0]))).get(entity, [])
+        lo, _, hi = self.candidates([entity], [_SPAN - 1])
+        return self._objects(int(lo[0]), int(hi[0])).get(entity, [])
 
-    def _objects(self, which) -> dict[str, list[Round]]:
-        d = self.deals
+    def _objects(self, lo: int, hi: int) -> dict[str, list[Round]]:
+        """Rounds ``lo .. hi - 1`` as :class:`Round` objects, by entity."""
+        out: dict[str, list[Round]] = {}
+        if hi <= lo:
+            return out
+        first = int(self.start[lo])
+        d = self.deals.iloc[first:int(self.stop[hi - 1])]   # their deals only
         ids = column_texts(d, "deal_id")
         types = column_texts(d, "type")
         statuses = column_texts(d, "status")
         payers = column_texts(d, "payer")
-        out: dict[str, list[Round]] = {}
         pm = self.post_money
-        for i in which:
-            a, b = self.start[i], self.stop[i]
+        for i in range(lo, hi):
+            a, b = self.start[i] - first, self.stop[i] - first
             st: list[str] = []
             for x in statuses[a:b]:
                 if x not in st:
@@ -587,16 +591,9 @@ def returns_frame(table: RoundTable, ex: pd.DataFrame) -> pd.DataFrame:
     i, j, step, last = i[keep], j[keep], step[keep], last[keep]
     n = len(i)
     months = months_common_many(table.key[j], table.prec[j], ek[i], ep[i])
-    vi = v.take(i)
-    pmj = pm.take(j)
-    m, why = ratios(vi, pmj, what="multiple", num_name="exit value", den_name="post-money")
-    no_pm = ~pmj.known
-    m = np.where(vi.known & ~no_pm, m, np.nan)
-    sub = vi.known & no_pm
-    why[sub] = "round " + table.date[j[sub]] + ": " + pmj.reason[sub]
-    sub = ~vi.known
-    why[sub] = "exit value: " + vi.reason[sub]
-    # annualised (see annualised())
+    m, code = _pair_multiples(v, pm, i, j)
+
+    # annualised (see annualised()); their reasons apply only where the multiple has none
     comp = np.full(n, np.nan)
     simple = np.full(n, np.nan)
     mnan = np.isnan(m)
@@ -606,50 +603,119 @@ def returns_frame(table: RoundTable, ex: pd.DataFrame) -> pd.DataFrame:
     years = months[ok] / 12.0
     comp[ok] = _pow_pct(m[ok], years)
     simple[ok] = 100.0 * (m[ok] - 1.0) / years
-    reason = why.astype(object)
-    blank = reason == ""
-    reason[blank & mnan] = "annualised: no multiple"
-    reason[blank & notime] = "annualised: no time between round and exit at their common precision"
-    reason[blank & nonpos] = "annualised: multiple is not positive"
+    blank = code == _R_NONE
+    code[blank & mnan] = _R_NO_MULTIPLE
+    code[blank & notime] = _R_NO_TIME
+    code[blank & nonpos] = _R_NOT_POSITIVE
 
-    # exits without an earlier round: one row each, in exit order
+    # output rows: each exit's pairs in order, or one row for an exit without an earlier round.
+    # Text columns are taken (Arrow take) from small per-exit / per-round arrays.
     none = np.ones(ne, dtype=bool)
     none[i] = False
     ni = np.flatnonzero(none)
-    order = np.argsort(np.concatenate([i, ni]), kind="stable")
-    xi = np.concatenate([i, ni])[order]
-    isr = np.concatenate([np.ones(n, dtype=bool), np.zeros(len(ni), dtype=bool)])[order]
-
-    def pairs_or(a, b):
-        return np.concatenate([a, b])[order]
-
-    def strs(k, val=""):
-        a = np.empty(k, dtype=object)
-        a[:] = val
-        return a
-
     nn = len(ni)
+    nones_before = np.cumsum(none) - none                  # exits without rows before each exit
+    pair_pos = np.arange(n) + nones_before[i]
+    pairs_before = np.searchsorted(i, np.arange(ne))       # pair rows of earlier exits
+    none_pos = pairs_before[ni] + nones_before[ni]
+    total = n + nn
+    xi = np.empty(total, np.int64)
+    xi[pair_pos], xi[none_pos] = i, ni
+    rj = np.empty(total, np.int64)                         # round row, table.n = none
+    rj[pair_pos], rj[none_pos] = j, table.n
+
+    def spread(pair_vals, none_val, dtype=float):
+        out = np.empty(total, dtype=dtype)
+        out[pair_pos] = pair_vals
+        out[none_pos] = none_val
+        return out
+
+    def strs(small, idx):
+        return pd.array(np.asarray(small, dtype=object), dtype="str").take(idx)
+
+    # reason: constants, then per-exit "exit value: ...", per-round "round DATE: ...", per-exit "no round of ..."
+    nconst = len(_REASONS)
+    exit_why = "exit value: " + v.reason
+    round_why = "round " + table.date + ": " + pm.reason
+    no_round = "no round of " + ent + " before the exit"
+    ridx = code.astype(np.int64)
+    ridx[code == _R_EXIT] = nconst + i[code == _R_EXIT]
+    ridx[code == _R_ROUND] = nconst + ne + j[code == _R_ROUND]
+    reason_idx = spread(ridx, 0, np.int64)
+    reason_idx[none_pos] = nconst + ne + table.n + ni
+    reasons = np.concatenate([np.array(_REASONS, dtype=object), exit_why.astype(object), round_why.astype(object),
+                              no_round.astype(object)])
+
+    rd = np.append(table.date.astype(object), "")
+    rids = np.append(table.deal_ids_text.astype(object), "")
+    pmj_usd = np.where(pm.known[j], pm.value_usd[j], np.nan)
     cols = {
-        "exit_deal_id": column_texts(ex, "deal_id")[xi],
-        "entity": ent[xi],
-        "exit_date": dates_of(ex)[xi],
-        "exit_type": column_texts(ex, "type")[xi],
-        "exit_status": column_texts(ex, "status")[xi],
+        "exit_deal_id": strs(column_texts(ex, "deal_id"), xi),
+        "entity": strs(ent, xi),
+        "exit_date": strs(dates_of(ex), xi),
+        "exit_type": strs(column_texts(ex, "type"), xi),
+        "exit_status": strs(column_texts(ex, "status"), xi),
         "exit_value_usd": v_usd[xi],
-        "exit_basis": basis[xi],
-        "round_date": pairs_or(table.date[j], strs(nn)),
-        "round_deal_ids": pairs_or(table.deal_ids_text[j], strs(nn)),
-        "round_post_money_usd": pairs_or(np.where(pmj.known, pmj.value_usd, np.nan), np.full(nn, np.nan)),
-        "round_step_up": pairs_or(step, np.full(nn, np.nan)),
-        "last_round": pairs_or(last, np.zeros(nn, dtype=bool)),
-        "multiple": pairs_or(m, np.full(nn, np.nan)),
-        "months": pairs_or(months, np.full(nn, np.nan)),
-        "annualised_compound_pct": pairs_or(comp, np.full(nn, np.nan)),
-        "annualised_simple_pct": pairs_or(simple, np.full(nn, np.nan)),
-        "reason": pairs_or(reason.astype(object), "no round of " + ent[ni] + " before the exit"),
+        "exit_basis": strs(basis, xi),
+        "round_date": strs(rd, rj),
+        "round_deal_ids": strs(rids, rj),
+        "round_post_money_usd": spread(pmj_usd, np.nan),
+        "round_step_up": spread(step, np.nan),
+        "last_round": spread(last, False, bool),
+        "multiple": spread(m, np.nan),
+        "months": spread(months, np.nan),
+        "annualised_compound_pct": spread(comp, np.nan),
+        "annualised_simple_pct": spread(simple, np.nan),
+        "reason": strs(reasons, reason_idx),
     }
-    del isr
     return pd.DataFrame(cols, columns=RETURN_COLUMNS)
+
+
+# reason codes of a return row (indices into _REASONS; _R_EXIT / _R_ROUND point at per-exit / per-round text)
+_REASONS = ("", "multiple: post-money is zero", "multiple: post-money is negative",
+            "multiple: no US-dollar value for exit value (missing FX rate)",
+            "multiple: no US-dollar value for post-money (missing FX rate)", "annualised: no multiple",
+            "annualised: no time between round and exit at their common precision",
+            "annualised: multiple is not positive")
+(_R_NONE, _R_ZERO, _R_NEGATIVE, _R_FX_EXIT, _R_FX_ROUND, _R_NO_MULTIPLE, _R_NO_TIME,
+ _R_NOT_POSITIVE) = range(len(_REASONS))
+_R_EXIT, _R_ROUND = 100, 101
+
+
+def _pair_multiples(v: Figures, pm: Figures, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ratio(exit value i, post-money j)`` for each pair, as the scalar path words it
+    (exit value missing -> its reason; post-money missing -> the round's), but
+    without copying text per pair: ``(multiples, reason codes)``."""
+    n = len(i)
+    val = np.full(n, np.nan)
+    code = np.full(n, _R_NONE, np.int16)
+    vk, pk = v.known[i], pm.known[j]
+    code[~vk] = _R_EXIT
+    code[vk & ~pk] = _R_ROUND
+    both = vk & pk
+    den = pm.value[j]
+    zero = both & (den == 0)
+    neg = both & ~zero & (den < 0)
+    code[zero] = _R_ZERO
+    code[neg] = _R_NEGATIVE
+    okk = both & ~zero & ~neg
+    # one currency code space for both sides
+    cur_codes, _ = pd.factorize(np.concatenate([v.currency.astype(object), pm.currency.astype(object)]))
+    vc, pc = cur_codes[:len(v)], cur_codes[len(v):]
+    vcur_named = (v.currency != "")
+    same = okk & vcur_named[i] & (vc[i] == pc[j])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        val[same] = v.value[i[same]] / den[same]
+        other = okk & ~same
+        nu, du = np.isnan(v.value_usd[i]), np.isnan(pm.value_usd[j])
+        fx = other & (nu | du)
+        code[fx & nu] = _R_FX_EXIT
+        code[fx & ~nu] = _R_FX_ROUND
+        uzero = other & ~fx & (pm.value_usd[j] == 0)
+        code[uzero] = _R_ZERO
+        good = other & ~fx & ~uzero
+        val[good] = v.value_usd[i[good]] / pm.value_usd[j[good]]
+    return val, code
 
 
 __all__ = ["returns", "rounds", "entity_rounds", "exit_value", "exit_returns", "annualised", "Round",
