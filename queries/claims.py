@@ -162,7 +162,7 @@ class _Recompute:
 
     def __init__(self, store, as_of, status):
         self.store = store
-        self.deals = deals_of(store, as_of=as_of, status=status)
+        self.deals = deals_of(store, as_of=as_of, status=status, slim=True)
         self.as_of, self.status = as_of, status
         self.index = metric_index(store)
         # deal id -> row, looked up per claim (records of every deal would cost more than the claims)

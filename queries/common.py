@@ -24,9 +24,17 @@ ROUND_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items()
                                      if t.flows_back == "equity" and not t.exit_like)
 
 
-def deals_of(store, *, as_of=None, status=None) -> pd.DataFrame:
-    """The deals a query sees (``--as-of`` / ``--status``), in store order."""
+#: Deal columns no figure of a query reads (free text, provenance): left out by
+#: ``deals_of(..., slim=True)`` so selecting rows of a big store copies less.
+TEXT_ONLY_COLUMNS: tuple[str, ...] = ("source", "notes", "extra", "fx_date")
+
+
+def deals_of(store, *, as_of=None, status=None, slim: bool = False) -> pd.DataFrame:
+    """The deals a query sees (``--as-of`` / ``--status``), in store order
+    (``slim``: without :data:`TEXT_ONLY_COLUMNS`)."""
     deals = store if isinstance(store, pd.DataFrame) else store.deals
+    if slim:
+        deals = deals.drop(columns=[c for c in TEXT_ONLY_COLUMNS if c in deals.columns])
     return select_deals(deals, as_of=as_of, status=status)
 
 

@@ -73,7 +73,7 @@ def last_raise(rounds: dict, rec) -> tuple[str, float, str]:
 
 def deal_comparisons(store, *, as_of: str | None = None, status=None) -> pd.DataFrame:
     """The article's comparison table for every such deal (module docstring)."""
-    deals = deals_of(store, as_of=as_of, status=status)
+    deals = deals_of(store, as_of=as_of, status=status, slim=True)
     index = metric_index(store)
     keep = deals["type"].isin(EXIT_TYPES)
     for col in ("target_revenue", "acquirer_market_cap"):

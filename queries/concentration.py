@@ -59,7 +59,7 @@ WITHOUT_COLUMNS = ["entity", "without", "inflow_usd", "direct_loss_usd", "indire
 def concentration(store, *, without: str | None = None, entity: str | None = None,
                   as_of: str | None = None, status=None) -> pd.DataFrame:
     """Inflow concentration per entity, or losses without ``without``."""
-    deals = deals_of(store, as_of=as_of, status=status)
+    deals = deals_of(store, as_of=as_of, status=status, slim=True)
     flows = pair_flows(deals)
     unattr = unattributed_inflow(deals)
     if without is not None:

@@ -200,7 +200,7 @@ def _wanted(deals: pd.DataFrame) -> pd.Series:
 def multiples(store, *, as_of: str | None = None, status=None, all_deals: bool = False,
               deal: str | None = None) -> pd.DataFrame:
     """Valuation multiples, one row per deal (see the module docstring)."""
-    deals = deals_of(store, as_of=as_of, status=status)
+    deals = deals_of(store, as_of=as_of, status=status, slim=True)
     if deal is not None:
         deals = deals[deals["deal_id"] == deal]
     elif not all_deals:

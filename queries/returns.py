@@ -413,7 +413,7 @@ def rounds(store, *, entity: str, as_of: str | None = None, status=None) -> pd.D
     row's valuation by that of the previous row that has one;
     ``months_since_previous`` counts from that row at common precision.
     """
-    deals = deals_of(store, as_of=as_of, status=status)
+    deals = deals_of(store, as_of=as_of, status=status, slim=True)
     index = metric_index(store)
     items = []
     for r in entity_rounds(deals, index, entity):
@@ -506,7 +506,7 @@ def returns(store, *, entity: str | None = None, exit_deal: str | None = None, a
             status=None) -> pd.DataFrame:
     """Returns of every exit-like deal (of ``entity`` / the deal ``exit_deal``)
     against each earlier round of its payee; see the module docstring."""
-    deals = deals_of(store, as_of=as_of, status=status)
+    deals = deals_of(store, as_of=as_of, status=status, slim=True)
     index = metric_index(store)
     ex = deals[deals["type"].isin(EXIT_TYPES)]
     if entity is not None:

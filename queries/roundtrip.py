@@ -264,7 +264,7 @@ def round_trip(store, *, max_length: int = 5, entity: str | None = None, as_of: 
     """Share of each entity's known inflow paid by entities it has paid (module doc)."""
     if max_length < 2:
         raise ValueError("max_length must be at least 2 (a loop X -> P -> X)")
-    deals = deals_of(store, as_of=as_of, status=status)
+    deals = deals_of(store, as_of=as_of, status=status, slim=True)
     flows = pair_flows(deals)
     if len(flows) == 0:
         return pd.DataFrame(columns=COLUMNS)
