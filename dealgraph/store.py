@@ -29,12 +29,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from dealgraph import snapshot
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
 from dealgraph.loaders.resolve import convert_to_usd, entity_lookup, resolve_refs
 from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, validate_table
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # Tables: column -> SQL type; the first columns listed in KEYS form the primary key.
 TABLES: dict[str, dict[str, str]] = {

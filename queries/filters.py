@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from dealgraph.graph.dates import YEAR, parse_date, truncate_key
+from dealgraph.graph.dates import parse_date, truncate_key
 from dealgraph.graph.schema import STATUSES
 
 #: The default status filter: everything except terminated deals. Tentative

@@ -268,7 +268,13 @@ def round_trip(store, *, max_length: int = 5, entity: str | None = None, as_of: 
     flows = pair_flows(deals)
     if len(flows) == 0:
         return pd.DataFrame(columns=COLUMNS)
-    dist = returning_distance(flows, max_length)
+    return round_trip_table(flows, returning_distance(flows, max_length), entity=entity)
+
+
+def round_trip_table(flows: pd.DataFrame, dist: np.ndarray, *, entity: str | None = None) -> pd.DataFrame:
+    """The round-trip table from pair flows (:func:`queries.flows.pair_flows`) and, for
+    each flow P -> X, the returning distance (hops of the shortest chain X -> ... -> P
+    within the bound, 0 when none). Shared by the embedded and the Neo4j backends."""
     f = flows.assign(dist=dist, ret=dist > 0)
     g = f.groupby("payee", sort=True)
     rf = f[f["ret"]]

@@ -8,7 +8,6 @@ text, and no request leaving the file.
 
 from __future__ import annotations
 
-import networkx as nx
 import pandas as pd
 import pytest
 

@@ -28,7 +28,6 @@ import pandas as pd
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.neo4j import model as m
 from dealgraph.neo4j.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
-from dealgraph.queries.common import money, top_text
 
 _FLOWS = f"""
 MATCH (a:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(b:{m.ENTITY})
@@ -104,9 +103,9 @@ def returning_distance(driver: neo4j.Driver, flows: pd.DataFrame, max_length: in
 
 def round_trip(driver: neo4j.Driver, *, database=None, max_length: int = 5, entity: str | None = None,
                as_of=None, status=None, timeout: float | None = None) -> pd.DataFrame:
-    """Same table as :func:`dealgraph.queries.roundtrip.round_trip` (its definitions;
-    the shaping steps below mirror it and the parity tests hold them together)."""
-    from dealgraph.queries.roundtrip import COLUMNS
+    """Same table as :func:`dealgraph.queries.roundtrip.round_trip`: the flows and
+    returning distances come from the server, the table from the shared code."""
+    from dealgraph.queries.roundtrip import COLUMNS, round_trip_table
 
     if max_length < 2:
         raise ValueError("max_length must be at least 2 (a loop X -> P -> X)")
@@ -115,29 +114,4 @@ def round_trip(driver: neo4j.Driver, *, database=None, max_length: int = 5, enti
         return pd.DataFrame(columns=COLUMNS)
     dist = returning_distance(driver, flows, max_length, database=database, as_of=as_of, status=status,
                               timeout=timeout)
-    f = flows.assign(dist=dist, ret=dist > 0)
-    g = f.groupby("payee", sort=True)
-    rf = f[f["ret"]]
-    rg = rf.groupby("payee")
-    out = pd.DataFrame({"inflow_usd": g["amount_usd"].sum()})
-    out["returning_inflow_usd"] = rg["amount_usd"].sum().reindex(out.index).fillna(0.0)
-    out["returning_payers"] = rg.size().reindex(out.index).fillna(0).astype(np.int64)
-    out["undisclosed_deals"] = rg["undisclosed"].sum().reindex(out.index).fillna(0).astype(np.int64)
-    out["tentative_deals"] = rg["tentative"].sum().reindex(out.index).fillna(0).astype(np.int64)
-    tot = out["inflow_usd"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["share_pct"] = np.where(tot > 0, 100.0 * out["returning_inflow_usd"].to_numpy() / tot, np.nan)
-    srt = rf.sort_values(["payee", "amount_usd", "payer"], ascending=[True, False, True], kind="stable")
-    out["counterparties"] = top_text(
-        srt, "payee", "payer",
-        lambda h: h["amount_usd"].map(money) + " (cycle of " + (h["dist"] + 1).astype(str) + ")",
-    ).reindex(out.index).fillna("")
-    und = out["undisclosed_deals"]
-    r1 = np.where(tot > 0, "", "no known inflow from named payers")
-    r2 = np.where(und > 0, und.astype(str) + " returning deal(s) with undisclosed amount not counted", "")
-    out["reason"] = ["; ".join(p for p in pair if p) for pair in zip(r1, r2)]
-    out = out.rename_axis("entity").reset_index()[COLUMNS]
-    if entity is not None:
-        out = out[out["entity"] == entity]
-    return out.sort_values(["share_pct", "inflow_usd", "entity"], ascending=[False, False, True],
-                           kind="stable", na_position="last").reset_index(drop=True)
+    return round_trip_table(flows, dist, entity=entity)
