@@ -222,3 +222,78 @@ def to_networkx(arrays: MoneyArrays):
     ids = arrays.ids
     g.add_edges_from(zip(ids[arrays.hop_src].tolist(), ids[arrays.hop_dst].tolist()))
     return g
+
+
+def strong_components(n, indptr, indices):
+    """Strongly connected component number of every node of a CSR graph
+    (iterative Tarjan, O(nodes + edges)). Plain Python over numpy arrays, so that
+    numba can compile it (:func:`compiled_strong_components`) and small graphs need not."""
+    index = np.full(n, -1, np.int64)
+    low = np.zeros(n, np.int64)
+    onstack = np.zeros(n, np.bool_)
+    comp = np.full(n, -1, np.int64)
+    stack = np.empty(n, np.int64)
+    cnode = np.empty(n, np.int64)
+    cedge = np.empty(n, np.int64)
+    sp = 0
+    counter = 0
+    ncomp = 0
+    for s in range(n):
+        if index[s] != -1:
+            continue
+        index[s] = counter
+        low[s] = counter
+        counter += 1
+        stack[sp] = s
+        sp += 1
+        onstack[s] = True
+        cnode[0] = s
+        cedge[0] = indptr[s]
+        cs = 1
+        while cs > 0:
+            v = cnode[cs - 1]
+            e = cedge[cs - 1]
+            if e < indptr[v + 1]:
+                cedge[cs - 1] = e + 1
+                w = indices[e]
+                if index[w] == -1:
+                    index[w] = counter
+                    low[w] = counter
+                    counter += 1
+                    stack[sp] = w
+                    sp += 1
+                    onstack[w] = True
+                    cnode[cs] = w
+                    cedge[cs] = indptr[w]
+                    cs += 1
+                elif onstack[w] and index[w] < low[v]:
+                    low[v] = index[w]
+            else:
+                cs -= 1
+                if low[v] == index[v]:
+                    while True:
+                        sp -= 1
+                        w = stack[sp]
+                        onstack[w] = False
+                        comp[w] = ncomp
+                        if w == v:
+                            break
+                    ncomp += 1
+                if cs > 0:
+                    u = cnode[cs - 1]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+    return comp
+
+
+_compiled_scc = None
+
+
+def compiled_strong_components():
+    """:func:`strong_components` compiled by numba (cached on disk after the first call)."""
+    global _compiled_scc
+    if _compiled_scc is None:
+        from numba import njit
+
+        _compiled_scc = njit(cache=True)(strong_components)
+    return _compiled_scc

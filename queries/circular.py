@@ -80,7 +80,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from dealgraph.graph.arrays import MoneyArrays, build_arrays
+from dealgraph.graph.arrays import MoneyArrays, build_arrays, compiled_strong_components
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.queries.filters import select_deals
 
@@ -94,69 +94,6 @@ _STATE_CAP = None  # override of the initial Pareto-set capacity (tests force ov
 # ---------------------------------------------------------------------------
 # compiled kernels
 # ---------------------------------------------------------------------------
-
-@njit(cache=True)
-def _scc(indptr, dst):  # pragma: no cover - compiled
-    """Strongly connected component label per node (iterative Tarjan)."""
-    n = len(indptr) - 1
-    index = np.full(n, -1, np.int64)
-    low = np.zeros(n, np.int64)
-    onstack = np.zeros(n, np.bool_)
-    comp = np.full(n, -1, np.int64)
-    stack = np.empty(n, np.int64)
-    cs = np.empty(n, np.int64)
-    ce = np.empty(n, np.int64)
-    sp = 0
-    idx = 0
-    nc = 0
-    for s in range(n):
-        if index[s] != -1:
-            continue
-        top = 0
-        cs[0] = s
-        ce[0] = indptr[s]
-        index[s] = idx
-        low[s] = idx
-        idx += 1
-        stack[sp] = s
-        sp += 1
-        onstack[s] = True
-        while top >= 0:
-            v = cs[top]
-            e = ce[top]
-            if e < indptr[v + 1]:
-                ce[top] = e + 1
-                w = dst[e]
-                if index[w] == -1:
-                    index[w] = idx
-                    low[w] = idx
-                    idx += 1
-                    stack[sp] = w
-                    sp += 1
-                    onstack[w] = True
-                    top += 1
-                    cs[top] = w
-                    ce[top] = indptr[w]
-                elif onstack[w]:
-                    if index[w] < low[v]:
-                        low[v] = index[w]
-            else:
-                if low[v] == index[v]:
-                    while True:
-                        sp -= 1
-                        w = stack[sp]
-                        onstack[w] = False
-                        comp[w] = nc
-                        if w == v:
-                            break
-                    nc += 1
-                top -= 1
-                if top >= 0:
-                    u = cs[top]
-                    if low[v] < low[u]:
-                        low[u] = low[v]
-    return comp
-
 
 @njit(cache=True)
 def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, deal_lo, deal_hi,
@@ -653,7 +590,7 @@ def prepare(arrays: MoneyArrays) -> _Prepared:
     n, m = arrays.n, arrays.m
     src = arrays.hop_src.astype(np.int64)
     dst = arrays.hop_dst.astype(np.int64)
-    comp = _scc(arrays.indptr, dst) if n else np.zeros(0, np.int64)
+    comp = compiled_strong_components()(n, arrays.indptr, dst) if n else np.zeros(0, np.int64)
     keep = (src != dst) & (comp[src] == comp[dst]) if m else np.zeros(0, bool)
     hops = np.flatnonzero(keep)
     s, t = src[hops], dst[hops]

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from dealgraph.graph.arrays import compiled_strong_components, strong_components
 from dealgraph.queries.common import deals_of, money, top_text
 from dealgraph.queries.flows import pair_flows
 
@@ -160,66 +161,6 @@ def _return_distances(n, indptr, indices, rindptr, rindices, limit, switch):
     return out
 
 
-def _strong_components(n, indptr, indices):
-    """Strongly connected component number of every node (iterative Tarjan)."""
-    index = np.full(n, -1, np.int64)
-    low = np.zeros(n, np.int64)
-    onstack = np.zeros(n, np.bool_)
-    comp = np.full(n, -1, np.int64)
-    stack = np.empty(n, np.int64)
-    cnode = np.empty(n, np.int64)
-    cedge = np.empty(n, np.int64)
-    sp = 0
-    counter = 0
-    ncomp = 0
-    for s in range(n):
-        if index[s] != -1:
-            continue
-        index[s] = counter
-        low[s] = counter
-        counter += 1
-        stack[sp] = s
-        sp += 1
-        onstack[s] = True
-        cnode[0] = s
-        cedge[0] = indptr[s]
-        cs = 1
-        while cs > 0:
-            v = cnode[cs - 1]
-            e = cedge[cs - 1]
-            if e < indptr[v + 1]:
-                cedge[cs - 1] = e + 1
-                w = indices[e]
-                if index[w] == -1:
-                    index[w] = counter
-                    low[w] = counter
-                    counter += 1
-                    stack[sp] = w
-                    sp += 1
-                    onstack[w] = True
-                    cnode[cs] = w
-                    cedge[cs] = indptr[w]
-                    cs += 1
-                elif onstack[w] and index[w] < low[v]:
-                    low[v] = index[w]
-            else:
-                cs -= 1
-                if low[v] == index[v]:
-                    while True:
-                        sp -= 1
-                        w = stack[sp]
-                        onstack[w] = False
-                        comp[w] = ncomp
-                        if w == v:
-                            break
-                    ncomp += 1
-                if cs > 0:
-                    u = cnode[cs - 1]
-                    if low[v] < low[u]:
-                        low[u] = low[v]
-    return comp
-
-
 def _csr(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     order = np.argsort(src, kind="stable")
     indptr = np.zeros(n + 1, np.int64)
@@ -243,7 +184,7 @@ def returning_distance(flows: pd.DataFrame, max_length: int, *, compiled: bool |
     src, dst = codes[:len(flows)].astype(np.int64), codes[len(flows):].astype(np.int64)
     if compiled is None:
         compiled = len(flows) > COMPILE_ABOVE
-    scc = _kernel(_strong_components) if compiled else _strong_components
+    scc = compiled_strong_components() if compiled else strong_components
     search = _kernel(_return_distances) if compiled else _return_distances
     # only pairs inside one strongly connected component can lie on a cycle
     fptr, find, _ = _csr(src, dst, n)
