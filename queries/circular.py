@@ -797,6 +797,21 @@ def _rows(arrays: MoneyArrays, cycles, window) -> pd.DataFrame:
     return df.drop(columns="_key")
 
 
+def check_options(max_length, window, temporal: bool, top) -> tuple[int, int | None, bool]:
+    """Validated ``(k, window, temporal)``; a window implies a temporal search."""
+    k = int(max_length)
+    if k < 2:
+        raise ValueError("max_length must be at least 2")
+    if window is not None:
+        window = int(window)
+        if window < 0:
+            raise ValueError("window must be a non-negative number of days")
+        temporal = True
+    if top is not None and int(top) < 1:
+        raise ValueError("top must be a positive number (or None for every cycle)")
+    return k, window, temporal
+
+
 def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = False, window=None,
                    top: int | None = 100, count_only: bool = False, timeout: float | None = 30.0,
                    as_of=None, status=None) -> pd.DataFrame:
@@ -809,16 +824,7 @@ def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = Fals
     seconds ran out: results are then partial and counts are lower bounds),
     ``searched`` (start nodes finished / start nodes with a hop) and ``message``.
     """
-    k = int(max_length)
-    if k < 2:
-        raise ValueError("max_length must be at least 2")
-    if window is not None:
-        window = int(window)
-        if window < 0:
-            raise ValueError("window must be a non-negative number of days")
-        temporal = True
-    if top is not None and int(top) < 1:
-        raise ValueError("top must be a positive number (or None for every cycle)")
+    k, window, temporal = check_options(max_length, window, temporal, top)
     t0 = time.perf_counter()
     deadline = None if timeout is None else t0 + float(timeout)
     deals = select_deals(_deals_frame(store_or_deals), as_of=as_of, status=status)

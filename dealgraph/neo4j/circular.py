@@ -47,7 +47,7 @@ from dealgraph.graph.arrays import date_intervals
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.neo4j import model as m
 from dealgraph.neo4j.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
-from dealgraph.queries.circular import RESULT_COLUMNS, witness
+from dealgraph.queries.circular import RESULT_COLUMNS, check_options, witness
 
 
 def _length_query(L: int) -> str:
@@ -129,16 +129,7 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
                    temporal: bool = False, window=None, top: int | None = 100, count_only: bool = False,
                    timeout: float | None = 30.0, as_of=None, status=None) -> pd.DataFrame:
     """Cycles found by Cypher on the server; the embedded function's columns and attrs."""
-    k = int(max_length)
-    if k < 2:
-        raise ValueError("max_length must be at least 2")
-    if window is not None:
-        window = int(window)
-        if window < 0:
-            raise ValueError("window must be a non-negative number of days")
-        temporal = True
-    if top is not None and int(top) < 1:
-        raise ValueError("top must be a positive number (or None for every cycle)")
+    k, window, temporal = check_options(max_length, window, temporal, top)
     t0 = time.perf_counter()
     rows = read(driver, cycle_query(k), filter_params(as_of, status), database=database, timeout=timeout)
 
