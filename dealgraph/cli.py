@@ -114,13 +114,18 @@ def init(ctx: Context, empty: bool) -> None:
 DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount", "status", "source"]
 
 
-def _deal_view(deals: pd.DataFrame) -> pd.DataFrame:
-    out = deals.copy()
-    out["amount"] = [format_amount(v, q) + ("" if c == "USD" or not fa else f" {c}")
-                     for v, q, c, fa in zip(out["amount"], out["amount_qualifier"], out["currency"],
-                                            [format_amount(v, q) for v, q in zip(out["amount"], out["amount_qualifier"])])]
-    out["amount"] = out["amount"].replace("", "undisclosed")
+def _money_text(values, qualifiers, currencies) -> list[str]:
+    """Amounts as stored (``~650000000``, ``up to 100000000000``) with a non-USD currency
+    code, ``undisclosed`` when empty."""
+    out = []
+    for v, q, c in zip(values, qualifiers, currencies):
+        text = format_amount(v, q)
+        out.append((text + ("" if c == "USD" else f" {c}")) if text else "undisclosed")
     return out
+
+
+def _deal_view(deals: pd.DataFrame) -> pd.DataFrame:
+    return deals.assign(amount=_money_text(deals["amount"], deals["amount_qualifier"], deals["currency"]))
 
 
 @main.command()
@@ -173,8 +178,7 @@ def show(ctx: Context, entity: str, fmt: str) -> None:
                                     for p, e in zip(payer, mine["payee"])])
     m = store.metrics
     m = m[m["entity"] == ident].sort_values(["metric", "date_key"])
-    metrics = m.assign(value=[format_amount(v, q) + ("" if c == "USD" else f" {c}")
-                              for v, q, c in zip(m["value"], m["value_qualifier"], m["currency"])])
+    metrics = m.assign(value=_money_text(m["value"], m["value_qualifier"], m["currency"]))
     metrics = metrics[["metric", "date", "value", "deal_id", "source"]]
     sources = sorted(set(mine["source"].dropna()) | set(m["source"].dropna()) |
                      ({ent["source"]} if pd.notna(ent["source"]) and ent["source"] else set()))
