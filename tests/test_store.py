@@ -264,3 +264,23 @@ def test_packages_live_under_one_namespace(tmp_path):
     assert r.stdout.strip() == "True", r.stderr
     r = subprocess.run([sys.executable, "-c", "import graph"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode != 0 and "No module named 'graph'" in r.stderr
+
+
+def test_show_lists_an_entitys_deals_rounds_metrics_and_sources(sample_db):
+    import json
+
+    r = run_cli("show", "GroqCloud", "--format", "json", db=sample_db)  # an alias
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["entity"]["id"] == "groq"
+    deals = {d["deal_id"]: d for d in out["deals"]}
+    assert deals["nvidia-groq-license-2025-12"]["direction"] == "paid by"
+    assert deals["nvidia-groq-license-2025-12"]["amount"] == "20000000000"
+    assert deals["nvidia-groq-acquihire-2025-12"]["amount"] == "undisclosed"
+    assert deals["groq-round-2025-09"]["counterparty"].startswith("(round")
+    posts = {(m["metric"], m["date"]): m["value"] for m in out["metrics"]}
+    assert posts[("post_money_valuation", "2025-09")] == "6900000000"
+    assert posts[("revenue", "2025-12")] == "~500000000"
+    assert all(s for s in out["sources"]) and len(out["sources"]) >= 2
+    missing = run_cli("show", "nobody", db=sample_db)
+    assert missing.returncode != 0 and "no entity matches 'nobody'" in missing.stderr
