@@ -80,11 +80,11 @@ def main(ctx: click.Context, db: str | None) -> None:
     ctx.obj = Context(db)
 
 
-def _fail_load(e: LoadError) -> None:
+def _fail_load(e: LoadError, *, suffix: str = "; nothing was written") -> None:
     for p in e.problems:
         click.echo(str(p), err=True)
     n = len(e.problems)
-    click.echo(f"error: {n} problem{'s' if n != 1 else ''} found; nothing was written", err=True)
+    click.echo(f"error: {n} problem{'s' if n != 1 else ''} found{suffix}", err=True)
     sys.exit(1)
 
 
@@ -238,10 +238,15 @@ def _progress(n_files: int):
     return bar, step
 
 
+def _file_options(f):
+    """What `add` and `validate` both take."""
+    f = click.option("--encoding", help="The files' encoding when it is not UTF-8 (e.g. cp1252).")(f)
+    f = click.option("--strict", is_flag=True, help="Refuse payer/payee names that match no known entity.")(f)
+    return click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))(f)
+
+
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--strict", is_flag=True, help="Refuse payer/payee names that match no known entity.")
-@click.option("--encoding", help="The files' encoding when it is not UTF-8 (e.g. cp1252).")
+@_file_options
 @pass_ctx
 def add(ctx: Context, files, strict, encoding) -> None:
     """Validate CSV files and add them to the store, all or nothing.
@@ -264,9 +269,7 @@ def add(ctx: Context, files, strict, encoding) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--strict", is_flag=True, help="Refuse payer/payee names that match no known entity.")
-@click.option("--encoding", help="The files' encoding when it is not UTF-8.")
+@_file_options
 @pass_ctx
 def validate(ctx: Context, files, strict, encoding) -> None:
     """Run every check `add` runs and report what it would change; write nothing."""
@@ -274,10 +277,7 @@ def validate(ctx: Context, files, strict, encoding) -> None:
     try:
         summary = store.add(files, strict=strict, encoding=encoding, dry_run=True)
     except LoadError as e:
-        for p in e.problems:
-            click.echo(str(p), err=True)
-        click.echo(f"error: {len(e.problems)} problem{'s' if len(e.problems) != 1 else ''} found", err=True)
-        sys.exit(1)
+        _fail_load(e, suffix="")
     _print_summary(summary, verb="valid; nothing written")
 
 

@@ -9,6 +9,7 @@ status 1 (no traceback).
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -40,6 +41,25 @@ def _connect(uri, user, password, database):
         return settings, connect(settings)
     except Neo4jError as e:
         _fail(str(e))
+
+
+@contextmanager
+def _session(uri, user, password, database, *, failed: str, hint: str = ""):
+    """Connect, yield ``(settings, driver)`` and close. A Neo4j problem inside the
+    block becomes one line, ``error: <failed>: <reason><hint>``, and exit status 1;
+    any other exception passes through unchanged."""
+    from dealgraph.neo4j.connection import translate
+
+    settings, driver = _connect(uri, user, password, database)
+    try:
+        yield settings, driver
+    except Exception as e:
+        err = translate(e, settings)
+        if isinstance(err, Neo4jError):
+            _fail(f"{failed}: {err}{hint}")
+        raise
+    finally:
+        driver.close()
 
 
 def _store(ctx: click.Context):
@@ -74,21 +94,13 @@ def neo4j_group() -> None:
 @click.pass_context
 def push(ctx, uri, user, password, database, replace, batch):
     """Write the local store into Neo4j (constraints, then batched MERGEs)."""
-    from dealgraph.neo4j.connection import translate
     from dealgraph.neo4j.push import push as do_push
 
     store = _store(ctx)
-    settings, driver = _connect(uri, user, password, database)
-    try:
+    with _session(uri, user, password, database, failed="push interrupted",
+                  hint=" (run the push again: it converges)") as (settings, driver):
         with _progress("pushing") as progress:
             summary = do_push(store, driver, database=database, replace=replace, batch=batch, progress=progress)
-    except Exception as e:
-        err = translate(e, settings)
-        if isinstance(err, Neo4jError):
-            _fail(f"push interrupted: {err} (run the push again: it converges)")
-        raise
-    finally:
-        driver.close()
     rows = ", ".join(f"{n} {k}" for k, n in summary.rows.items())
     c = summary.counters
     change = ("no changes" if not summary.changed else
@@ -105,23 +117,16 @@ def push(ctx, uri, user, password, database, replace, batch):
 def pull(ctx, uri, user, password, database, replace):
     """Read dealgraph's data from Neo4j into the local store (validated like `add`)."""
     from dealgraph.loaders.csv import LoadError
-    from dealgraph.neo4j.connection import translate
     from dealgraph.neo4j.pull import pull as do_pull
 
     store = _store(ctx)
-    settings, driver = _connect(uri, user, password, database)
-    try:
-        summary = do_pull(store, driver, database=database, replace=replace)
-    except LoadError as e:
-        click.echo(str(e), err=True)
-        _fail("what Neo4j holds does not validate; the local store is unchanged")
-    except Exception as e:
-        err = translate(e, settings)
-        if isinstance(err, Neo4jError):
-            _fail(f"pull failed: {err} (the local store is unchanged)")
-        raise
-    finally:
-        driver.close()
+    with _session(uri, user, password, database, failed="pull failed",
+                  hint=" (the local store is unchanged)") as (settings, driver):
+        try:
+            summary = do_pull(store, driver, database=database, replace=replace)
+        except LoadError as e:
+            click.echo(str(e), err=True)
+            _fail("what Neo4j holds does not validate; the local store is unchanged")
     for f in summary.files:
         click.echo(f"{f.kind}: {f.rows} rows, {f.inserted} new, {len(f.updated)} changed, {f.unchanged} unchanged")
     click.echo(f"pulled from {settings.uri} into {store.path}")

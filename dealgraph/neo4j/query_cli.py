@@ -11,7 +11,6 @@ import importlib
 
 import click
 
-from dealgraph.neo4j.connection import Neo4jError
 from dealgraph.queries.output import render
 from dealgraph.queries.registry import QUERIES
 
@@ -56,29 +55,20 @@ def _server_entity_id(driver, database, text: str) -> str:
 
 
 def _make(name: str) -> click.Command:
-    from dealgraph.neo4j.cli import _conn_options, _connect, _fail
+    from dealgraph.neo4j.cli import _conn_options, _session
     from dealgraph.query_cli import _common_options, _param
 
     q = QUERIES[name]
 
     def callback(uri, user, password, database, fmt, as_of, status, **opts):
-        from dealgraph.neo4j.connection import translate
-
-        settings, driver = _connect(uri, user, password, database)
-        try:
-            for o in q.options:  # an entity by id, name or alias, as the local CLI resolves it
-                if o.type == "entity" and opts.get(o.name) is not None:
-                    opts[o.name] = _server_entity_id(driver, database, opts[o.name])
-            df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
-        except (ValueError, TypeError) as e:
-            raise click.ClickException(str(e)) from None
-        except Exception as e:
-            err = translate(e, settings)
-            if isinstance(err, Neo4jError):
-                _fail(f"query failed: {err}")
-            raise
-        finally:
-            driver.close()
+        with _session(uri, user, password, database, failed="query failed") as (_, driver):
+            try:
+                for o in q.options:  # an entity by id, name or alias, as the local CLI resolves it
+                    if o.type == "entity" and opts.get(o.name) is not None:
+                        opts[o.name] = _server_entity_id(driver, database, opts[o.name])
+                df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
+            except (ValueError, TypeError) as e:
+                raise click.ClickException(str(e)) from None
         click.echo(render(df, fmt, title=f"{name} (Neo4j)" if fmt == "table" else None), nl=False)
         if df.attrs.get("message"):
             click.echo(str(df.attrs["message"]), err=True)

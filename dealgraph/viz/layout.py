@@ -18,6 +18,32 @@ import numba
 import numpy as np
 
 
+@numba.njit(cache=True, fastmath=True)
+def _attract_and_move(pos, disp, src, dst, k, temp):  # pragma: no cover - compiled
+    """The force-directed step both layouts share: edges pull their ends together
+    (force d²/k), then every node moves along its displacement by at most ``temp``."""
+    for e in range(src.shape[0]):
+        a = src[e]
+        b = dst[e]
+        if a == b:
+            continue
+        dx = pos[a, 0] - pos[b, 0]
+        dy = pos[a, 1] - pos[b, 1]
+        d = math.sqrt(dx * dx + dy * dy) + 1e-9
+        f = d / k  # (d²/k) * (1/d)
+        disp[a, 0] -= dx * f
+        disp[a, 1] -= dy * f
+        disp[b, 0] += dx * f
+        disp[b, 1] += dy * f
+    for i in range(pos.shape[0]):
+        dx = disp[i, 0]
+        dy = disp[i, 1]
+        d = math.sqrt(dx * dx + dy * dy) + 1e-9
+        step = min(d, temp)
+        pos[i, 0] += dx / d * step
+        pos[i, 1] += dy / d * step
+
+
 @numba.njit(cache=True, parallel=True, fastmath=True)
 def _fr(pos, src, dst, iterations, k, gravity):  # pragma: no cover - compiled
     n = pos.shape[0]
@@ -46,27 +72,7 @@ def _fr(pos, src, dst, iterations, k, gravity):  # pragma: no cover - compiled
             disp[i, 0] = dx_sum
             disp[i, 1] = dy_sum
         # attraction d²/k along edges
-        for e in range(src.shape[0]):
-            a = src[e]
-            b = dst[e]
-            if a == b:
-                continue
-            dx = pos[a, 0] - pos[b, 0]
-            dy = pos[a, 1] - pos[b, 1]
-            d = math.sqrt(dx * dx + dy * dy) + 1e-9
-            f = d / k  # (d²/k) * (1/d)
-            disp[a, 0] -= dx * f
-            disp[a, 1] -= dy * f
-            disp[b, 0] += dx * f
-            disp[b, 1] += dy * f
-        # move by at most the temperature
-        for i in range(n):
-            dx = disp[i, 0]
-            dy = disp[i, 1]
-            d = math.sqrt(dx * dx + dy * dy) + 1e-9
-            step = min(d, temp)
-            pos[i, 0] += dx / d * step
-            pos[i, 1] += dy / d * step
+        _attract_and_move(pos, disp, src, dst, k, temp)
     return pos
 
 
@@ -177,26 +183,7 @@ def _fr_grid(pos, src, dst, iterations, k, gravity, side):  # pragma: no cover -
                         dy_sum += dy * f
             disp[i, 0] = dx_sum - gravity * xi
             disp[i, 1] = dy_sum - gravity * yi
-        for e in range(src.shape[0]):
-            a = src[e]
-            b = dst[e]
-            if a == b:
-                continue
-            dx = pos[a, 0] - pos[b, 0]
-            dy = pos[a, 1] - pos[b, 1]
-            d = math.sqrt(dx * dx + dy * dy) + 1e-9
-            f = d / k
-            disp[a, 0] -= dx * f
-            disp[a, 1] -= dy * f
-            disp[b, 0] += dx * f
-            disp[b, 1] += dy * f
-        for i in range(n):
-            dx = disp[i, 0]
-            dy = disp[i, 1]
-            d = math.sqrt(dx * dx + dy * dy) + 1e-9
-            step = min(d, temp)
-            pos[i, 0] += dx / d * step
-            pos[i, 1] += dy / d * step
+        _attract_and_move(pos, disp, src, dst, k, temp)
     return pos
 
 
