@@ -4,6 +4,7 @@ with its peak memory, machine information."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import shutil
@@ -82,6 +83,14 @@ def peak_run(cmd: list[str], env: dict | None = None) -> tuple[float, float, int
                        env={**os.environ, **(env or {})})
     secs, kb, rc, cpu = r.stdout.split()
     return float(secs), int(kb) / 1024, int(rc), r.stderr, float(cpu)
+
+
+def run_json(code: str, *args: str) -> dict:
+    """Run ``python -c code args`` in a fresh process; return the JSON object it prints last."""
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise SystemExit(f"benchmark process failed:\n{r.stderr[-4000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def dealgraph_cmd() -> list[str]:

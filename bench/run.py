@@ -6,12 +6,15 @@
 What it measures, all in one run on this machine (medians with min/max over
 ``--repeats``; wall-clock seconds):
 
-1. ``--deals`` sizes (entities = deals / 10): ``dealgraph synth``; a bare
-   ``pandas.read_csv(engine="pyarrow")`` of deals.csv vs ``dealgraph add`` of the
-   same files into an empty store (a separate process: validation, resolution and
-   SQLite writes included; peak RSS of that process); opening the store in a fresh
-   process and building the query arrays (and, once, the networkx MultiDiGraph);
-   every canned query at sizes up to ``--queries-max``.
+1. ``--deals`` sizes (entities = deals / 10): ``dealgraph synth``; add vs a bare read,
+   ``--add-repeats`` times: the target compares, in one fresh process after its imports,
+   ``pandas.read_csv(deals.csv, engine="pyarrow")`` with ``store.add([entities.csv,
+   deals.csv])`` into a new empty store (validation, resolution and SQLite writes
+   included; peak RSS of that process; an unchanged re-add timed too); for context,
+   ``dealgraph add`` and a ``python -c`` bare read as new processes (interpreter start
+   included). Then opening the store in a fresh process and building the query arrays
+   (and, once, the networkx MultiDiGraph); every canned query at sizes up to
+   ``--queries-max``.
 2. circular-flows at ``--circular-deals`` / ``--circular-entities`` (default
    500k / 100k) with the store open: ``--count-only``, ``--top 100`` and
    ``--temporal`` at k = 4, and k = 5 for information.
@@ -41,43 +44,154 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 from common import (Timing, children_cpu, dealgraph_cmd, fmt_s, load_avg, machine_info,  # noqa: E402
-                    peak_run, timed)
+                    peak_run, run_json, timed)
 
 
 # ---------------------------------------------------------------------------
 # sections
 # ---------------------------------------------------------------------------
 
-def make_store(work: Path, n_deals: int, n_entities: int, seed: int, repeats: int) -> dict:
-    """synth + bare read_csv + `dealgraph add` (repeats, each into a new store)."""
-    import pandas as pd
+ADD_CODE = r"""
+import json, resource, sys, time
+import pandas as pd
+import pyarrow.csv  # noqa: F401 - its import cost stays out of the timed read
+from dealgraph.store import open_store
+db, ents, deals = sys.argv[1:4]
 
+def peak_mb():
+    # VmHWM: this process's own peak RSS. ru_maxrss(RUSAGE_SELF) would be wrong here: Linux
+    # carries it across exec, so it starts at the (larger) peak of the bench process.
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def clock(fn):
+    c, t = time.process_time(), time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t, time.process_time() - c
+
+def changed(summary):
+    try:
+        return sum(f.inserted + len(f.updated) for f in summary.files)
+    except (AttributeError, TypeError):
+        return None
+
+store = open_store(db, seed=False)
+pd.read_csv(__import__("io").BytesIO(b"a,b\n1,2\n"), engine="pyarrow")  # first-call costs out of the baseline
+_, read_s, read_cpu = clock(lambda: len(pd.read_csv(deals, engine="pyarrow")))
+read_peak = peak_mb()
+first, add_s, add_cpu = clock(lambda: store.add([ents, deals]))
+add_peak = peak_mb()
+again, readd_s, readd_cpu = clock(lambda: store.add([ents, deals]))
+print(json.dumps({"read_s": read_s, "read_cpu": read_cpu, "read_peak_mb": read_peak,
+                  "add_s": add_s, "add_cpu": add_cpu, "add_peak_mb": add_peak,
+                  "readd_s": readd_s, "readd_cpu": readd_cpu, "peak_mb": peak_mb(),
+                  "add_changed": changed(first), "readd_changed": changed(again)}))
+"""
+
+
+def synth(work: Path, n_deals: int, n_entities: int, seed: int) -> dict:
+    """`dealgraph synth` (in-process) of deals.csv and entities.csv; seconds and file sizes."""
     from dealgraph.loaders.synth import write
-    from dealgraph.store import open_store
 
     out = work / f"synth-{n_deals}"
     t0 = time.perf_counter()
     write(out, n_deals, n_entities, seed)
-    synth_s = time.perf_counter() - t0
     deals_csv, ents_csv = out / "deals.csv", out / "entities.csv"
-    read = timed(lambda: pd.read_csv(deals_csv, engine="pyarrow"), repeats)
-    adds, peaks, add_cpu = [], [], []
+    return {"n_deals": n_deals, "n_entities": n_entities, "synth_s": time.perf_counter() - t0,
+            "deals_csv": deals_csv, "ents_csv": ents_csv, "csv_mb": deals_csv.stat().st_size / 1e6,
+            "ents_mb": ents_csv.stat().st_size / 1e6}
+
+
+def inprocess_add(db: Path, ents_csv: Path, deals_csv: Path) -> dict:
+    """One fresh process: imports pandas and dealgraph and opens a new empty store (not
+    timed), then times the bare ``pd.read_csv(deals.csv, engine="pyarrow")``, then
+    ``store.add([entities.csv, deals.csv])`` (read, validation, resolution, SQLite writes),
+    then the same add again (nothing changes). Peak RSS of that process (VmHWM), in MB,
+    after the read, after the add and at the end."""
+    return run_json(ADD_CODE, str(db), str(ents_csv), str(deals_csv))
+
+
+def cli_add(db: Path, ents_csv: Path, deals_csv: Path) -> tuple[float, float, float]:
+    """`dealgraph add entities.csv deals.csv` into the existing empty store ``db`` as a new
+    process (interpreter start and imports included): (seconds, peak RSS MB, CPU seconds)."""
+    secs, peak_mb, rc, err, cpu = peak_run(dealgraph_cmd() + ["add", str(ents_csv), str(deals_csv)],
+                                           env={"DEALGRAPH_DB": str(db)})
+    if rc != 0:
+        raise SystemExit(f"dealgraph add failed:\n{err}")
+    return secs, peak_mb, cpu
+
+
+def cli_read(deals_csv: Path) -> tuple[float, float, float]:
+    """``python -c "import pandas as pd; pd.read_csv(deals.csv, engine='pyarrow')"`` as a new
+    process (interpreter start and imports included): (seconds, peak RSS MB, CPU seconds)."""
+    code = f"import pandas as pd; pd.read_csv({str(deals_csv)!r}, engine='pyarrow')"
+    secs, peak_mb, rc, err, cpu = peak_run([sys.executable, "-c", code])
+    if rc != 0:
+        raise SystemExit(f"bare read failed:\n{err}")
+    return secs, peak_mb, cpu
+
+
+def new_db(path: Path) -> Path:
+    """A new empty store at ``path`` (not timed)."""
+    from dealgraph.store import open_store
+
+    open_store(path, seed=False)
+    return path
+
+
+def drop_db(path: Path) -> None:
+    """Remove a store file and whatever sits beside it under its name (SQLite side files,
+    snapshot caches): the work directory holds several stores of 1M deals otherwise."""
+    for p in [*path.parent.glob(f"{path.name}*"), *path.parent.glob(f".{path.name}*")]:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def make_store(work: Path, n_deals: int, n_entities: int, seed: int, repeats: int, measure: bool = True) -> dict:
+    """synth, then a store holding the synthetic data at ``s["db"]`` (from the last
+    `dealgraph add` command) for the later sections. With ``measure``, each of ``repeats``
+    rounds (each into new stores) runs :func:`inprocess_add` (the target: in-process add vs
+    in-process bare read, both after imports) and, for context, :func:`cli_add` vs
+    :func:`cli_read` (both new processes)."""
+    s = synth(work, n_deals, n_entities, seed)
+    rounds = max(1, repeats) if measure else 1
+    runs, cli_adds, cli_reads = [], [], []
     db = None
-    for i in range(max(1, repeats)):
-        db = work / f"store-{n_deals}-{i}.db"
-        open_store(db, seed=False)
-        secs, peak_mb, rc, err, cpu = peak_run(dealgraph_cmd() + ["add", str(ents_csv), str(deals_csv)],
-                                               env={"DEALGRAPH_DB": str(db)})
-        add_cpu.append(cpu)
-        if rc != 0:
-            raise SystemExit(f"dealgraph add failed:\n{err}")
-        adds.append(secs)
-        peaks.append(peak_mb)
-        if i < repeats - 1:
-            db.unlink()
-    return {"n_deals": n_deals, "n_entities": n_entities, "synth_s": synth_s, "read": read,
-            "add": Timing.of(adds, add_cpu), "peak_mb": max(peaks), "db": db,
-            "csv_mb": deals_csv.stat().st_size / 1e6}
+    for i in range(rounds):
+        if measure:
+            inproc_db = work / f"store-{n_deals}-inproc-{i}.db"
+            runs.append(inprocess_add(inproc_db, s["ents_csv"], s["deals_csv"]))
+            drop_db(inproc_db)
+            cli_reads.append(cli_read(s["deals_csv"]))
+        if db is not None:
+            drop_db(db)
+        db = new_db(work / f"store-{n_deals}-{i}.db")
+        cli_adds.append(cli_add(db, s["ents_csv"], s["deals_csv"]))
+    s["db"] = db
+    if measure:
+        s.update(summarise_add(runs, cli_adds, cli_reads))
+    return s
+
+
+def summarise_add(runs: list[dict], cli_adds: list[tuple], cli_reads: list[tuple]) -> dict:
+    """Timings (median, min, max) of the in-process and command rounds; peaks are the max over rounds."""
+    col = lambda rows, k: [r[k] for r in rows]  # noqa: E731
+    return {"read": Timing.of(col(runs, "read_s"), col(runs, "read_cpu")),
+            "add": Timing.of(col(runs, "add_s"), col(runs, "add_cpu")),
+            "readd": Timing.of(col(runs, "readd_s"), col(runs, "readd_cpu")),
+            "peak_mb": max(col(runs, "peak_mb")), "read_peak_mb": max(col(runs, "read_peak_mb")),
+            "add_changed": runs[-1]["add_changed"], "readd_changed": runs[-1]["readd_changed"],
+            "cli_add": Timing.of([a[0] for a in cli_adds], [a[2] for a in cli_adds]),
+            "cli_add_peak_mb": max(a[1] for a in cli_adds),
+            "cli_read": Timing.of([r[0] for r in cli_reads], [r[2] for r in cli_reads]),
+            "cli_read_peak_mb": max(r[1] for r in cli_reads)}
 
 
 OPEN_CODE = r"""
@@ -297,6 +411,33 @@ NOTES = """## Notes
 """
 
 
+def add_lines(s: dict) -> list[str]:
+    """The add-vs-read lines of one size: the in-process target, then the commands for context."""
+    ratio = s["add"].median / s["read"].median
+    cli_ratio = s["cli_add"].median / s["cli_read"].median
+    n = s["add"].n
+    same = "" if s["readd_changed"] is None else f"; rows changed: {s['readd_changed']:,}"
+    return [
+        (f"- **add vs bare read, in-process (the target)**: {n} fresh process(es), each importing pandas and "
+         "dealgraph and opening a new empty store (not timed), then timing a bare "
+         "`pandas.read_csv(deals.csv, engine='pyarrow')` and then "
+         "`store.add([entities.csv, deals.csv])` (reading, validation, resolution, SQLite writes); both "
+         "after imports, in the same processes:"),
+        f"  - bare read: {s['read']}",
+        f"  - add: {s['add']} -> {ratio:.1f}x the bare read (target <= 3x: {ok(ratio <= 3)})",
+        (f"  - peak RSS of the process (imports, read and adds): {s['peak_mb']:,.0f} MB "
+         f"(target < 4 GB: {ok(s['peak_mb'] < 4096)}); after the read alone {s['read_peak_mb']:,.0f} MB"),
+        f"  - re-adding the same two files in the same process (nothing changes{same}): {s['readd']}",
+        (f"  - the add reads entities.csv ({s['n_entities']:,} rows) as well as deals.csv, the baseline "
+         "only deals.csv, so the ratio is conservative."),
+        (f"- for context, as commands (new processes, interpreter start and imports included): "
+         f"`dealgraph add entities.csv deals.csv` into a new empty store {s['cli_add']}, peak RSS "
+         f"{s['cli_add_peak_mb']:,.0f} MB; `python -c \"import pandas as pd; pd.read_csv(deals.csv, "
+         f"engine='pyarrow')\"` {s['cli_read']}, peak RSS {s['cli_read_peak_mb']:,.0f} MB -> {cli_ratio:.1f}x "
+         "(information, not the target)."),
+    ]
+
+
 def write_report(path: Path, info: dict, sizes: list[dict], circ: list[dict], circ_size: dict,
                  bases: list[dict], comp: dict | None, args, load_end) -> str:
     L = []
@@ -363,12 +504,9 @@ def write_report(path: Path, info: dict, sizes: list[dict], circ: list[dict], ci
     for s in sizes:
         n = s["n_deals"]
         L.append(f"## {n:,} deals / {s['n_entities']:,} entities\n")
-        ratio = s["add"].median / s["read"].median
-        L.append(f"- `dealgraph synth`: {s['synth_s']:.1f} s (deals.csv {s['csv_mb']:.0f} MB)")
-        L.append(f"- bare `pandas.read_csv(deals.csv, engine='pyarrow')`: {s['read']}")
-        L.append(f"- `dealgraph add entities.csv deals.csv` (new process, validation + store writes): {s['add']}"
-                 f" -> {ratio:.1f}x the bare read (target <= 3x: {ok(ratio <= 3)}); peak RSS "
-                 f"{s['peak_mb']:,.0f} MB (target < 4 GB: {ok(s['peak_mb'] < 4096)})")
+        L.append(f"- `dealgraph synth`: {s['synth_s']:.1f} s (deals.csv {s['csv_mb']:.0f} MB, "
+                 f"entities.csv {s['ents_mb']:.0f} MB)")
+        L.extend(add_lines(s))
         ob = s["open"]
         L.append(f"- fresh process: imports {ob['import']}; loading the cached numba kernels {ob['kernels']}; "
                  f"`open_store` + load deals {ob['open']}; "
@@ -431,7 +569,8 @@ def main(argv=None):
             write_report(Path(args.out), info, sizes, circ, circ_size, bases, comp, args, load_avg())
 
         if "circular" not in skip:
-            circ_size = make_store(work, args.circular_deals, args.circular_entities, args.seed, 1)
+            circ_size = make_store(work, args.circular_deals, args.circular_entities, args.seed, 1,
+                                   measure=False)
             circ = circular_section(circ_size["db"], args.repeats, not args.no_k5)
             for r in circ:
                 say(f"circular {r['case']}: {r['timing']} total {r['total']:,}")
@@ -439,7 +578,10 @@ def main(argv=None):
         if "sizes" not in skip:
             for n in [int(x) for x in args.deals.split(",") if x]:
                 s = make_store(work, n, max(100, n // 10), args.seed, args.add_repeats)
-                say(f"{n:,} deals: read {s['read']}, add {s['add']}, peak {s['peak_mb']:.0f} MB")
+                say(f"{n:,} deals in-process: read {s['read']}, add {s['add']} "
+                    f"({s['add'].median / s['read'].median:.1f}x), re-add {s['readd']}, peak {s['peak_mb']:.0f} MB; "
+                    f"commands: read {s['cli_read']}, add {s['cli_add']} "
+                    f"({s['cli_add'].median / s['cli_read'].median:.1f}x), peak {s['cli_add_peak_mb']:.0f} MB")
                 s["open"] = open_and_build(s["db"], args.repeats, with_networkx=True)
                 say(f"  open {s['open']['open']}, build {s['open']['build']}")
                 if n <= args.queries_max:
@@ -451,7 +593,7 @@ def main(argv=None):
         if "baseline" not in skip:
             for spec in args.baseline.split(","):  # networkx last: it is the slow part
                 ne, nd = (int(x) for x in spec.split(":"))
-                s = make_store(work, nd, ne, args.seed, 1)
+                s = make_store(work, nd, ne, args.seed, 1, measure=False)
                 base = baseline_section(s["db"], args.repeats, args.nx_repeats, args.nx_timeout)
                 base.update(n_deals=nd, n_entities=ne)
                 bases.append(base)
