@@ -16,8 +16,8 @@ Units: ``k``/``thousand``, ``m``/``mn``/``mm``/``million``, ``b``/``bn``/``billi
 Ambiguous input is refused with a reason: ranges (``1-2bn``), negative amounts,
 European decimal commas (``1,5bn``), several numbers.
 
-Everything is vectorised over a pandas Series: a million amounts parse in well
-under a second.
+Everything is vectorised over a column: a million plain amounts parse in a tenth
+of a second.
 """
 
 from __future__ import annotations
@@ -27,14 +27,19 @@ import re
 import numpy as np
 import pandas as pd
 
+from dealgraph.graph.schema import QUALIFIERS
+
 _QUALIFIER_WORDS = {
     "approx": ["~", "≈", "approx.", "approx", "approximately", "about", "around", "roughly", "circa", "ca.", "c."],
     "up_to": ["up to", "upto", "as much as", "max.", "max", "<="],
     "at_least": ["at least", "more than", "over", "above", ">=", ">"],
 }
 _WORD_TO_QUALIFIER = {w: q for q, ws in _QUALIFIER_WORDS.items() for w in ws}
+_FAST = r"^~?\d{1,15}(\.\d{1,15})?$"
+_QUALIFIER_ORDER = QUALIFIERS  # codes of the parser below
 _QUALIFIER_PREFIX = {"exact": "", "approx": "~", "up_to": "up to ", "at_least": "at least "}
 SYMBOL_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+_SYMBOL_ORDER = tuple(SYMBOL_CURRENCY.values())
 _UNITS = {
     "": 1.0, "k": 1e3, "thousand": 1e3,
     "m": 1e6, "mn": 1e6, "mm": 1e6, "million": 1e6,
@@ -51,13 +56,13 @@ _AMOUNT_RE = (
 )
 
 
-def parse_amounts(values: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, pd.Series]:
-    """Parse a Series of amount texts.
+def parse_amounts(values) -> tuple[np.ndarray, "pa.Array", "pa.Array", dict[int, str]]:
+    """Parse a column of amount texts (an Arrow array or a pandas Series).
 
     Returns ``(numbers, qualifiers, symbols, errors)``: ``numbers`` float64 with NaN for
-    empty cells (undisclosed), ``qualifiers`` (``<NA>`` for empty cells), the
-    currency a leading symbol implies (``<NA>`` if none), and ``errors``, a reason
-    string where a cell could not be parsed, else ``<NA>``.
+    empty cells (undisclosed) and refused ones; ``qualifiers`` an Arrow string array
+    (null for empty cells); the currency a leading symbol implies (null if none); and
+    ``errors``, row index -> the reason that cell was refused.
 
     Plain numbers (most cells of machine-written files) take a fast path in
     pyarrow; only the other cells go through the full grammar.
@@ -65,29 +70,43 @@ def parse_amounts(values: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = len(values)
-    arr = pc.utf8_trim_whitespace(pa.array(values.astype("string").fillna(""), type=pa.string()))
-    plain = pc.match_substring_regex(arr, r"^\d{1,15}(\.\d{1,15})?$").to_numpy(zero_copy_only=False)
-    empty = pc.equal(arr, "").to_numpy(zero_copy_only=False)
+    if isinstance(values, pd.Series):
+        values = pa.array(values.astype("string").fillna(""), type=pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    arr = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
+    n = len(arr)
     number = np.full(n, np.nan)
-    if plain.any():
-        number[plain] = pc.cast(pc.filter(arr, pa.array(plain)), pa.float64()).to_numpy()
-    qual = pd.Series(np.where(plain, "exact", None), index=values.index, dtype="string")
-    sym = pd.Series(pd.NA, index=values.index, dtype="string")
-    errors = pd.Series(pd.NA, index=values.index, dtype="string")
-    rest = ~plain & ~empty
-    if rest.any():
-        idx = np.flatnonzero(rest)
-        text = pd.Series(pc.filter(arr, pa.array(rest)).to_pylist(), dtype="string")
-        r_num, r_qual, r_sym, r_err = _parse_general(text)
-        number[idx] = r_num
-        qual.iloc[idx] = r_qual.to_numpy()
-        sym.iloc[idx] = r_sym.to_numpy()
-        errors.iloc[idx] = r_err.to_numpy()
-    zero = (number == 0)
-    errors[zero] = "amount is zero; leave the cell empty when the amount is undisclosed"
-    number[zero] = np.nan
-    return number, qual, sym, errors
+    qual = np.full(n, len(_QUALIFIER_ORDER), dtype=np.int64)  # index into _QUALIFIER_ORDER; last = none
+    sym = np.full(n, len(_SYMBOL_ORDER), dtype=np.int64)
+    errors: dict[int, str] = {}
+    given = np.flatnonzero(pc.not_equal(arr, "").to_numpy(zero_copy_only=False))
+    if len(given):
+        sub = arr if len(given) == n else arr.take(pa.array(given))
+        # Fast path: a plain number, maybe behind "~" (approx), as machine-written files have.
+        fast = pc.match_substring_regex(sub, _FAST).to_numpy(zero_copy_only=False)
+        if fast.any():
+            hit = given[fast]
+            fast_text = sub.filter(pa.array(fast))
+            number[hit] = pc.cast(pc.utf8_ltrim(fast_text, "~"), pa.float64()).to_numpy()
+            approx = pc.starts_with(fast_text, "~").to_numpy(zero_copy_only=False)
+            qual[hit] = np.where(approx, _QUALIFIER_ORDER.index("approx"), 0)
+        if not fast.all():
+            idx = given[~fast]
+            text = pd.Series(sub.filter(pa.array(~fast)).to_pylist(), dtype="string")
+            r_num, r_qual, r_sym, r_err = _parse_general(text)
+            number[idx] = r_num
+            qual[idx] = [len(_QUALIFIER_ORDER) if pd.isna(q) else _QUALIFIER_ORDER.index(q) for q in r_qual]
+            sym[idx] = [len(_SYMBOL_ORDER) if pd.isna(c) else _SYMBOL_ORDER.index(c) for c in r_sym]
+            for i, why in zip(idx[r_err.notna().to_numpy()], r_err.dropna()):
+                errors[int(i)] = why
+        for i in np.flatnonzero(number == 0):
+            errors[int(i)] = "amount is zero; leave the cell empty when the amount is undisclosed"
+            number[i] = np.nan
+        errors = dict(sorted(errors.items()))
+    qualifiers = pa.array(list(_QUALIFIER_ORDER) + [None], pa.string()).take(pa.array(qual))
+    symbols = pa.array(list(_SYMBOL_ORDER) + [None], pa.string()).take(pa.array(sym))
+    return number, qualifiers, symbols, errors
 
 
 def _parse_general(text: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, pd.Series]:

@@ -18,7 +18,6 @@ import io
 import os
 from dataclasses import dataclass, field
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -26,6 +25,7 @@ from dealgraph.graph.schema import FILE_KINDS
 
 MAX_PROBLEMS = 50
 _CHUNK = 16 << 20
+_BLOCK = 4 << 20
 _MAX_HEADER = 1 << 20
 
 
@@ -57,7 +57,7 @@ class CsvTable:
     path: str
     kind: str
     header: list[str]
-    frame: pd.DataFrame  # every column dtype string, cells "" when empty
+    cells: pa.Table  # every column pa.string(), cells "" when empty
     problems: list[Problem] = field(default_factory=list)
     _data: bytes | None = None  # set when the file was re-encoded in memory
     _lines: list[int] | None = None
@@ -101,15 +101,20 @@ def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind:
                 data = f.read().decode(encoding).encode("utf-8")
         except UnicodeDecodeError as e:
             raise LoadError([Problem(name, 1, 1, f"cannot decode as {encoding}: {e.reason}")]) from None
-    else:
-        _check_utf8(name)
+    # UTF-8 is otherwise checked by pyarrow as it reads (see _read_rows): a second
+    # pass over a gigabyte here would cost as much as the read itself.
 
     src = io.BytesIO(data) if data is not None else open(name, "rb")
     with src:
         first = src.readline(_MAX_HEADER)
     if not first.endswith(b"\n") and len(first) >= _MAX_HEADER:
         raise LoadError([Problem(name, 1, 1, "the first line is over 1 MiB long: this is not a CSV file with a header")])
-    header_text = first.decode("utf-8").lstrip("\ufeff")
+    try:
+        header_text = first.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        _check_utf8(name)  # raises the problem with its line and field
+        raise
+
     try:
         header = [h.strip() for h in next(csv.reader([header_text]))]
     except (csv.Error, StopIteration):
@@ -136,9 +141,9 @@ def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind:
     if problems:
         raise LoadError(problems)
 
-    table = CsvTable(name, kind, header, pd.DataFrame(), _data=data)
-    table.frame = _read_rows(table, header)
-    if len(table.frame) == 0 and not table.problems:
+    table = CsvTable(name, kind, header, pa.table({}), _data=data)
+    table.cells = _read_rows(table, header)
+    if table.cells.num_rows == 0 and not table.problems:
         raise LoadError([Problem(name, 2, 1, "file has a header but no rows")])
     return table
 
@@ -192,8 +197,12 @@ def _check_utf8(name: str) -> None:
         raise LoadError([Problem(name, line, 1, "not valid UTF-8: the file ends inside a character")]) from None
 
 
-def _read_rows(table: CsvTable, header: list[str]) -> pd.DataFrame:
-    """All data rows as text, streamed in blocks; stops after MAX_PROBLEMS bad rows."""
+def _read_rows(table: CsvTable, header: list[str]) -> pa.Table:
+    """All data rows as text, parsed in 4 MiB blocks on every core; stops after
+    MAX_PROBLEMS bad rows.
+
+    pyarrow checks that every cell is UTF-8; when one is not, :func:`_check_utf8`
+    finds the first bad byte's line and field for the message."""
     n_bad = 0
 
     class _TooMany(Exception):
@@ -206,26 +215,32 @@ def _read_rows(table: CsvTable, header: list[str]) -> pd.DataFrame:
             raise _TooMany()
         return "skip"
 
-    read = pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=_CHUNK, use_threads=True)
+    read = pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=_BLOCK, use_threads=True)
     parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid)
     convert = pacsv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=False,
                                    quoted_strings_can_be_null=False)
     src = io.BytesIO(table._data) if table._data is not None else table.path
     try:
-        reader = pacsv.open_csv(src, read_options=read, parse_options=parse, convert_options=convert)
-        batches = [b for b in reader]
+        tab = pacsv.read_csv(src, read_options=read, parse_options=parse, convert_options=convert)
     except _TooMany:
+        _locate_bad_utf8(table)
         raise LoadError(_field_count_problems(table, len(header))) from None
     except (pa.ArrowInvalid, pa.ArrowException) as e:
+        _locate_bad_utf8(table)
         if isinstance(e.__context__, _TooMany) or "_TooMany" in str(e):
             raise LoadError(_field_count_problems(table, len(header))) from None
         line = _first_bad_record(table)
         raise LoadError([Problem(table.path, line, 1, f"cannot parse CSV: {str(e).splitlines()[0][:300]}")]) from None
     if n_bad:
+        _locate_bad_utf8(table)
         table.problems.extend(_field_count_problems(table, len(header)))
-    tab = pa.Table.from_batches(batches, schema=batches[0].schema) if batches else pa.table(
-        {h: pa.array([], pa.string()) for h in header})
-    return tab.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
+    return tab
+
+
+def _locate_bad_utf8(table: CsvTable) -> None:
+    """Raise the UTF-8 problem of a file pyarrow could not read, if that is why."""
+    if table._data is None:
+        _check_utf8(table.path)
 
 
 def _scan(fileobj):

@@ -1,8 +1,9 @@
 """What validation needs the store for: naming entities and converting currencies.
 
-* :func:`resolve_refs` matches ``payer``/``payee``/``entity`` cells to entity ids,
-  names or aliases, case-insensitively. Unknown names become new entities (kind
-  ``company``), unless ``strict``.
+* :class:`EntityIndex` matches ``payer``/``payee``/``entity`` cells to entity ids,
+  names or aliases, case-insensitively, a column at a time. Unknown names become
+  new entities (kind ``company``), unless ``strict``. :func:`entity_lookup` is the
+  same rule for one name at a time (the CLI's ``show``).
 * :func:`convert_to_usd` finds, for every non-USD row, the latest FX rate of its
   currency dated on or before the row's date (at their common precision).
 """
@@ -10,79 +11,126 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dealgraph.graph.dates import truncate_key
-from dealgraph.loaders.validate import slugify
+from dealgraph.loaders.validate import distinct, flat, mask_of, slugify
 
 
-def entity_lookup(entities: pd.DataFrame) -> dict[str, str]:
-    """lower-cased id, name and every alias -> entity id (ids win over names, names over aliases)."""
+def _column(table, name: str) -> list:
+    """A column of a DataFrame or Arrow table as a Python list."""
+    col = table[name]
+    return col.to_pylist() if isinstance(col, (pa.Array, pa.ChunkedArray)) else col.tolist()
+
+
+def entity_lookup(entities) -> dict[str, str]:
+    """lower-cased id, name and every alias -> entity id (ids win over names, names over
+    aliases). ``entities`` is a DataFrame or an Arrow table with id, name, aliases."""
+    ids, names, aliases = (_column(entities, c) for c in ("id", "name", "aliases"))
     look: dict[str, str] = {}
-    for ident, name, aliases in entities[["id", "name", "aliases"]].itertuples(index=False, name=None):
-        for a in str(aliases or "").split(";"):
-            if a.strip():
-                look.setdefault(a.strip().lower(), ident)
-    for ident, name in entities[["id", "name"]].itertuples(index=False, name=None):
+    for ident, al in zip(ids, aliases):
+        if al:
+            for a in str(al).split(";"):
+                if a.strip():
+                    look.setdefault(a.strip().lower(), ident)
+    for ident, name in zip(ids, names):
         look[str(name).strip().lower()] = ident
-    for ident in entities["id"]:
+    for ident in ids:
         look[str(ident).lower()] = ident
     return look
 
 
-def resolve_refs(refs: pd.Series, lookup: dict[str, str], *, strict: bool,
-                 created: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """Entity ids for a column of references.
+class EntityIndex:
+    """Every name an entity answers to, for matching a column of references at once.
 
-    Returns ``(ids, unknown)``: ``unknown`` is True where a reference matched no
-    entity. Unless ``strict``, an unknown name is given a new id (its slug), recorded in
-    ``created`` (id -> name) and added to ``lookup`` so later rows reuse it.
+    The keys are the lower-cased ids, names and aliases; an id wins over a name and a
+    name over an alias, as in :func:`entity_lookup`. Names created during a batch
+    are remembered in ``created`` (id -> name) so later references reuse them.
     """
-    codes, uniques = pd.factorize(refs)  # a million rows name far fewer entities
-    resolved = []
-    for r in uniques:
-        if r == "":
-            resolved.append(None)
-            continue
-        key = r.strip().lower()
-        ident = lookup.get(key)
-        if ident is None and not strict:
-            ident = lookup.get(slugify(r))
-            if ident is None:
-                ident = slugify(r)
-                created[ident] = r.strip()
-                lookup[key] = ident
-                lookup[ident] = ident
-        resolved.append(ident)
-    table = np.array(resolved + [None], dtype=object)
-    ids = pd.Series(table[codes], index=refs.index, dtype="string")
-    unknown = (refs != "") & ids.isna()
-    return ids.where(refs != "", pd.NA), unknown
+
+    def __init__(self, entities: pa.Table):
+        ids = flat(entities["id"])
+        names = pc.utf8_lower(pc.utf8_trim_whitespace(flat(entities["name"])))
+        alias_lists = pc.split_pattern(pc.fill_null(flat(entities["aliases"]), ""), ";")
+        alias_owner = ids.take(pc.list_parent_indices(alias_lists))
+        aliases = pc.utf8_lower(pc.utf8_trim_whitespace(pc.list_flatten(alias_lists)))
+        keep = pc.not_equal(aliases, "")
+        # index_in takes a key's first occurrence: ids, then names (last one wins, as
+        # in a dict), then aliases (first one wins).
+        back = pa.array(np.arange(len(ids) - 1, -1, -1))
+        self.keys = pa.concat_arrays([pc.utf8_lower(ids), names.take(back), aliases.filter(keep)])
+        self.ids = pa.concat_arrays([ids, ids.take(back), alias_owner.filter(keep)])
+        self.created: dict[str, str] = {}
+        self._more: dict[str, str] = {}  # keys of entities created in this batch
+
+    def resolve(self, refs: pa.Array, *, strict: bool) -> tuple[pa.Array, np.ndarray]:
+        """Entity ids for a column of references (text, "" where empty).
+
+        Returns ``(ids, unknown)``: ``ids`` is null where the reference is empty or
+        matched nothing, and ``unknown`` is True where a reference matched no entity.
+        Unless ``strict``, an unknown name is given a new entity: its slug as id.
+        """
+        d = flat(refs).dictionary_encode()  # a million rows name far fewer entities
+        uniques = d.dictionary
+        found = self.ids.take(pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(uniques)), value_set=self.keys))
+        missing = np.flatnonzero(mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, ""))))
+        if len(missing):
+            resolved = found.to_pylist()
+            for j in missing:
+                resolved[j] = self._other(uniques[int(j)].as_py(), strict)
+            found = pa.array(resolved, pa.string())
+        unknown_u = mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, "")))
+        codes = d.indices
+        return found.take(codes), unknown_u[codes.to_numpy(zero_copy_only=False)]
+
+    def _other(self, ref: str, strict: bool) -> str | None:
+        """A reference no key matched: one created earlier in the batch, an entity whose
+        id is its slug, or (unless ``strict``) a new entity."""
+        key = ref.strip().lower()
+        if key in self._more:
+            return self._more[key]
+        if strict:
+            return None
+        slug = slugify(ref)
+        pos = pc.index_in(pa.array([slug]), value_set=self.keys)[0].as_py()
+        ident = self.ids[pos].as_py() if pos is not None else self._more.get(slug)
+        if ident is None:
+            ident = slug
+            self.created[ident] = ref.strip()
+        self._more[key] = self._more[slug] = ident
+        return ident
 
 
-def convert_to_usd(currency: pd.Series, date_key: np.ndarray, date_prec: np.ndarray,
-                   fx: pd.DataFrame) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+def convert_to_usd(currency: pa.Array, date_key: np.ndarray, date_prec: np.ndarray,
+                   fx: pa.Table) -> tuple[np.ndarray, pa.Array, np.ndarray]:
     """``(usd_per_unit, rate_date, missing)`` for each row; USD rows get 1.0 and no date."""
     n = len(currency)
     rate = np.ones(n)
-    rate_date = pd.Series(pd.NA, index=currency.index, dtype="string")
+    rate_date = np.full(n, None, dtype=object)
     missing = np.zeros(n, dtype=bool)
-    cur = currency.to_numpy()
-    for code in pd.unique(currency[currency != "USD"]):
-        rows = np.flatnonzero(cur == code)
-        table = fx[fx["currency"] == code]
-        if table.empty:
+    codes, uniques = distinct(currency)
+    fx_cur = np.array(_column(fx, "currency"), dtype=object)
+    fx_key = np.asarray(_column(fx, "date_key"), dtype=np.int64)
+    fx_prec = np.asarray(_column(fx, "date_precision"), dtype=np.int64)
+    fx_rate = np.asarray(_column(fx, "usd_per_unit"), dtype=float)
+    fx_date = np.array(_column(fx, "date"), dtype=object)
+    for j, code in enumerate(uniques):
+        if code == "USD":
+            continue
+        rows = np.flatnonzero(codes == j)
+        mine = np.flatnonzero(fx_cur == code)
+        if not len(mine):
             missing[rows] = True
             continue
-        tk = table["date_key"].to_numpy()
-        tp = table["date_precision"].to_numpy()
+        tk, tp = fx_key[mine], fx_prec[mine]
         for i in rows:  # non-USD rows are few; clarity over vectorisation
             p = np.minimum(tp, date_prec[i])
             ok = truncate_key(tk, p) <= truncate_key(np.full(len(tk), date_key[i]), p)
             if not ok.any():
                 missing[i] = True
                 continue
-            j = np.flatnonzero(ok)[np.argmax(tk[ok])]
-            rate[i] = table["usd_per_unit"].iloc[j]
-            rate_date.iloc[i] = table["date"].iloc[j]
-    return rate, rate_date, missing
+            j_best = mine[np.flatnonzero(ok)[np.argmax(tk[ok])]]
+            rate[i] = fx_rate[j_best]
+            rate_date[i] = fx_date[j_best]
+    return rate, pa.array(rate_date, pa.string()), missing

@@ -1,9 +1,15 @@
 """Field-by-field validation of one CSV table, vectorised over all its rows.
 
 :func:`validate_table` turns the text cells of a :class:`~dealgraph.loaders.csv.CsvTable`
-into typed, normalised columns and a list of problems. What needs the store
+into typed, normalised Arrow columns and a list of problems. What needs the store
 (matching payer/payee names to entities, FX rates) happens in
 :mod:`dealgraph.loaders.resolve`.
+
+Everything runs in pyarrow compute kernels over whole columns. Checks that need
+Python (dates, allowed values) run once per *distinct* value -- a million deals
+carry a few thousand distinct dates and a handful of types -- and messages are
+built only for failing rows, so a valid million-row file costs a few tenths of a
+second.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dealgraph.graph.dates import parse_date
 from dealgraph.graph.schema import (DEAL_TYPES, DEFAULT_CURRENCY, DEFAULT_STATUS, ENTITY_KINDS, FILE_KINDS, METRICS,
@@ -24,6 +32,30 @@ from dealgraph.loaders.csv import CsvTable, Problem
 _SLUG_RE = r"^[a-z0-9][a-z0-9._-]*$"
 _CURRENCY_RE = r"^[A-Z]{3}$"
 DEAL_MONEY_COLUMNS = ("post_money_valuation", "target_revenue", "acquirer_market_cap")
+_MAX_LISTED = 60  # problems listed per check; the loader stops listing at 50 anyway
+
+
+def flat(values) -> pa.Array:
+    """One contiguous Arrow array (a ChunkedArray's chunks joined)."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def mask_of(mask) -> np.ndarray:
+    """A numpy bool array from an Arrow or numpy mask (null counts as False)."""
+    if isinstance(mask, (pa.Array, pa.ChunkedArray)):
+        return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+    return np.asarray(mask, dtype=bool)
+
+
+def distinct(values: pa.Array) -> tuple[np.ndarray, list]:
+    """``(codes, uniques)``: each row's index into the list of distinct values."""
+    d = flat(values).dictionary_encode()
+    return d.indices.to_numpy(zero_copy_only=False), d.dictionary.to_pylist()
+
+
+def numbers(values: np.ndarray) -> pa.Array:
+    """float64 Arrow array with null where ``values`` is NaN (missing, not a number)."""
+    return pa.array(values, type=pa.float64(), from_pandas=True)
 
 
 class _Checker:
@@ -31,143 +63,176 @@ class _Checker:
 
     def __init__(self, table: CsvTable):
         self.table = table
-        self.df = table.frame
+        self.cells = table.cells
+        self.n = table.cells.num_rows
         self.problems: list[Problem] = []
+        self.repeats: np.ndarray | None = None  # rows repeating an earlier row's key and values
 
-    def col(self, name: str) -> pd.Series:
-        """A column's stripped text ("" where the file lacks the column)."""
-        if name in self.df.columns:
-            return self.df[name].str.strip()
-        return pd.Series("", index=self.df.index, dtype="string")
+    def raw(self, name: str) -> pa.Array:
+        """A free-text column exactly as given ("" where the file lacks it)."""
+        if name in self.cells.column_names:
+            return flat(self.cells[name])
+        return pa.repeat("", self.n) if self.n else pa.array([], pa.string())
 
-    def fail(self, mask, column: str, reason, values: pd.Series | None = None) -> None:
-        """Record a problem for every row where ``mask`` holds. ``reason`` is a string,
-        a Series of strings, or a function of the row's value in ``values`` (called
-        only for failing rows, so checks stay cheap on a million good ones)."""
-        mask = np.asarray(mask, dtype=bool)
+    def col(self, name: str) -> pa.Array:
+        """A column's text with surrounding whitespace removed."""
+        return pc.utf8_trim_whitespace(self.raw(name))
+
+    def fail(self, mask, column: str, reason, values: pa.Array | None = None) -> None:
+        """Record a problem for every row where ``mask`` holds. ``reason`` is a string or
+        a function of the row's value in ``values`` (called only for failing rows, so
+        checks stay cheap on a million good ones)."""
+        mask = mask_of(mask)
         if not mask.any():
             return
-        for i in np.flatnonzero(mask)[:60]:
-            if isinstance(reason, str):
-                r = reason
-            elif callable(reason):
-                r = reason(values.iloc[i])
-            else:
-                r = reason.iloc[i]
+        for i in np.flatnonzero(mask)[:_MAX_LISTED]:
+            r = reason if isinstance(reason, str) else reason(values[int(i)].as_py())
             self.problems.append(self.table.problem(int(i), column, r))
 
-    def raw(self, name: str) -> pd.Series:
-        """A free-text column exactly as given ("" where the file lacks it)."""
-        if name in self.df.columns:
-            return self.df[name]
-        return pd.Series("", index=self.df.index, dtype="string")
-
-    def required(self, name: str) -> pd.Series:
+    def required(self, name: str) -> pa.Array:
         s = self.col(name)
-        self.fail(s == "", name, "required value is empty")
+        self.fail(pc.equal(s, ""), name, "required value is empty")
         return s
 
-    def date(self, name: str, required: bool = True):
-        s = self.required(name) if required else self.col(name)
-        codes, uniques = pd.factorize(s)  # few distinct dates, even in a million rows
-        ukey = np.zeros(len(uniques) + 1, dtype=np.int64)  # last slot: missing (code -1)
-        uprec = np.zeros(len(uniques) + 1, dtype=np.int8)
-        why = {}
-        for j, u in enumerate(uniques):
+    def date(self, name: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+        """The (required) date text, its ``yyyymmdd`` key and precision (see ``graph.dates``)."""
+        s, texts, codes = self.mapped(name, str.strip)  # few distinct dates, even in a million rows
+        self.fail(pc.equal(s, ""), name, "required value is empty")
+        ukey = np.zeros(len(texts), dtype=np.int64)
+        uprec = np.zeros(len(texts), dtype=np.int64)
+        why: dict[int, str] = {}
+        for j, u in enumerate(texts):
             if u == "":
                 continue
             try:
                 ukey[j], uprec[j] = parse_date(u)
             except ValueError as e:
-                why[u] = str(e)
-        keys, precs = ukey[codes], uprec[codes]
+                why[j] = str(e)
         if why:
-            self.fail(s.isin(list(why)).to_numpy(), name, lambda v: why[v], s)
-        return s, keys, precs
+            bad = np.isin(codes, list(why))
+            self.fail(bad, name, lambda v: why[texts.index(v)], s)
+        return s, ukey[codes], uprec[codes]
 
-    def choice(self, name: str, allowed, default: str | None, lower: bool = True) -> pd.Series:
-        s = self.col(name)
-        if lower:
-            s = s.str.lower()
-        if default is not None:
-            s = s.mask(s == "", default)
-        bad = ~s.isin(list(allowed))
-        self.fail(bad, name, lambda v: f"unknown value {v!r}; expected one of {', '.join(allowed)}"
-                  if v != "" else "required value is empty", s)
-        return s
+    def choice(self, name: str, allowed, default: str | None, lower: bool = True) -> pa.Array:
+        """The column's values (trimmed, lower-cased, empty -> ``default``), each one of ``allowed``."""
+        def canonical(u: str) -> str:
+            u = u.strip()
+            return (u.lower() if lower else u) or (default or "")
+        out, mapped, codes = self.mapped(name, canonical)
+        bad = np.array([m not in allowed for m in mapped], dtype=bool)
+        if bad.any():
+            self.fail(bad[codes], name, lambda v: f"unknown value {v!r}; expected one of {', '.join(allowed)}"
+                      if v != "" else "required value is empty", out)
+        return out
 
-    def amount(self, name: str, currency: pd.Series | None = None):
+    def mapped(self, name: str, fn) -> tuple[pa.Array, list[str], np.ndarray]:
+        """``fn`` applied to every distinct value of a column: ``(column, values, codes)``.
+        The column is the input itself when ``fn`` changes nothing (the usual case)."""
+        raw = self.raw(name)
+        codes, uniques = distinct(raw)
+        mapped = [fn(u) for u in uniques]
+        out = raw if mapped == uniques else pa.array(mapped, pa.string()).take(pa.array(codes))
+        return out, mapped, codes
+
+    def amount(self, name: str, currency: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
+        """``(value, qualifier)`` of an amount column (see ``loaders.amounts``)."""
         value, qual, sym, errors = parse_amounts(self.col(name))
-        self.fail(errors.notna().to_numpy(), name, errors)
-        if currency is not None:
-            clash = (sym.notna() & (sym != currency)).fillna(False).to_numpy()
-            if clash.any():
-                pairs = sym.fillna("").str.cat(currency, sep="|")
-                self.fail(clash, name, lambda v: f"the amount's symbol means {v.split('|')[0]} but the currency "
-                                                 f"column says {v.split('|')[1]}", pairs)
-        return value, qual
+        for i, why in list(errors.items())[:_MAX_LISTED]:
+            self.problems.append(self.table.problem(i, name, why))
+        if currency is not None and sym.null_count < len(sym):
+            clash = pc.not_equal(sym, currency)
+            pairs = pc.binary_join_element_wise(pc.fill_null(sym, ""), currency, "|")
+            self.fail(clash, name, lambda v: f"the amount's symbol means {v.split('|')[0]} but the currency "
+                                             f"column says {v.split('|')[1]}", pairs)
+        return numbers(value), qual
 
-    def currency(self) -> pd.Series:
-        s = self.col("currency").str.upper()
-        s = s.mask(s == "", DEFAULT_CURRENCY)
-        bad = ~s.str.fullmatch(_CURRENCY_RE).fillna(False)
-        self.fail(bad, "currency", lambda v: f"{v!r} is not an ISO 4217 currency code (e.g. USD, EUR)", s)
-        return s
+    def currency(self) -> pa.Array:
+        out, mapped, codes = self.mapped("currency", lambda u: u.strip().upper() or DEFAULT_CURRENCY)
+        bad = np.array([re.fullmatch(_CURRENCY_RE, m) is None for m in mapped], dtype=bool)
+        if bad.any():
+            self.fail(bad[codes], "currency", lambda v: f"{v!r} is not an ISO 4217 currency code (e.g. USD, EUR)", out)
+        return out
 
-    def extra(self) -> pd.Series:
+    def positive_number(self, name: str, text: pa.Array, reason: str) -> np.ndarray:
+        """Numbers of a column of plain numbers (NaN where empty); ``reason`` for the rest."""
+        value = np.full(len(text), np.nan)
+        given = mask_of(pc.not_equal(text, ""))
+        if given.any():
+            idx = np.flatnonzero(given)
+            parsed = pd.to_numeric(pd.Series(text.filter(pa.array(given)).to_pylist()), errors="coerce")
+            value[idx] = parsed.to_numpy(dtype=float)
+            self.fail(given & np.isnan(value), name, reason)
+        return value
+
+    def extra(self) -> pa.Array:
         """Columns outside the schema, kept per row as a JSON object of non-empty cells."""
         known = set(FILE_KINDS[self.table.kind][0])
-        extras = [c for c in self.df.columns if c not in known]
+        extras = [c for c in self.cells.column_names if c not in known]
         if not extras:
-            return pd.Series("{}", index=self.df.index, dtype="string")
-        sub = self.df[extras]
-        return pd.Series([json.dumps({k: v for k, v in zip(extras, row) if v != ""}, ensure_ascii=False,
-                                     sort_keys=True) for row in sub.itertuples(index=False, name=None)],
-                         index=self.df.index, dtype="string")
+            return pa.repeat("{}", self.n) if self.n else pa.array([], pa.string())
+        cols = [self.raw(c).to_pylist() for c in extras]
+        return pa.array([json.dumps({k: v for k, v in zip(extras, row) if v != ""}, ensure_ascii=False,
+                                    sort_keys=True) for row in zip(*cols)], pa.string())
 
 
-def validate_table(table: CsvTable) -> tuple[pd.DataFrame, list[Problem]]:
-    """Typed rows of one table and the problems found (empty list when valid)."""
+def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
+    """Typed rows of one table and the problems found (empty list when valid).
+
+    The rows are an Arrow table in the store's columns for the kind (see
+    ``dealgraph.store.TABLES``; what resolution adds is absent) plus ``_row``,
+    the 0-based data row each came from. Missing numbers are null. Deal and entity
+    rows that repeat an earlier row exactly are dropped, so their keys are unique.
+    """
     check = _Checker(table)
     out = {"deals": _deals, "entities": _entities, "metrics": _metrics, "fx": _fx}[table.kind](check)
-    out["_row"] = np.arange(len(out))
+    out = out.append_column("_row", pa.array(np.arange(out.num_rows, dtype=np.int64)))
+    if check.repeats is not None:
+        out = out.filter(pa.array(~check.repeats))
     return out, table.problems + check.problems
 
 
-def _deals(c: _Checker) -> pd.DataFrame:
+def _deals(c: _Checker) -> pa.Table:
     date, key, prec = c.date("date")
     typ = c.choice("type", list(DEAL_TYPES), None)
     payer = c.col("payer")
     payee = c.required("payee")
-    c.fail((payer == "") & (typ != "funding_round") & (typ != ""), "payer",
-           "required unless the deal is a funding_round (a round with no single named investor)")
-    c.fail((payer != "") & (payer.str.lower() == payee.str.lower()), "payee", "payer and payee are the same entity")
+    c.fail(pc.and_(pc.equal(payer, ""), pc.and_(pc.not_equal(typ, "funding_round"), pc.not_equal(typ, ""))),
+           "payer", "required unless the deal is a funding_round (a round with no single named investor)")
+    c.fail(pc.and_(pc.not_equal(payer, ""), pc.equal(pc.utf8_lower(payer), pc.utf8_lower(payee))), "payee",
+           "payer and payee are the same entity")
     currency = c.currency()
     amount, amount_q = c.amount("amount", currency)
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
-    stake_txt = c.col("stake_pct").str.rstrip("%").str.strip()
-    stake = pd.to_numeric(stake_txt.mask(stake_txt == "", None), errors="coerce").to_numpy(dtype=float)
-    c.fail((stake_txt != "") & np.isnan(stake), "stake_pct", "not a number (a percentage such as 49 or 49%)")
-    c.fail(~np.isnan(stake) & ((stake <= 0) | (stake > 100)), "stake_pct", "stake must be in (0, 100]")
-    out = pd.DataFrame({
-        "deal_id": c.col("deal_id"), "date": date, "date_key": key, "date_precision": prec, "type": typ,
-        "payer": payer, "payee": payee, "amount": amount, "amount_qualifier": amount_q, "currency": currency,
-        "status": status, "stake_pct": stake,
-    })
+    stake_txt = pc.utf8_trim_whitespace(pc.utf8_rtrim(c.col("stake_pct"), "%"))
+    stake = c.positive_number("stake_pct", stake_txt, "not a number (a percentage such as 49 or 49%)")
+    with np.errstate(invalid="ignore"):
+        c.fail(~np.isnan(stake) & ((stake <= 0) | (stake > 100)), "stake_pct", "stake must be in (0, 100]")
+    cols = {
+        "deal_id": c.col("deal_id"), "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
+        "type": typ, "payer": payer, "payee": payee, "amount": amount, "amount_qualifier": amount_q,
+        "currency": currency, "status": status, "stake_pct": numbers(stake),
+    }
     for col in DEAL_MONEY_COLUMNS:
-        out[col], out[col + "_qualifier"] = c.amount(col, currency)
-    out["source"] = c.raw("source")
-    out["notes"] = c.raw("notes")
-    out["extra"] = c.extra()
-    missing = out["deal_id"] == ""
+        cols[col], cols[col + "_qualifier"] = c.amount(col, currency)
+    cols["source"] = c.raw("source")
+    cols["notes"] = c.raw("notes")
+    cols["extra"] = c.extra()
+    out = pa.table(cols)
+    missing = mask_of(pc.equal(out["deal_id"], ""))
     if missing.any():
-        out.loc[missing, "deal_id"] = _derived_ids(out[missing])
+        ids = np.array(out["deal_id"].to_pylist(), dtype=object)
+        ids[missing] = _derived_ids(out.filter(pa.array(missing)).to_pandas())
+        out = out.set_column(0, "deal_id", pa.array(ids, pa.string()))
     _check_duplicates(c, out, "deal_id")
     return out
 
 
 def _derived_ids(rows: pd.DataFrame) -> list[str]:
-    """A stable id from a row's content, so re-adding the same file creates nothing new."""
+    """A stable id from a row's content, so re-adding the same file creates nothing new.
+
+    The text of each field is pandas' ``astype("string")`` of the typed value (floats
+    as ``str(float)``, missing as ""); it must not change, or re-adding an old file
+    would duplicate its deals."""
     cols = ["date", "type", "payer", "payee", "amount", "amount_qualifier", "currency", "status", "stake_pct"]
     ids = []
     for rec in rows[cols].astype("string").fillna("").itertuples(index=False, name=None):
@@ -176,23 +241,39 @@ def _derived_ids(rows: pd.DataFrame) -> list[str]:
     return ids
 
 
-def _check_duplicates(c: _Checker, out: pd.DataFrame, key: str) -> None:
-    """The same key twice with other values is refused; exact repeats are dropped later."""
-    dup = out.duplicated(key, keep=False)
-    if not dup.any():
+def _check_duplicates(c: _Checker, out: pa.Table, key: str) -> None:
+    """The same key twice with other values is refused; exact repeats are noted in
+    ``c.repeats`` (rows to drop: each key is kept at its first row)."""
+    keys = out[key]
+    if _strictly_increasing(keys) or pc.count_distinct(keys).as_py() == out.num_rows:
         return
-    for k, grp in out[dup].groupby(key, sort=False):
-        if len(grp.astype("string").fillna("").drop_duplicates()) > 1:
+    counts = pc.value_counts(keys).flatten()
+    repeated = pc.filter(counts[0], pc.greater(counts[1], 1))
+    rows = np.flatnonzero(mask_of(pc.is_in(keys, value_set=repeated)))
+    sub = out.take(pa.array(rows)).to_pandas().astype("string").fillna("")
+    sub.index = rows
+    c.repeats = np.zeros(out.num_rows, dtype=bool)
+    for k, grp in sub.groupby(key, sort=False):
+        c.repeats[grp.index[1:]] = True
+        if len(grp.drop_duplicates()) > 1:
             first = c.table.line_of(int(grp.index[0]))
             for j in grp.index[1:]:
                 c.problems.append(c.table.problem(int(j), key, f"{key} {k!r} appears on line {first} with other values"))
 
 
-def _entities(c: _Checker) -> pd.DataFrame:
+def _strictly_increasing(keys) -> bool:
+    """Sorted files (exports, generated data) prove their keys unique in one pass."""
+    keys = flat(keys)
+    if len(keys) < 2:
+        return True
+    return bool(pc.all(pc.less(keys.slice(0, len(keys) - 1), keys.slice(1))).as_py())
+
+
+def _entities(c: _Checker) -> pa.Table:
     ident = c.required("id")
-    c.fail((ident != "") & ~ident.str.fullmatch(_SLUG_RE).fillna(False), "id",
+    c.fail(pc.and_(pc.not_equal(ident, ""), pc.invert(pc.match_substring_regex(ident, _SLUG_RE))), "id",
            lambda v: f"id {v!r} is not a lowercase slug (letters a-z, digits, '-', '_', '.')", ident)
-    out = pd.DataFrame({
+    out = pa.table({
         "id": ident, "name": c.required("name"), "kind": c.choice("kind", ENTITY_KINDS, None),
         "aliases": c.col("aliases"), "ticker": c.col("ticker"), "country": c.col("country"),
         "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
@@ -201,27 +282,28 @@ def _entities(c: _Checker) -> pd.DataFrame:
     return out
 
 
-def _metrics(c: _Checker) -> pd.DataFrame:
+def _metrics(c: _Checker) -> pa.Table:
     date, key, prec = c.date("date")
     currency = c.currency()
     value, qual = c.amount("value", currency)
-    c.fail(np.isnan(value) & (c.col("value") == ""), "value", "required value is empty")
-    out = pd.DataFrame({
-        "entity": c.required("entity"), "metric": c.choice("metric", METRICS, None), "date": date, "date_key": key,
-        "date_precision": prec, "value": value, "value_qualifier": qual, "currency": currency,
-        "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
+    c.fail(pc.and_(pc.is_null(value), pc.equal(c.col("value"), "")), "value", "required value is empty")
+    return pa.table({
+        "entity": c.required("entity"), "metric": c.choice("metric", METRICS, None), "date": date,
+        "date_key": pa.array(key), "date_precision": pa.array(prec), "value": value, "value_qualifier": qual,
+        "currency": currency, "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
     })
-    return out
 
 
-def _fx(c: _Checker) -> pd.DataFrame:
+def _fx(c: _Checker) -> pa.Table:
     date, key, prec = c.date("date")
     cur = c.currency()
     rate_txt = c.required("usd_per_unit")
-    rate = pd.to_numeric(rate_txt.mask(rate_txt == "", None), errors="coerce").to_numpy(dtype=float)
-    c.fail((rate_txt != "") & ~(rate > 0), "usd_per_unit", "must be a positive number (US dollars per unit)")
-    return pd.DataFrame({"currency": cur, "date": date, "date_key": key, "date_precision": prec,
-                         "usd_per_unit": rate, "source": c.raw("source")})
+    reason = "must be a positive number (US dollars per unit)"
+    rate = c.positive_number("usd_per_unit", rate_txt, reason)
+    with np.errstate(invalid="ignore"):
+        c.fail(~np.isnan(rate) & ~(rate > 0), "usd_per_unit", reason)
+    return pa.table({"currency": cur, "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
+                     "usd_per_unit": numbers(rate), "source": c.raw("source")})
 
 
 def slugify(name: str) -> str:
