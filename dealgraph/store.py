@@ -50,7 +50,7 @@ from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd
-from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, mask_of, numbers, validate_table
+from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, mask_of, numbers, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -215,12 +215,13 @@ class Store:
         hit = self._frames.get(name)
         if hit and hit[0] == gen:
             return hit[1]
-        df = to_frame(rows)
+        df = to_frame(by_key(rows, name))
         self._frames[name] = (gen, df)
         return df
 
     def columns(self, name: str) -> pa.Table:
-        """Store table ``name`` as an Arrow table (the columns of :data:`TABLES`)."""
+        """Store table ``name`` as an Arrow table (the columns of :data:`TABLES`), in
+        storage order; the DataFrames (``store.deals`` ...) are ordered by key."""
         con = self._connect()
         try:
             return self._load(con, name)[1]
@@ -503,6 +504,15 @@ def conform(rows: pa.Table, name: str) -> pa.Table:
             a = pc.fill_null(a, 0)
         cols.append(a)
     return pa.Table.from_arrays(cols, schema=arrow_schema(name))
+
+
+def by_key(rows: pa.Table, name: str) -> pa.Table:
+    """``rows`` ordered by the table's key (byte order, as SQLite and Python order text),
+    so what queries see -- and their ties -- never depends on the order of adds."""
+    keys = _keys(rows, name)
+    if strictly_increasing(keys):
+        return rows  # already in order: the usual case for one big sorted file
+    return rows.take(pc.sort_indices(keys))
 
 
 def to_frame(rows: pa.Table) -> pd.DataFrame:

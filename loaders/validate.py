@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -136,7 +137,7 @@ class _Checker:
 
     def amount(self, name: str, currency: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
         """``(value, qualifier)`` of an amount column (see ``loaders.amounts``)."""
-        value, qual, sym, errors = parse_amounts(self.col(name))
+        value, qual, sym, errors = parse_amounts(self.raw(name))  # it trims
         for i, why in list(errors.items())[:_MAX_LISTED]:
             self.problems.append(self.table.problem(i, name, why))
         if currency is not None and sym.null_count < len(sym):
@@ -156,12 +157,16 @@ class _Checker:
     def positive_number(self, name: str, text: pa.Array, reason: str) -> np.ndarray:
         """Numbers of a column of plain numbers (NaN where empty); ``reason`` for the rest."""
         value = np.full(len(text), np.nan)
-        given = mask_of(pc.not_equal(text, ""))
-        if given.any():
-            idx = np.flatnonzero(given)
-            parsed = pd.to_numeric(pd.Series(text.filter(pa.array(given)).to_pylist()), errors="coerce")
-            value[idx] = parsed.to_numpy(dtype=float)
-            self.fail(given & np.isnan(value), name, reason)
+        present = mask_of(pc.not_equal(text, ""))
+        given = np.flatnonzero(present)
+        if len(given):
+            sub = text.take(pa.array(given))
+            plain = mask_of(pc.match_substring_regex(sub, r"^\d{1,15}(\.\d{1,15})?$"))
+            value[given[plain]] = pc.cast(sub.filter(pa.array(plain)), pa.float64()).to_numpy()
+            if not plain.all():  # exponents, signs: what Python reads as a number
+                other = pd.Series(sub.filter(pa.array(~plain)).to_pylist())
+                value[given[~plain]] = pd.to_numeric(other, errors="coerce").to_numpy(dtype=float)
+            self.fail(present & np.isnan(value), name, reason)
         return value
 
     def extra(self) -> pa.Array:
@@ -192,6 +197,26 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
 
 
 def _deals(c: _Checker) -> pa.Table:
+    currency = c.currency()
+    # The money columns parse on a second core while this one checks the rest
+    # (pyarrow kernels release the GIL; problems are sorted when reported).
+    with ThreadPoolExecutor(1) as pool:
+        money = [pool.submit(c.amount, col, currency) for col in ("amount",) + DEAL_MONEY_COLUMNS]
+        out = _deal_fields(c, currency)
+        for col, job in zip(("amount",) + DEAL_MONEY_COLUMNS, money):
+            value, qualifier = job.result()
+            out = out.append_column(col, value).append_column(col + "_qualifier", qualifier)
+    missing = mask_of(pc.equal(out["deal_id"], ""))
+    if missing.any():
+        ids = np.array(out["deal_id"].to_pylist(), dtype=object)
+        ids[missing] = _derived_ids(out.filter(pa.array(missing)).to_pandas())
+        out = out.set_column(0, "deal_id", pa.array(ids, pa.string()))
+    _check_duplicates(c, out, "deal_id")
+    return out
+
+
+def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
+    """Every deal column but the money figures."""
     date, key, prec = c.date("date")
     typ = c.choice("type", list(DEAL_TYPES), None)
     payer = c.col("payer")
@@ -200,31 +225,16 @@ def _deals(c: _Checker) -> pa.Table:
            "payer", "required unless the deal is a funding_round (a round with no single named investor)")
     c.fail(pc.and_(pc.not_equal(payer, ""), pc.equal(pc.utf8_lower(payer), pc.utf8_lower(payee))), "payee",
            "payer and payee are the same entity")
-    currency = c.currency()
-    amount, amount_q = c.amount("amount", currency)
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
     stake_txt = pc.utf8_trim_whitespace(pc.utf8_rtrim(c.col("stake_pct"), "%"))
     stake = c.positive_number("stake_pct", stake_txt, "not a number (a percentage such as 49 or 49%)")
     with np.errstate(invalid="ignore"):
         c.fail(~np.isnan(stake) & ((stake <= 0) | (stake > 100)), "stake_pct", "stake must be in (0, 100]")
-    cols = {
+    return pa.table({
         "deal_id": c.col("deal_id"), "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
-        "type": typ, "payer": payer, "payee": payee, "amount": amount, "amount_qualifier": amount_q,
-        "currency": currency, "status": status, "stake_pct": numbers(stake),
-    }
-    for col in DEAL_MONEY_COLUMNS:
-        cols[col], cols[col + "_qualifier"] = c.amount(col, currency)
-    cols["source"] = c.raw("source")
-    cols["notes"] = c.raw("notes")
-    cols["extra"] = c.extra()
-    out = pa.table(cols)
-    missing = mask_of(pc.equal(out["deal_id"], ""))
-    if missing.any():
-        ids = np.array(out["deal_id"].to_pylist(), dtype=object)
-        ids[missing] = _derived_ids(out.filter(pa.array(missing)).to_pandas())
-        out = out.set_column(0, "deal_id", pa.array(ids, pa.string()))
-    _check_duplicates(c, out, "deal_id")
-    return out
+        "type": typ, "payer": payer, "payee": payee, "currency": currency, "status": status,
+        "stake_pct": numbers(stake), "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
+    })
 
 
 def _derived_ids(rows: pd.DataFrame) -> list[str]:
@@ -245,7 +255,7 @@ def _check_duplicates(c: _Checker, out: pa.Table, key: str) -> None:
     """The same key twice with other values is refused; exact repeats are noted in
     ``c.repeats`` (rows to drop: each key is kept at its first row)."""
     keys = out[key]
-    if _strictly_increasing(keys) or pc.count_distinct(keys).as_py() == out.num_rows:
+    if strictly_increasing(keys) or pc.count_distinct(keys).as_py() == out.num_rows:
         return
     counts = pc.value_counts(keys).flatten()
     repeated = pc.filter(counts[0], pc.greater(counts[1], 1))
@@ -261,8 +271,9 @@ def _check_duplicates(c: _Checker, out: pa.Table, key: str) -> None:
                 c.problems.append(c.table.problem(int(j), key, f"{key} {k!r} appears on line {first} with other values"))
 
 
-def _strictly_increasing(keys) -> bool:
-    """Sorted files (exports, generated data) prove their keys unique in one pass."""
+def strictly_increasing(keys) -> bool:
+    """Is every value less than the next? Sorted files (exports, generated data) prove
+    their keys unique in one pass, and a sorted table needs no sort."""
     keys = flat(keys)
     if len(keys) < 2:
         return True
