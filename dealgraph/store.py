@@ -682,6 +682,15 @@ def _first_of_each_key(rows: pa.Table, name: str) -> pa.Table:
     return rows.filter(pa.array(first))
 
 
+def _rows_at(table: pa.Table, positions: pa.Array) -> pa.Table:
+    """``table.take(positions)``, as a slice when the positions are consecutive (a file
+    re-added in the order it was stored), which copies nothing."""
+    p = positions.to_numpy(zero_copy_only=False)
+    if len(p) and p[-1] - p[0] == len(p) - 1 and (np.diff(p) == 1).all():
+        return table.slice(int(p[0]), len(p))
+    return table.take(positions)
+
+
 def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
             current: pa.Table) -> tuple[FileSummary, pa.Table]:
     """Insert new rows and replace changed ones in ``table`` (inside the caller's
@@ -705,8 +714,8 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
     new_rows = rows if is_new.all() else rows.filter(pa.array(is_new))
     changed_rows = rows.slice(0, 0)
     if not is_new.all():
-        both = rows.filter(pa.array(~is_new))
-        old = current.take(pos.filter(pa.array(~is_new)))
+        both = rows if not is_new.any() else rows.filter(pa.array(~is_new))
+        old = _rows_at(current, pos.filter(pa.array(~is_new)))
         differs = np.zeros((both.num_rows, len(cols)), dtype=bool)
         for j, c in enumerate(cols):
             if c in keys:

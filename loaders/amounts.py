@@ -27,7 +27,6 @@ import re
 import numpy as np
 import pandas as pd
 
-from dealgraph.graph.schema import QUALIFIERS
 
 _QUALIFIER_WORDS = {
     "approx": ["~", "≈", "approx.", "approx", "approximately", "about", "around", "roughly", "circa", "ca.", "c."],
@@ -36,10 +35,8 @@ _QUALIFIER_WORDS = {
 }
 _WORD_TO_QUALIFIER = {w: q for q, ws in _QUALIFIER_WORDS.items() for w in ws}
 _FAST = r"^~?\d{1,15}(\.\d{1,15})?$"
-_QUALIFIER_ORDER = QUALIFIERS  # codes of the parser below
 _QUALIFIER_PREFIX = {"exact": "", "approx": "~", "up_to": "up to ", "at_least": "at least "}
 SYMBOL_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
-_SYMBOL_ORDER = tuple(SYMBOL_CURRENCY.values())
 _UNITS = {
     "": 1.0, "k": 1e3, "thousand": 1e3,
     "m": 1e6, "mn": 1e6, "mm": 1e6, "million": 1e6,
@@ -56,57 +53,63 @@ _AMOUNT_RE = (
 )
 
 
-def parse_amounts(values) -> tuple[np.ndarray, "pa.Array", "pa.Array", dict[int, str]]:
+def plain_numbers(text, *, approx: bool = True) -> tuple["pa.Array", "pa.Array"]:
+    """``(value, fast)`` for a column of trimmed text: the number of every cell that is
+    a plain decimal number (maybe behind ``~`` when ``approx``), null elsewhere, and
+    where that held."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fast = pc.match_substring_regex(text, _FAST if approx else _FAST.replace("~?", ""))
+    value = pc.cast(pc.utf8_ltrim(pc.if_else(fast, text, pa.scalar(None, pa.string())), "~"), pa.float64())
+    return value, fast
+
+
+def parse_amounts(values) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int, str]]:
     """Parse a column of amount texts (an Arrow array or a pandas Series).
 
-    Returns ``(numbers, qualifiers, symbols, errors)``: ``numbers`` float64 with NaN for
-    empty cells (undisclosed) and refused ones; ``qualifiers`` an Arrow string array
-    (null for empty cells); the currency a leading symbol implies (null if none); and
-    ``errors``, row index -> the reason that cell was refused.
+    Returns ``(numbers, qualifiers, symbols, errors)``, each an Arrow array with a row
+    per cell: ``numbers`` float64, null for empty cells (undisclosed) and refused ones;
+    ``qualifiers`` (null for empty cells); the currency a leading symbol implies (null
+    if none); and ``errors``, row index -> the reason that cell was refused.
 
-    Plain numbers (most cells of machine-written files) take a fast path in
-    pyarrow; only the other cells go through the full grammar.
+    Plain numbers, maybe behind ``~`` (most cells of machine-written files), take a
+    fast path of pyarrow kernels; only the other cells go through the full grammar.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(values, pd.Series):
         values = pa.array(values.astype("string").fillna(""), type=pa.string())
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    arr = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
-    n = len(arr)
-    number = np.full(n, np.nan)
-    qual = np.full(n, len(_QUALIFIER_ORDER), dtype=np.int64)  # index into _QUALIFIER_ORDER; last = none
-    sym = np.full(n, len(_SYMBOL_ORDER), dtype=np.int64)
+    text = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
+    n = len(text)
+    number, fast = plain_numbers(text)
+    qualifier = pc.if_else(fast, pc.if_else(pc.starts_with(text, "~"), "approx", "exact"),
+                           pa.scalar(None, pa.string()))
+    symbol = pa.nulls(n, pa.string())
     errors: dict[int, str] = {}
-    given = np.flatnonzero(pc.not_equal(arr, "").to_numpy(zero_copy_only=False))
-    if len(given):
-        sub = arr if len(given) == n else arr.take(pa.array(given))
-        # Fast path: a plain number, maybe behind "~" (approx), as machine-written files have.
-        fast = pc.match_substring_regex(sub, _FAST).to_numpy(zero_copy_only=False)
-        if fast.any():
-            hit = given[fast]
-            fast_text = sub.filter(pa.array(fast))
-            number[hit] = pc.cast(pc.utf8_ltrim(fast_text, "~"), pa.float64()).to_numpy()
-            approx = pc.starts_with(fast_text, "~").to_numpy(zero_copy_only=False)
-            qual[hit] = np.where(approx, _QUALIFIER_ORDER.index("approx"), 0)
-        if not fast.all():
-            idx = given[~fast]
-            text = pd.Series(sub.filter(pa.array(~fast)).to_pylist(), dtype="string")
-            r_num, r_qual, r_sym, r_err = _parse_general(text)
-            number[idx] = r_num
-            qual[idx] = [len(_QUALIFIER_ORDER) if pd.isna(q) else _QUALIFIER_ORDER.index(q) for q in r_qual]
-            sym[idx] = [len(_SYMBOL_ORDER) if pd.isna(c) else _SYMBOL_ORDER.index(c) for c in r_sym]
-            for i, why in zip(idx[r_err.notna().to_numpy()], r_err.dropna()):
-                errors[int(i)] = why
-        for i in np.flatnonzero(number == 0):
+    rest = np.flatnonzero(pc.and_(pc.invert(fast), pc.not_equal(text, "")).to_numpy(zero_copy_only=False))
+    if len(rest):
+        general = pd.Series(text.take(pa.array(rest)).to_pylist(), dtype="string")
+        r_num, r_qual, r_sym, r_err = _parse_general(general)
+        number = number.to_numpy(zero_copy_only=False)
+        number[rest] = r_num
+        qual = np.array(qualifier.to_pylist(), dtype=object)
+        qual[rest] = r_qual.astype(object).where(r_qual.notna(), None).to_numpy()
+        sym = np.full(n, None, dtype=object)
+        sym[rest] = r_sym.astype(object).where(r_sym.notna(), None).to_numpy()
+        number = pa.array(number, pa.float64(), from_pandas=True)
+        qualifier, symbol = pa.array(qual, pa.string()), pa.array(sym, pa.string())
+        for i, why in zip(rest[r_err.notna().to_numpy()], r_err.dropna()):
+            errors[int(i)] = why
+    zero = np.flatnonzero(pc.equal(number, 0.0).to_numpy(zero_copy_only=False))
+    if len(zero):
+        for i in zero:
             errors[int(i)] = "amount is zero; leave the cell empty when the amount is undisclosed"
-            number[i] = np.nan
-        errors = dict(sorted(errors.items()))
-    qualifiers = pa.array(list(_QUALIFIER_ORDER) + [None], pa.string()).take(pa.array(qual))
-    symbols = pa.array(list(_SYMBOL_ORDER) + [None], pa.string()).take(pa.array(sym))
-    return number, qualifiers, symbols, errors
+        keep = np.ones(n, dtype=bool)
+        keep[zero] = False
+        number = pc.if_else(pa.array(keep), number, pa.scalar(None, pa.float64()))
+    return number, qualifier, symbol, dict(sorted(errors.items()))
 
 
 def _parse_general(text: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, pd.Series]:

@@ -107,9 +107,11 @@ def convert_to_usd(currency: pa.Array, date_key: np.ndarray, date_prec: np.ndarr
     """``(usd_per_unit, rate_date, missing)`` for each row; USD rows get 1.0 and no date."""
     n = len(currency)
     rate = np.ones(n)
-    rate_date = np.full(n, None, dtype=object)
     missing = np.zeros(n, dtype=bool)
     codes, uniques = distinct(currency)
+    if uniques in ([], ["USD"]):
+        return rate, pa.nulls(n, pa.string()), missing
+    rate_date = np.full(n, None, dtype=object)
     fx_cur = np.array(_column(fx, "currency"), dtype=object)
     fx_key = np.asarray(_column(fx, "date_key"), dtype=np.int64)
     fx_prec = np.asarray(_column(fx, "date_precision"), dtype=np.int64)

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from dealgraph.graph.dates import parse_date
 from dealgraph.graph.schema import (DEAL_TYPES, DEFAULT_CURRENCY, DEFAULT_STATUS, ENTITY_KINDS, FILE_KINDS, METRICS,
                                     STATUSES)
-from dealgraph.loaders.amounts import parse_amounts
+from dealgraph.loaders.amounts import parse_amounts, plain_numbers
 from dealgraph.loaders.csv import CsvTable, Problem
 
 _SLUG_RE = r"^[a-z0-9][a-z0-9._-]*$"
@@ -48,9 +48,15 @@ def mask_of(mask) -> np.ndarray:
     return np.asarray(mask, dtype=bool)
 
 
-def distinct(values: pa.Array) -> tuple[np.ndarray, list]:
+def distinct(values) -> tuple[np.ndarray, list]:
     """``(codes, uniques)``: each row's index into the list of distinct values."""
-    d = flat(values).dictionary_encode()
+    if isinstance(values, pa.ChunkedArray):
+        chunks = pc.dictionary_encode(values).unify_dictionaries().chunks if len(values) else []
+        if not chunks:
+            return np.zeros(0, dtype=np.int32), []
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
+        return codes, chunks[0].dictionary.to_pylist()
+    d = values.dictionary_encode()
     return d.indices.to_numpy(zero_copy_only=False), d.dictionary.to_pylist()
 
 
@@ -62,17 +68,22 @@ def numbers(values: np.ndarray) -> pa.Array:
 class _Checker:
     """Collects problems for one table: ``fail(mask, column, reason)``."""
 
-    def __init__(self, table: CsvTable):
+    def __init__(self, table: CsvTable, start: int = 0, length: int | None = None):
         self.table = table
-        self.cells = table.cells
-        self.n = table.cells.num_rows
+        self.start = start  # this checker sees rows start .. start + length of the file
+        self.cells = table.cells if start == 0 and length is None else table.cells.slice(start, length)
+        self.n = self.cells.num_rows
         self.problems: list[Problem] = []
         self.repeats: np.ndarray | None = None  # rows repeating an earlier row's key and values
 
-    def raw(self, name: str) -> pa.Array:
-        """A free-text column exactly as given ("" where the file lacks it)."""
+    def problem(self, i: int, column: str, reason: str) -> None:
+        self.problems.append(self.table.problem(self.start + int(i), column, reason))
+
+    def raw(self, name: str) -> pa.ChunkedArray | pa.Array:
+        """A free-text column exactly as given ("" where the file lacks it); left in the
+        reader's chunks, since joining them would copy every column once more."""
         if name in self.cells.column_names:
-            return flat(self.cells[name])
+            return self.cells[name]
         return pa.repeat("", self.n) if self.n else pa.array([], pa.string())
 
     def col(self, name: str) -> pa.Array:
@@ -87,8 +98,7 @@ class _Checker:
         if not mask.any():
             return
         for i in np.flatnonzero(mask)[:_MAX_LISTED]:
-            r = reason if isinstance(reason, str) else reason(values[int(i)].as_py())
-            self.problems.append(self.table.problem(int(i), column, r))
+            self.problem(i, column, reason if isinstance(reason, str) else reason(values[int(i)].as_py()))
 
     def required(self, name: str) -> pa.Array:
         s = self.col(name)
@@ -139,13 +149,13 @@ class _Checker:
         """``(value, qualifier)`` of an amount column (see ``loaders.amounts``)."""
         value, qual, sym, errors = parse_amounts(self.raw(name))  # it trims
         for i, why in list(errors.items())[:_MAX_LISTED]:
-            self.problems.append(self.table.problem(i, name, why))
+            self.problem(i, name, why)
         if currency is not None and sym.null_count < len(sym):
             clash = pc.not_equal(sym, currency)
             pairs = pc.binary_join_element_wise(pc.fill_null(sym, ""), currency, "|")
             self.fail(clash, name, lambda v: f"the amount's symbol means {v.split('|')[0]} but the currency "
                                              f"column says {v.split('|')[1]}", pairs)
-        return numbers(value), qual
+        return value, qual
 
     def currency(self) -> pa.Array:
         out, mapped, codes = self.mapped("currency", lambda u: u.strip().upper() or DEFAULT_CURRENCY)
@@ -154,19 +164,18 @@ class _Checker:
             self.fail(bad[codes], "currency", lambda v: f"{v!r} is not an ISO 4217 currency code (e.g. USD, EUR)", out)
         return out
 
-    def positive_number(self, name: str, text: pa.Array, reason: str) -> np.ndarray:
-        """Numbers of a column of plain numbers (NaN where empty); ``reason`` for the rest."""
-        value = np.full(len(text), np.nan)
-        present = mask_of(pc.not_equal(text, ""))
-        given = np.flatnonzero(present)
-        if len(given):
-            sub = text.take(pa.array(given))
-            plain = mask_of(pc.match_substring_regex(sub, r"^\d{1,15}(\.\d{1,15})?$"))
-            value[given[plain]] = pc.cast(sub.filter(pa.array(plain)), pa.float64()).to_numpy()
-            if not plain.all():  # exponents, signs: what Python reads as a number
-                other = pd.Series(sub.filter(pa.array(~plain)).to_pylist())
-                value[given[~plain]] = pd.to_numeric(other, errors="coerce").to_numpy(dtype=float)
-            self.fail(present & np.isnan(value), name, reason)
+    def positive_number(self, name: str, text: pa.Array, reason: str) -> pa.Array:
+        """Numbers of a column of plain numbers (null where empty); ``reason`` for the rest."""
+        value, fast = plain_numbers(text, approx=False)
+        other = np.flatnonzero(mask_of(pc.and_(pc.invert(fast), pc.not_equal(text, ""))))
+        if len(other):  # exponents, signs, "~": what Python reads as a number, or a problem
+            value = value.to_numpy(zero_copy_only=False)
+            parsed = pd.to_numeric(pd.Series(text.take(pa.array(other)).to_pylist()), errors="coerce")
+            value[other] = parsed.to_numpy(dtype=float)
+            bad = np.zeros(len(text), dtype=bool)
+            bad[other[np.isnan(value[other])]] = True
+            self.fail(bad, name, reason)
+            value = numbers(value)
         return value
 
     def extra(self) -> pa.Array:
@@ -180,6 +189,12 @@ class _Checker:
                                     sort_keys=True) for row in zip(*cols)], pa.string())
 
 
+#: Files with more rows are validated in two halves on two cores (pyarrow
+#: kernels release the GIL, so the halves run side by side).
+SPLIT_ROWS = 200_000
+_KEY = {"deals": "deal_id", "entities": "id"}
+
+
 def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
     """Typed rows of one table and the problems found (empty list when valid).
 
@@ -188,30 +203,36 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
     the 0-based data row each came from. Missing numbers are null. Deal and entity
     rows that repeat an earlier row exactly are dropped, so their keys are unique.
     """
-    check = _Checker(table)
-    out = {"deals": _deals, "entities": _entities, "metrics": _metrics, "fx": _fx}[table.kind](check)
+    fields = {"deals": _deals, "entities": _entities, "metrics": _metrics, "fx": _fx}[table.kind]
+    n = table.cells.num_rows
+    if n < SPLIT_ROWS:
+        checkers = [_Checker(table)]
+        parts = [fields(checkers[0])]
+    else:
+        checkers = [_Checker(table, 0, n // 2), _Checker(table, n // 2, n - n // 2)]
+        with ThreadPoolExecutor(2) as pool:
+            parts = list(pool.map(fields, checkers))
+    out = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+    whole = _Checker(table)
+    if table.kind in _KEY:
+        _check_duplicates(whole, out, _KEY[table.kind])
     out = out.append_column("_row", pa.array(np.arange(out.num_rows, dtype=np.int64)))
-    if check.repeats is not None:
-        out = out.filter(pa.array(~check.repeats))
-    return out, table.problems + check.problems
+    if whole.repeats is not None:
+        out = out.filter(pa.array(~whole.repeats))
+    return out, table.problems + [p for c in checkers for p in c.problems] + whole.problems
 
 
 def _deals(c: _Checker) -> pa.Table:
     currency = c.currency()
-    # The money columns parse on a second core while this one checks the rest
-    # (pyarrow kernels release the GIL; problems are sorted when reported).
-    with ThreadPoolExecutor(1) as pool:
-        money = [pool.submit(c.amount, col, currency) for col in ("amount",) + DEAL_MONEY_COLUMNS]
-        out = _deal_fields(c, currency)
-        for col, job in zip(("amount",) + DEAL_MONEY_COLUMNS, money):
-            value, qualifier = job.result()
-            out = out.append_column(col, value).append_column(col + "_qualifier", qualifier)
+    out = _deal_fields(c, currency)
+    for col in ("amount",) + DEAL_MONEY_COLUMNS:
+        value, qualifier = c.amount(col, currency)
+        out = out.append_column(col, value).append_column(col + "_qualifier", qualifier)
     missing = mask_of(pc.equal(out["deal_id"], ""))
     if missing.any():
         ids = np.array(out["deal_id"].to_pylist(), dtype=object)
         ids[missing] = _derived_ids(out.filter(pa.array(missing)).to_pandas())
         out = out.set_column(0, "deal_id", pa.array(ids, pa.string()))
-    _check_duplicates(c, out, "deal_id")
     return out
 
 
@@ -228,12 +249,11 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
     stake_txt = pc.utf8_trim_whitespace(pc.utf8_rtrim(c.col("stake_pct"), "%"))
     stake = c.positive_number("stake_pct", stake_txt, "not a number (a percentage such as 49 or 49%)")
-    with np.errstate(invalid="ignore"):
-        c.fail(~np.isnan(stake) & ((stake <= 0) | (stake > 100)), "stake_pct", "stake must be in (0, 100]")
+    c.fail(pc.or_(pc.less_equal(stake, 0), pc.greater(stake, 100)), "stake_pct", "stake must be in (0, 100]")
     return pa.table({
         "deal_id": c.col("deal_id"), "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
         "type": typ, "payer": payer, "payee": payee, "currency": currency, "status": status,
-        "stake_pct": numbers(stake), "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
+        "stake_pct": stake, "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
     })
 
 
@@ -289,7 +309,6 @@ def _entities(c: _Checker) -> pa.Table:
         "aliases": c.col("aliases"), "ticker": c.col("ticker"), "country": c.col("country"),
         "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
     })
-    _check_duplicates(c, out, "id")
     return out
 
 
@@ -311,10 +330,9 @@ def _fx(c: _Checker) -> pa.Table:
     rate_txt = c.required("usd_per_unit")
     reason = "must be a positive number (US dollars per unit)"
     rate = c.positive_number("usd_per_unit", rate_txt, reason)
-    with np.errstate(invalid="ignore"):
-        c.fail(~np.isnan(rate) & ~(rate > 0), "usd_per_unit", reason)
+    c.fail(pc.and_(pc.is_valid(rate), pc.invert(pc.fill_null(pc.greater(rate, 0), True))), "usd_per_unit", reason)
     return pa.table({"currency": cur, "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
-                     "usd_per_unit": numbers(rate), "source": c.raw("source")})
+                     "usd_per_unit": rate, "source": c.raw("source")})
 
 
 def slugify(name: str) -> str:
