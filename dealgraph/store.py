@@ -649,9 +649,9 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
         for i in np.flatnonzero(mask)[:50]:
             problems.append(t.problem(int(rows["_row"][int(i)].as_py()), column, reason(int(i))))
 
-    for col in (("payer", "payee") if t.kind == "deals" else ("entity",)):
+    cols = ("payer", "payee") if t.kind == "deals" else ("entity",)
+    for col, (ids, unknown) in zip(cols, index.resolve_many([rows[c] for c in cols], strict=strict)):
         names = rows[col]
-        ids, unknown = index.resolve(names, strict=strict)
         listed(unknown, col, lambda i: f"unknown entity {names[i].as_py()!r} "
                                        f"(--strict: add it in an entities file first)")
         rows = rows.set_column(rows.column_names.index(col), col, ids)

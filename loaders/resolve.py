@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -71,9 +73,27 @@ class EntityIndex:
         matched nothing, and ``unknown`` is True where a reference matched no entity.
         Unless ``strict``, an unknown name is given a new entity: its slug as id.
         """
+        return self.resolve_many([refs], strict=strict)[0]
+
+    def resolve_many(self, columns: list, *, strict: bool) -> list[tuple[pa.Array, np.ndarray]]:
+        """:meth:`resolve` for several columns: matched side by side on the cores, then
+        unknown names settled column by column, so new entities come out the same
+        whatever the threads did."""
+        if len(columns) == 1:
+            matched = [self._match(columns[0])]
+        else:
+            with ThreadPoolExecutor(len(columns)) as pool:
+                matched = list(pool.map(self._match, columns))
+        return [self._settle(d, found, strict) for d, found in matched]
+
+    def _match(self, refs) -> tuple[pa.DictionaryArray, pa.Array]:
+        """The column's distinct references and the id each matches by key (or null)."""
         d = flat(refs).dictionary_encode()  # a million rows name far fewer entities
+        keys = pc.utf8_lower(pc.utf8_trim_whitespace(d.dictionary))
+        return d, self.ids.take(pc.index_in(keys, value_set=self.keys))
+
+    def _settle(self, d: pa.DictionaryArray, found: pa.Array, strict: bool) -> tuple[pa.Array, np.ndarray]:
         uniques = d.dictionary
-        found = self.ids.take(pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(uniques)), value_set=self.keys))
         missing = np.flatnonzero(mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, ""))))
         if len(missing):
             resolved = found.to_pylist()
