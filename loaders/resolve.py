@@ -100,9 +100,12 @@ class EntityIndex:
             for j in missing:
                 resolved[j] = self._other(uniques[int(j)].as_py(), strict)
             found = pa.array(resolved, pa.string())
-        unknown_u = mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, "")))
         codes = d.indices
-        return found.take(codes), unknown_u[codes.to_numpy(zero_copy_only=False)]
+        unknown = np.zeros(len(codes), dtype=bool)
+        if len(missing):
+            unknown_u = mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, "")))
+            unknown = unknown_u[codes.to_numpy(zero_copy_only=False)]
+        return found.take(codes), unknown
 
     def _other(self, ref: str, strict: bool) -> str | None:
         """A reference no key matched: one created earlier in the batch, an entity whose

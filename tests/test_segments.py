@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import write
 from dealgraph.graph.schema import DEAL_COLUMNS
-from dealgraph.store import KEYS, MAX_SEGMENTS, TABLES, Store, open_store
+from dealgraph.store import KEYS, MAX_SEGMENTS, PAGE_SIZE, TABLES, Store, open_store
 
 
 def _csv(rows: list[list[str]]) -> str:
@@ -77,6 +77,9 @@ def test_small_adds_append_segments_and_a_big_one_compacts(tmp_path):
     # more new rows than stored ones: the table is rewritten as one segment
     store.add([write(tmp_path / "d.csv", _csv([_deal(i, 3, "") for i in range(2000, 2200)]))])
     assert dict(_segments(tmp_path / "s.db"))["deals"] == 1
+    con = sqlite3.connect(tmp_path / "s.db")
+    assert con.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    con.close()
     deals = Store(tmp_path / "s.db").deals.set_index("deal_id")
     assert len(deals) == 100 + 1 + 200
     assert deals.loc["d5", "notes"] == "changed" and deals.loc["d5", "amount"] == 2e6
@@ -112,8 +115,9 @@ def test_a_version_1_store_is_converted_on_first_open_and_loses_nothing(tmp_path
     names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
     mode = con.execute("PRAGMA journal_mode").fetchone()[0]
+    page = con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
-    assert names == {"meta", "segments"} and version == "2" and mode == "delete"
+    assert names == {"meta", "segments"} and version == "2" and mode == "delete" and page == PAGE_SIZE
     # and it is a working store: queries and adds run on it
     assert len(converted.deals) == len(before.deals)
     converted.add([write(tmp_path / "n.csv", _csv([_deal(1, 1, "")]))])
