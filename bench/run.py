@@ -145,8 +145,8 @@ def new_db(path: Path) -> Path:
 
 
 def drop_db(path: Path) -> None:
-    """Remove a store file and whatever sits beside it under its name (SQLite side files,
-    snapshot caches): the work directory holds several stores of 1M deals otherwise."""
+    """Remove a store file and whatever sits beside it under its name (SQLite's journal):
+    the work directory holds several stores of 1M deals otherwise."""
     for p in [*path.parent.glob(f"{path.name}*"), *path.parent.glob(f".{path.name}*")]:
         if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)

@@ -61,7 +61,7 @@ def plain_numbers(text, *, approx: bool = True) -> tuple["pa.Array", "pa.Array"]
     import pyarrow.compute as pc
 
     fast = pc.match_substring_regex(text, _FAST if approx else _FAST.replace("~?", ""))
-    value = pc.cast(pc.utf8_ltrim(pc.if_else(fast, text, pa.scalar(None, pa.string())), "~"), pa.float64())
+    value = pc.cast(pc.ascii_ltrim(pc.if_else(fast, text, pa.scalar(None, pa.string())), "~"), pa.float64())
     return value, fast
 
 
@@ -75,40 +75,63 @@ def parse_amounts(values) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int,
 
     Plain numbers, maybe behind ``~`` (most cells of machine-written files), take a
     fast path of pyarrow kernels; only the other cells go through the full grammar.
+    A mostly empty column is parsed on its filled cells only.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(values, pd.Series):
         values = pa.array(values.astype("string").fillna(""), type=pa.string())
-    text = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.null_count:
+        values = pc.fill_null(values, "")
+    # ASCII whitespace is trimmed here; other whitespace leaves a cell to the full grammar, which strips it.
+    text = pc.ascii_trim_whitespace(values)
+    n = len(text)
+    given = pc.not_equal(text, "")
+    filled = pc.sum(given).as_py() or 0
+    if filled == 0:
+        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string()), pa.nulls(n, pa.string()), {}
+    if filled == n:
+        return _parse_filled(text)
+    # Mostly-empty columns (valuations, revenues) cost only their filled cells.
+    where = np.flatnonzero(given.to_numpy(zero_copy_only=False))
+    number, qualifier, symbol, errors = _parse_filled(text.take(pa.array(where)))
+    return (pc.replace_with_mask(pa.nulls(n, pa.float64()), given, number),
+            pc.replace_with_mask(pa.nulls(n, pa.string()), given, qualifier),
+            pc.replace_with_mask(pa.nulls(n, pa.string()), given, symbol),
+            {int(where[i]): why for i, why in errors.items()})
+
+
+def _parse_filled(text: "pa.Array") -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int, str]]:
+    """:func:`parse_amounts` of trimmed, non-empty cells."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     n = len(text)
     number, fast = plain_numbers(text)
     qualifier = pc.if_else(fast, pc.if_else(pc.starts_with(text, "~"), "approx", "exact"),
                            pa.scalar(None, pa.string()))
     symbol = pa.nulls(n, pa.string())
     errors: dict[int, str] = {}
-    rest = np.flatnonzero(pc.and_(pc.invert(fast), pc.not_equal(text, "")).to_numpy(zero_copy_only=False))
+    slow = pc.invert(fast)
+    rest = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
     if len(rest):
         general = pd.Series(text.take(pa.array(rest)).to_pylist(), dtype="string")
         r_num, r_qual, r_sym, r_err = _parse_general(general)
-        number = number.to_numpy(zero_copy_only=False)
-        number[rest] = r_num
-        qual = np.array(qualifier.to_pylist(), dtype=object)
-        qual[rest] = r_qual.astype(object).where(r_qual.notna(), None).to_numpy()
-        sym = np.full(n, None, dtype=object)
-        sym[rest] = r_sym.astype(object).where(r_sym.notna(), None).to_numpy()
-        number = pa.array(number, pa.float64(), from_pandas=True)
-        qualifier, symbol = pa.array(qual, pa.string()), pa.array(sym, pa.string())
+        number = pc.replace_with_mask(number, slow, pa.array(r_num, pa.float64(), from_pandas=True))
+        qualifier = pc.replace_with_mask(qualifier, slow, pa.array(r_qual.astype(object).where(r_qual.notna(), None),
+                                                                   pa.string()))
+        symbol = pc.replace_with_mask(symbol, slow, pa.array(r_sym.astype(object).where(r_sym.notna(), None),
+                                                             pa.string()))
         for i, why in zip(rest[r_err.notna().to_numpy()], r_err.dropna()):
             errors[int(i)] = why
-    zero = np.flatnonzero(pc.equal(number, 0.0).to_numpy(zero_copy_only=False))
-    if len(zero):
-        for i in zero:
+    zero = pc.equal(number, 0.0)
+    if pc.any(zero).as_py():
+        for i in np.flatnonzero(zero.to_numpy(zero_copy_only=False)):
             errors[int(i)] = "amount is zero; leave the cell empty when the amount is undisclosed"
-        keep = np.ones(n, dtype=bool)
-        keep[zero] = False
-        number = pc.if_else(pa.array(keep), number, pa.scalar(None, pa.float64()))
+        number = pc.if_else(pc.fill_null(zero, False), pa.scalar(None, pa.float64()), number)
     return number, qualifier, symbol, dict(sorted(errors.items()))
 
 
