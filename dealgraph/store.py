@@ -615,7 +615,7 @@ def _read_segments(con: sqlite3.Connection, name: str) -> pa.Table:
             t = t.filter(pc.invert(pc.is_in(_keys(t, name), value_set=pa.concat_arrays(later))))
         later.append(_keys(t, name))
         kept.append(t)
-    return pa.concat_tables(reversed(kept)).combine_chunks()
+    return pa.concat_tables(reversed(kept))
 
 
 def _write_segment(con: sqlite3.Connection, name: str, rows: pa.Table, *, replace: bool = False) -> None:
