@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,13 +85,19 @@ store = open_store(db, seed=False)
 pd.read_csv(__import__("io").BytesIO(b"a,b\n1,2\n"), engine="pyarrow")  # first-call costs out of the baseline
 _, read_s, read_cpu = clock(lambda: len(pd.read_csv(deals, engine="pyarrow")))
 read_peak = peak_mb()
-first, add_s, add_cpu = clock(lambda: store.add([ents, deals]))
+marks = []  # (time, stage) at each progress message of the add: where its time goes
+first, add_s, add_cpu = clock(lambda: store.add([ents, deals], progress=lambda m: marks.append(
+    (time.perf_counter(), m.split()[0]))))
+end = marks[0][0] + add_s if marks else 0.0
+stages = {}
+for (t, stage), nxt in zip(marks, [m[0] for m in marks[1:]] + [end]):
+    stages[stage] = stages.get(stage, 0.0) + max(0.0, nxt - t)  # the last ("writing") runs to the commit
 add_peak = peak_mb()
 again, readd_s, readd_cpu = clock(lambda: store.add([ents, deals]))
 print(json.dumps({"read_s": read_s, "read_cpu": read_cpu, "read_peak_mb": read_peak,
                   "add_s": add_s, "add_cpu": add_cpu, "add_peak_mb": add_peak,
                   "readd_s": readd_s, "readd_cpu": readd_cpu, "peak_mb": peak_mb(),
-                  "add_changed": changed(first), "readd_changed": changed(again)}))
+                  "add_changed": changed(first), "readd_changed": changed(again), "stages": stages}))
 """
 
 
@@ -188,6 +195,7 @@ def summarise_add(runs: list[dict], cli_adds: list[tuple], cli_reads: list[tuple
             "readd": Timing.of(col(runs, "readd_s"), col(runs, "readd_cpu")),
             "peak_mb": max(col(runs, "peak_mb")), "read_peak_mb": max(col(runs, "read_peak_mb")),
             "add_changed": runs[-1]["add_changed"], "readd_changed": runs[-1]["readd_changed"],
+            "stages": {k: statistics.median(r["stages"].get(k, 0.0) for r in runs) for k in runs[-1]["stages"]},
             "cli_add": Timing.of([a[0] for a in cli_adds], [a[2] for a in cli_adds]),
             "cli_add_peak_mb": max(a[1] for a in cli_adds),
             "cli_read": Timing.of([r[0] for r in cli_reads], [r[2] for r in cli_reads]),
@@ -428,6 +436,9 @@ def add_lines(s: dict) -> list[str]:
         (f"  - peak RSS of the process (imports, read and adds): {s['peak_mb']:,.0f} MB "
          f"(target < 4 GB: {ok(s['peak_mb'] < 4096)}); after the read alone {s['read_peak_mb']:,.0f} MB"),
         f"  - re-adding the same two files in the same process (nothing changes{same}): {s['readd']}",
+        ("  - where the add's time goes (medians, from its progress messages): "
+         + ", ".join(f"{k} {v:.2f} s" for k, v in s["stages"].items())
+         + " (writing runs to the commit)"),
         (f"  - the add reads entities.csv ({s['n_entities']:,} rows) as well as deals.csv, the baseline "
          "only deals.csv, so the ratio is conservative."),
         (f"- for context, as commands (new processes, interpreter start and imports included): "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -225,27 +226,42 @@ def test_two_concurrent_adds_both_land(tmp_path, empty_db):
 
 
 def test_add_killed_midway_leaves_the_store_as_before(tmp_path, sample_db):
+    """SIGKILL at several points of an add (late ones land in the segment writes):
+    the store is exactly as before or has the whole file, never part of it."""
     before = open_store(sample_db).export_frames()
     big = _big_file(tmp_path / "big.csv", 300000, "k")
-    env = dict(os.environ, DEALGRAPH_DB=str(sample_db))
     from conftest import dealgraph_exe
-    for delay in (1.0, 2.5):
-        p = subprocess.Popen(dealgraph_exe() + ["add", str(big)], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        time.sleep(delay)
+
+    def run(db: Path, kill_after: float | None):
+        p = subprocess.Popen(dealgraph_exe() + ["add", str(big)], env=dict(os.environ, DEALGRAPH_DB=str(db)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if kill_after is None:
+            assert p.wait(600) == 0, p.stderr.read()
+            return
+        time.sleep(kill_after)
         p.send_signal(signal.SIGKILL)
         p.wait(60)
-        after = open_store(sample_db).export_frames()
+
+    whole = tmp_path / "whole.db"
+    shutil.copy(sample_db, whole)
+    t0 = time.perf_counter()
+    run(whole, None)
+    duration = time.perf_counter() - t0
+    interrupted = 0
+    for i, share in enumerate((0.5, 0.7, 0.85, 0.95)):
+        db = tmp_path / f"kill{i}.db"
+        shutil.copy(sample_db, db)
+        run(db, share * duration)
+        after = open_store(db).export_frames()
         n = len(after["deals"])
-        # before or after, never between
-        assert n in (len(before["deals"]), len(before["deals"]) + 300000)
+        assert n in (len(before["deals"]), len(before["deals"]) + 300000)  # before or after, never between
         if n == len(before["deals"]):
+            interrupted += 1
             for kind in before:
                 pd.testing.assert_frame_equal(before[kind], after[kind])
-    # and the add still completes afterwards
-    r = subprocess.run(dealgraph_exe() + ["add", str(big)], env=env, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr
-    assert len(open_store(sample_db).deals) == len(before["deals"]) + 300000
+            run(db, None)  # and the add still completes afterwards
+            assert len(open_store(db).deals) == len(before["deals"]) + 300000
+    assert interrupted, "every kill came after the add had finished: the test proved nothing"
 
 
 def test_first_use_creates_a_seeded_store(tmp_path):
