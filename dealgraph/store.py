@@ -34,7 +34,8 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -49,7 +50,7 @@ import pyarrow.ipc as ipc
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
-from dealgraph.loaders.resolve import EntityIndex, convert_to_usd
+from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
 from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, mask_of, numbers, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ KEYS: dict[str, tuple[str, ...]] = {
 APPLY_ORDER = ("entities", "fx", "deals", "metrics")
 SAMPLE_FILES = ("entities.csv", "fx.csv", "deals.csv", "metrics.csv")
 SCHEMA_VERSION = 2  # 1: a SQLite row table per table (read and converted on first open)
-PART_ROWS = 25_000  # rows per BLOB: far below SQLite's 1 GB limit on one value
+PART_ROWS = 25_000  # rows per record batch of a segment
+BLOB_BYTES = 2 << 20  # bytes per BLOB (SQLite's limit on one value is 1 GB)
 MAX_SEGMENTS = 8
 #: SQLite's largest page: a BLOB of a few MB is a few dozen pages, not a thousand,
 #: which halves the cost of writing it.
@@ -89,6 +91,10 @@ PAGE_SIZE = 65536
 #: Tables whose validated rows have unique keys already (see ``validate_table``).
 UNIQUE_KEYED = ("deals", "entities")
 _ARROW_TYPES = {"TEXT": pa.string(), "REAL": pa.float64(), "INTEGER": pa.int64()}
+#: TEXT columns kept dictionary-encoded in Arrow (a few distinct values each): resolution
+#: yields them that way for free, and they are a fraction of the bytes to write.
+DICTIONARY_COLUMNS: dict[str, tuple[str, ...]] = {"deals": ("payer", "payee")}
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 _IPC = ipc.IpcWriteOptions(compression="lz4")
 
 
@@ -483,8 +489,9 @@ def _records(df: pd.DataFrame):
 # -- tables as Arrow and pandas ------------------------------------------------
 
 def arrow_schema(name: str) -> pa.Schema:
-    """The Arrow schema of store table ``name``."""
-    return pa.schema([(c, _ARROW_TYPES[t]) for c, t in TABLES[name].items()])
+    """The Arrow schema of store table ``name`` (see :data:`DICTIONARY_COLUMNS`)."""
+    coded = DICTIONARY_COLUMNS.get(name, ())
+    return pa.schema([(c, _DICTIONARY if c in coded else _ARROW_TYPES[t]) for c, t in TABLES[name].items()])
 
 
 def empty_table(name: str) -> pa.Table:
@@ -496,8 +503,7 @@ def conform(rows: pa.Table, name: str) -> pa.Table:
     absent columns empty (null; "{}" for ``extra``; 0 for INTEGER), other columns dropped."""
     n = rows.num_rows
     cols = []
-    for c, t in TABLES[name].items():
-        typ = _ARROW_TYPES[t]
+    for (c, t), typ in zip(TABLES[name].items(), arrow_schema(name).types):
         if c in rows.column_names:
             a = rows[c].cast(typ)
         elif c == "extra":
@@ -520,8 +526,11 @@ def by_key(rows: pa.Table, name: str) -> pa.Table:
 
 
 def to_frame(rows: pa.Table) -> pd.DataFrame:
-    """A store table as pandas: TEXT as ``string[pyarrow]``, REAL float64 (NaN for
-    missing), INTEGER int64."""
+    """A store table as pandas: TEXT as ``string[pyarrow]`` (dictionary columns decoded),
+    REAL float64 (NaN for missing), INTEGER int64."""
+    for i, f in enumerate(rows.schema):
+        if pa.types.is_dictionary(f.type):
+            rows = rows.set_column(i, f.name, rows[f.name].cast(pa.string()))
     return rows.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
 
 
@@ -603,12 +612,12 @@ def _upgrade(con: sqlite3.Connection, path: Path) -> None:
 
 def _read_segments(con: sqlite3.Connection, name: str) -> pa.Table:
     """Table ``name``: its segments in order, a later row replacing an earlier one with its key."""
-    segs: dict[int, list[pa.Table]] = {}
+    segs: dict[int, list[bytes]] = {}
     for seq, data in con.execute("SELECT seq, data FROM segments WHERE tbl = ? ORDER BY seq, part", (name,)):
-        segs.setdefault(seq, []).append(ipc.open_stream(pa.py_buffer(data)).read_all())
+        segs.setdefault(seq, []).append(data)
     if not segs:
         return empty_table(name)
-    tables = [pa.concat_tables(parts) for parts in segs.values()]
+    tables = [ipc.open_stream(pa.py_buffer(b"".join(pieces))).read_all() for pieces in segs.values()]
     kept, later = [], []
     for t in reversed(tables):
         if later and t.num_rows:
@@ -621,23 +630,58 @@ def _read_segments(con: sqlite3.Connection, name: str) -> pa.Table:
 def _write_segment(con: sqlite3.Connection, name: str, rows: pa.Table, *, replace: bool = False) -> None:
     """Append ``rows`` as a new segment of ``name`` (``replace``: as its only segment).
 
-    Parts are compressed on a second thread while SQLite writes the one before
-    (both release the GIL), so a big segment costs about the slower of the two."""
+    A segment is one lz4-compressed Arrow IPC stream (record batches of
+    :data:`PART_ROWS` rows; a dictionary column's values written once), stored as
+    BLOBs of :data:`BLOB_BYTES`. The stream is encoded on a second thread while SQLite
+    stores the pieces already made (both release the GIL)."""
     if replace:
         con.execute("DELETE FROM segments WHERE tbl = ?", (name,))
     seq = con.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM segments WHERE tbl = ?", (name,)).fetchone()[0]
-    parts = [rows.slice(start, PART_ROWS) for start in range(0, max(rows.num_rows, 1), PART_ROWS)]
-    with ThreadPoolExecutor(2) as pool:
-        for part, (chunk, blob) in enumerate(zip(parts, pool.map(_encode, parts))):
-            con.execute("INSERT INTO segments VALUES (?, ?, ?, ?, ?)", (name, seq, part, chunk.num_rows, blob))
+    pieces: queue.Queue = queue.Queue(maxsize=8)
+
+    def encode() -> None:
+        try:
+            sink = _Pieces(pieces)
+            with ipc.new_stream(sink, rows.schema, options=_IPC) as w:
+                w.write_table(rows, max_chunksize=PART_ROWS)
+            sink.flush(final=True)
+        except BaseException as e:  # handed to the writing thread, which raises it
+            pieces.put(e)
+
+    worker = threading.Thread(target=encode, daemon=True)
+    worker.start()
+    part = 0
+    while (piece := pieces.get()) is not _Pieces.END:
+        if isinstance(piece, BaseException):
+            raise piece
+        con.execute("INSERT INTO segments VALUES (?, ?, ?, ?, ?)", (name, seq, part, rows.num_rows, piece))
+        part += 1
+    worker.join()
 
 
-def _encode(rows: pa.Table) -> memoryview:
-    """``rows`` as an lz4-compressed Arrow IPC stream."""
-    sink = pa.BufferOutputStream()
-    with ipc.new_stream(sink, rows.schema, options=_IPC) as w:
-        w.write_table(rows)
-    return memoryview(sink.getvalue())
+class _Pieces:
+    """A write-only file that hands what it is given to a queue in pieces of BLOB_BYTES."""
+
+    END = object()
+
+    def __init__(self, out: queue.Queue):
+        self.out, self.buf, self.closed = out, bytearray(), False
+
+    def write(self, data) -> int:
+        self.buf += data
+        if len(self.buf) >= BLOB_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self, final: bool = False) -> None:
+        if self.buf:
+            self.out.put(bytes(self.buf))
+            self.buf = bytearray()
+        if final:
+            self.out.put(self.END)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _segment_count(con: sqlite3.Connection, name: str) -> int:
@@ -662,7 +706,7 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
                                        f"(--strict: add it in an entities file first)")
         rows = rows.set_column(rows.column_names.index(col), col, ids)
     if t.kind == "deals":
-        listed(mask_of(pc.equal(rows["payer"], rows["payee"])), "payee",
+        listed(same_values(rows["payer"], rows["payee"]), "payee",
                lambda i: f"payer and payee are the same entity ({rows['payee'][i].as_py()})")
     rate, rate_date, missing = convert_to_usd(rows["currency"], rows["date_key"].to_numpy(),
                                               rows["date_precision"].to_numpy(), fx)

@@ -69,8 +69,8 @@ class EntityIndex:
     def resolve(self, refs: pa.Array, *, strict: bool) -> tuple[pa.Array, np.ndarray]:
         """Entity ids for a column of references (text, "" where empty).
 
-        Returns ``(ids, unknown)``: ``ids`` is null where the reference is empty or
-        matched nothing, and ``unknown`` is True where a reference matched no entity.
+        Returns ``(ids, unknown)``: ``ids`` (dictionary-encoded) is null where the reference
+        is empty or matched nothing, and ``unknown`` is True where a reference matched no entity.
         Unless ``strict``, an unknown name is given a new entity: its slug as id.
         """
         return self.resolve_many([refs], strict=strict)[0]
@@ -100,12 +100,14 @@ class EntityIndex:
             for j in missing:
                 resolved[j] = self._other(uniques[int(j)].as_py(), strict)
             found = pa.array(resolved, pa.string())
-        codes = d.indices
+        codes = d.indices.to_numpy(zero_copy_only=False)
         unknown = np.zeros(len(codes), dtype=bool)
         if len(missing):
-            unknown_u = mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, "")))
-            unknown = unknown_u[codes.to_numpy(zero_copy_only=False)]
-        return found.take(codes), unknown
+            unknown = mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, "")))[codes]
+        # The ids as a dictionary over the distinct references: no copy of a million strings.
+        absent = mask_of(pc.is_null(found))
+        indices = pa.array(codes, pa.int32(), mask=absent[codes]) if absent.any() else pa.array(codes, pa.int32())
+        return pa.DictionaryArray.from_arrays(indices, pc.fill_null(found, "")), unknown
 
     def _other(self, ref: str, strict: bool) -> str | None:
         """A reference no key matched: one created earlier in the batch, an entity whose
@@ -123,6 +125,22 @@ class EntityIndex:
             self.created[ident] = ref.strip()
         self._more[key] = self._more[slug] = ident
         return ident
+
+
+def same_values(a, b) -> np.ndarray:
+    """Where two dictionary-encoded columns hold the same non-null value, compared on
+    their codes: b's dictionary is mapped onto a's once, not a million strings twice."""
+    a, b = flat(a), flat(b)
+    if not (pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type)):
+        return mask_of(pc.equal(a, b))
+    to_a = pc.index_in(b.dictionary, value_set=a.dictionary).to_numpy(zero_copy_only=False)
+    to_a = np.nan_to_num(to_a, nan=-1).astype(np.int64)  # -1: b's value is not among a's
+    ca = a.indices.to_numpy(zero_copy_only=False)
+    cb = b.indices.to_numpy(zero_copy_only=False)
+    ok = mask_of(pc.and_(pc.is_valid(a), pc.is_valid(b)))
+    same = np.zeros(len(a), dtype=bool)
+    same[ok] = ca[ok].astype(np.int64) == to_a[cb[ok].astype(np.int64)]
+    return same
 
 
 def convert_to_usd(currency: pa.Array, date_key: np.ndarray, date_prec: np.ndarray,

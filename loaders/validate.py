@@ -299,10 +299,13 @@ def _check_duplicates(c: _Checker, out: pa.Table, key: str) -> None:
 def strictly_increasing(keys) -> bool:
     """Is every value less than the next? Sorted files (exports, generated data) prove
     their keys unique in one pass, and a sorted table needs no sort."""
-    keys = flat(keys)
-    if len(keys) < 2:
-        return True
-    return bool(pc.all(pc.less(keys.slice(0, len(keys) - 1), keys.slice(1))).as_py())
+    chunks = [c for c in (keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]) if len(c)]
+    for i, c in enumerate(chunks):  # chunk by chunk (no copy), then across each boundary
+        if len(c) > 1 and not pc.all(pc.less(c.slice(0, len(c) - 1), c.slice(1))).as_py():
+            return False
+        if i and not chunks[i - 1][len(chunks[i - 1]) - 1].as_py() < c[0].as_py():
+            return False
+    return True
 
 
 def _entities(c: _Checker) -> pa.Table:
