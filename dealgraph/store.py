@@ -82,7 +82,7 @@ KEYS: dict[str, tuple[str, ...]] = {
 APPLY_ORDER = ("entities", "fx", "deals", "metrics")
 SAMPLE_FILES = ("entities.csv", "fx.csv", "deals.csv", "metrics.csv")
 SCHEMA_VERSION = 2  # 1: a SQLite row table per table (read and converted on first open)
-PART_ROWS = 25_000  # rows per record batch of a segment
+PART_ROWS = 100_000  # rows per record batch of a segment
 BLOB_BYTES = 2 << 20  # bytes per BLOB (SQLite's limit on one value is 1 GB)
 MAX_SEGMENTS = 8
 #: SQLite's largest page: a BLOB of a few MB is a few dozen pages, not a thousand,
