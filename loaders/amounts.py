@@ -93,19 +93,20 @@ def parse_amounts(values) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int,
     filled = pc.sum(given).as_py() or 0
     if filled == 0:
         return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string()), pa.nulls(n, pa.string()), {}
-    if filled == n:
-        return _parse_filled(text)
+    if 2 * filled >= n:
+        return _parse_cells(text, None if filled == n else given)
     # Mostly-empty columns (valuations, revenues) cost only their filled cells.
     where = np.flatnonzero(given.to_numpy(zero_copy_only=False))
-    number, qualifier, symbol, errors = _parse_filled(text.take(pa.array(where)))
+    number, qualifier, symbol, errors = _parse_cells(text.take(pa.array(where)), None)
     return (pc.replace_with_mask(pa.nulls(n, pa.float64()), given, number),
             pc.replace_with_mask(pa.nulls(n, pa.string()), given, qualifier),
             pc.replace_with_mask(pa.nulls(n, pa.string()), given, symbol),
             {int(where[i]): why for i, why in errors.items()})
 
 
-def _parse_filled(text: "pa.Array") -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int, str]]:
-    """:func:`parse_amounts` of trimmed, non-empty cells."""
+def _parse_cells(text: "pa.Array", given) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int, str]]:
+    """:func:`parse_amounts` of trimmed cells; ``given`` is where they are not empty
+    (None: all of them)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -115,7 +116,7 @@ def _parse_filled(text: "pa.Array") -> tuple["pa.Array", "pa.Array", "pa.Array",
                            pa.scalar(None, pa.string()))
     symbol = pa.nulls(n, pa.string())
     errors: dict[int, str] = {}
-    slow = pc.invert(fast)
+    slow = pc.invert(fast) if given is None else pc.and_(pc.invert(fast), given)
     rest = np.flatnonzero(slow.to_numpy(zero_copy_only=False))
     if len(rest):
         general = pd.Series(text.take(pa.array(rest)).to_pylist(), dtype="string")

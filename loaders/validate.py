@@ -244,8 +244,7 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
     payee = c.required("payee")
     c.fail(pc.and_(pc.equal(payer, ""), pc.and_(pc.not_equal(typ, "funding_round"), pc.not_equal(typ, ""))),
            "payer", "required unless the deal is a funding_round (a round with no single named investor)")
-    c.fail(pc.and_(pc.not_equal(payer, ""), pc.equal(_lower(payer), _lower(payee))), "payee",
-           "payer and payee are the same entity")
+    # payer = payee (by any name or alias) is refused once names are resolved (store._resolve).
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
     stake_txt = pc.utf8_trim_whitespace(pc.utf8_rtrim(c.col("stake_pct"), "%"))
     stake = c.positive_number("stake_pct", stake_txt, "not a number (a percentage such as 49 or 49%)")
@@ -255,11 +254,6 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
         "type": typ, "payer": payer, "payee": payee, "currency": currency, "status": status,
         "stake_pct": stake, "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
     })
-
-
-def _lower(text) -> pa.Array:
-    """Lower-cased text; the ASCII kernel (several times faster) when the text is ASCII."""
-    return pc.ascii_lower(text) if pc.all(pc.string_is_ascii(text)).as_py() is not False else pc.utf8_lower(text)
 
 
 def _derived_ids(rows: pd.DataFrame) -> list[str]:

@@ -49,7 +49,7 @@ CASES = [
     ("bad month", "d1,2025-13,investment,nvidia,groq,1bn,,,,,,,s,\n",
      "2:2: date: date '2025-13' has no month 13"),
     ("payer equals payee", "d1,2025-01-02,investment,Nvidia,nvidia,1bn,,,,,,,s,\n",
-     "2:5: payee: payer and payee are the same entity"),
+     "2:5: payee: payer and payee are the same entity (nvidia)"),
     ("payer equals payee by alias", "d1,2025-01-02,investment,NVIDIA Corporation,nvidia,1bn,,,,,,,s,\n",
      "2:5: payee: payer and payee are the same entity (nvidia)"),
     ("empty payer", "d1,2025-01-02,investment,,groq,1bn,,,,,,,s,\n",
