@@ -496,7 +496,10 @@ def write_report(path: Path, info: dict, sizes: list[dict], circ: list[dict], ci
         else:
             L.append(f"Counts by length (ours): {base['ours_counts']}; networkx did not finish within "
                      f"{args.nx_timeout:.0f} s, so the ratios are lower bounds.")
-        L.append(f"Targets: in-process >= 100x: {ok(ratio >= 100)}; command >= 20x: {ok(ratio_cli >= 20)}.\n")
+        if (base["n_entities"], base["n_deals"]) == (10_000, 50_000):  # where issue 6 sets the targets
+            L.append(f"Targets: in-process >= 100x: {ok(ratio >= 100)}; command >= 20x: {ok(ratio_cli >= 20)}.\n")
+        else:
+            L.append("(No target at this size: issue 6 sets them at 10,000 entities / 50,000 deals.)\n")
     if circ:
         L.append(f"## circular-flows at {circ_size['n_entities']:,} entities / {circ_size['n_deals']:,} deals "
                  "(store open)\n")
