@@ -26,6 +26,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 _QUALIFIER_WORDS = {
@@ -53,19 +55,16 @@ _AMOUNT_RE = (
 )
 
 
-def plain_numbers(text, *, approx: bool = True) -> tuple["pa.Array", "pa.Array"]:
+def plain_numbers(text, *, approx: bool = True) -> tuple[pa.Array, pa.Array]:
     """``(value, fast)`` for a column of trimmed text: the number of every cell that is
     a plain decimal number (maybe behind ``~`` when ``approx``), null elsewhere, and
     where that held."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     fast = pc.match_substring_regex(text, _FAST if approx else _FAST.replace("~?", ""))
     value = pc.cast(pc.ascii_ltrim(pc.if_else(fast, text, pa.scalar(None, pa.string())), "~"), pa.float64())
     return value, fast
 
 
-def parse_amounts(values) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int, str]]:
+def parse_amounts(values) -> tuple[pa.Array, pa.Array, pa.Array, dict[int, str]]:
     """Parse a column of amount texts (an Arrow array or a pandas Series).
 
     Returns ``(numbers, qualifiers, symbols, errors)``, each an Arrow array with a row
@@ -77,9 +76,6 @@ def parse_amounts(values) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int,
     fast path of pyarrow kernels; only the other cells go through the full grammar.
     A mostly empty column is parsed on its filled cells only.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if isinstance(values, pd.Series):
         values = pa.array(values.astype("string").fillna(""), type=pa.string())
     if isinstance(values, pa.ChunkedArray):
@@ -104,12 +100,9 @@ def parse_amounts(values) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int,
             {int(where[i]): why for i, why in errors.items()})
 
 
-def _parse_cells(text: "pa.Array", given) -> tuple["pa.Array", "pa.Array", "pa.Array", dict[int, str]]:
+def _parse_cells(text: pa.Array, given) -> tuple[pa.Array, pa.Array, pa.Array, dict[int, str]]:
     """:func:`parse_amounts` of trimmed cells; ``given`` is where they are not empty
     (None: all of them)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     n = len(text)
     number, fast = plain_numbers(text)
     qualifier = pc.if_else(fast, pc.if_else(pc.starts_with(text, "~"), "approx", "exact"),
