@@ -95,6 +95,20 @@ _STATE_CAP = None  # override of the initial Pareto-set capacity (tests force ov
 # compiled kernels
 # ---------------------------------------------------------------------------
 
+@njit(cache=True, inline="always")
+def _take(kind, a, b, din, lo, hi, option):  # pragma: no cover - compiled
+    """One transition of a path state (kind, a, b) that takes a deal with first day
+    ``lo`` and last day ``hi`` (states as in :func:`_extend`). ``option`` 0 keeps an
+    unwrapped path unwrapped or extends a wrapped one; option 1 wraps an unwrapped
+    path here (this deal comes first in time, so the path must be non-empty:
+    ``din`` > 0). Returns ``(ok, kind, a, b)`` of the new state."""
+    if kind == 0:
+        if option == 0:
+            return hi >= a, 0, max(a, lo), min(b, hi)
+        return din > 0 and lo <= b, 1, lo, b
+    return option == 0 and hi >= a and lo <= b, 1, max(a, lo), b
+
+
 @njit(cache=True)
 def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, deal_lo, deal_hi,
             use_window, window, check_only):  # pragma: no cover - compiled
@@ -128,27 +142,9 @@ def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, dea
                 if nmx - nmn > window:
                     continue
             for option in range(2):
-                if kind == 0:
-                    if option == 0:
-                        if hi < a:
-                            continue
-                        ck = 0
-                        ca = max(a, lo)
-                        cb = min(b, hi)
-                    else:
-                        if din == 0 or lo > b:
-                            continue
-                        ck = 1
-                        ca = lo
-                        cb = b
-                else:
-                    if option == 1:
-                        continue
-                    if hi < a or lo > b:
-                        continue
-                    ck = 1
-                    ca = max(a, lo)
-                    cb = b
+                ok, ck, ca, cb = _take(kind, a, b, din, lo, hi, option)
+                if not ok:
+                    continue
                 if check_only:
                     return 1
                 # Pareto insert: skip if dominated, drop states it dominates
@@ -206,25 +202,9 @@ def _feasible2(states, nin, din, hop1, hop2, hop_deal_ptr, deal_order, deal_lo, 
                 if nmx - nmn > window:
                     continue
             for option in range(2):
-                if kind == 0:
-                    if option == 0:
-                        if hi < a:
-                            continue
-                        ck = 0
-                        ca = max(a, lo)
-                        cb = min(b, hi)
-                    else:
-                        if din == 0 or lo > b:
-                            continue
-                        ck = 1
-                        ca = lo
-                        cb = b
-                else:
-                    if option == 1 or hi < a or lo > b:
-                        continue
-                    ck = 1
-                    ca = max(a, lo)
-                    cb = b
+                ok, ck, ca, cb = _take(kind, a, b, din, lo, hi, option)
+                if not ok:
+                    continue
                 # O(1) answers from the closing hop's earliest first day / latest last day
                 if hop_maxhi[hop2] < ca and (ck == 1 or hop_minlo[hop2] > cb):
                     continue
