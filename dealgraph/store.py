@@ -292,15 +292,7 @@ class Store:
                 tables.append(read_csv_file(p, encoding=encoding))
             except LoadError as e:
                 problems.extend(e.problems)
-        batches = []
-        for t in tables:
-            if progress:
-                progress(f"validating {t.path}")
-            rows, probs = validate_table(t)
-            problems.extend(probs)
-            batches.append((t, rows))
-        if problems:
-            raise LoadError(problems)
+        batches = _validated(tables, problems, progress)
         return self._apply(batches, strict=strict, dry_run=dry_run, progress=progress)
 
     def import_frames(self, frames: dict[str, pd.DataFrame], *, replace: bool = False, strict: bool = True,
@@ -309,7 +301,7 @@ class Store:
         for files. ``replace=True`` empties the store first, in the same transaction."""
         from dealgraph.loaders.csv import CsvTable
 
-        batches, problems = [], []
+        tables = []
         for kind in APPLY_ORDER:
             df = frames.get(kind)
             if df is None or len(df) == 0:
@@ -318,12 +310,8 @@ class Store:
             cells = pa.table({str(c): pa.array(df[c].tolist(), pa.string()) for c in df.columns})
             t = CsvTable(f"{origin}/{kind}", kind, [str(c) for c in df.columns], cells)
             t._lines = list(range(2, len(df) + 2))
-            rows, probs = validate_table(t)
-            problems.extend(probs)
-            batches.append((t, rows))
-        if problems:
-            raise LoadError(problems)
-        return self._apply(batches, strict=strict, dry_run=False, replace=replace)
+            tables.append(t)
+        return self._apply(_validated(tables, []), strict=strict, dry_run=False, replace=replace)
 
     def _apply(self, batches, *, strict: bool, dry_run: bool, replace: bool = False,
                progress: Callable[[str], None] | None = None) -> AddSummary:
@@ -419,6 +407,21 @@ class Store:
             os.replace(tmp, target)
             written.append(target)
         return written
+
+
+def _validated(tables, problems: list[Problem], progress: Callable[[str], None] | None = None) -> list:
+    """``(table, typed rows)`` for each table; raises :class:`LoadError` with ``problems``
+    (those found before, e.g. reading) and every validation problem, if there are any."""
+    batches = []
+    for t in tables:
+        if progress:
+            progress(f"validating {t.path}")
+        rows, probs = validate_table(t)
+        problems.extend(probs)
+        batches.append((t, rows))
+    if problems:
+        raise LoadError(problems)
+    return batches
 
 
 def with_usd(deals: pd.DataFrame) -> pd.DataFrame:

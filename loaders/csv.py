@@ -1,13 +1,15 @@
 """Reading CSV files safely: encoding, header, kind, rows, and where each row is.
 
-:func:`read_csv_file` checks a file before anything is parsed (empty file, bytes
-that are not UTF-8, a header that is no known kind, missing required columns)
-and then reads its rows in streamed blocks with pyarrow, every cell as text.
-Problems are reported as :class:`Problem` (``file:line:column: reason``).
+:func:`read_csv_file` checks a file before its rows are parsed (empty file, a
+header that is not UTF-8 or is no known kind, missing required columns) and then
+reads its rows with pyarrow in 4 MiB blocks on every core, every cell as text;
+pyarrow checks the rows are UTF-8 as it goes. Problems are reported as
+:class:`Problem` (``file:line:column: reason``); a bad byte's line and field are
+found afterwards by :func:`_check_utf8`, which streams the file.
 
-Bounded memory: the UTF-8 check streams the file in 16 MiB chunks, the header is
-read with a 1 MiB limit, and the reader stops after :data:`MAX_PROBLEMS`
-problems, so a gigabyte of garbage fails fast without being held in memory.
+Bounded memory: the header is read with a 1 MiB limit, the reader stops after
+:data:`MAX_PROBLEMS` bad rows and the UTF-8 search streams in 16 MiB chunks, so a
+gigabyte of garbage fails fast without being held in memory.
 """
 
 from __future__ import annotations
