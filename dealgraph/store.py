@@ -51,7 +51,8 @@ from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
-from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, mask_of, numbers, strictly_increasing, validate_table
+from dealgraph.loaders.arrow import mask_of, numbers
+from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -91,9 +92,14 @@ PAGE_SIZE = 65536
 #: Tables whose validated rows have unique keys already (see ``validate_table``).
 UNIQUE_KEYED = ("deals", "entities")
 _ARROW_TYPES = {"TEXT": pa.string(), "REAL": pa.float64(), "INTEGER": pa.int64()}
-#: TEXT columns kept dictionary-encoded in Arrow (a few distinct values each): resolution
-#: yields them that way for free, and they are a fraction of the bytes to write.
-DICTIONARY_COLUMNS: dict[str, tuple[str, ...]] = {"deals": ("payer", "payee")}
+#: TEXT columns kept dictionary-encoded in Arrow: each has far fewer distinct values
+#: than rows, validation and resolution yield them encoded at little cost, and a
+#: dictionary column is a fraction of the bytes to compress, write and read back.
+DICTIONARY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "deals": ("date", "type", "payer", "payee", "amount_qualifier", "currency", "fx_date", "status",
+              "post_money_valuation_qualifier", "target_revenue_qualifier", "acquirer_market_cap_qualifier",
+              "source", "notes", "extra"),
+}
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 _IPC = ipc.IpcWriteOptions(compression="lz4")
 

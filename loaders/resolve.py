@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealgraph.graph.dates import truncate_key
-from dealgraph.loaders.validate import distinct, flat, mask_of, slugify
+from dealgraph.loaders.arrow import distinct, flat, mask_of
+from dealgraph.loaders.validate import slugify
 
 
 def _column(table, name: str) -> list:

@@ -28,41 +28,13 @@ from dealgraph.graph.dates import parse_date
 from dealgraph.graph.schema import (DEAL_TYPES, DEFAULT_CURRENCY, DEFAULT_STATUS, ENTITY_KINDS, FILE_KINDS, METRICS,
                                     STATUSES)
 from dealgraph.loaders.amounts import parse_amounts, plain_numbers
+from dealgraph.loaders.arrow import distinct, flat, mask_of, numbers
 from dealgraph.loaders.csv import CsvTable, Problem
 
 _SLUG_RE = r"^[a-z0-9][a-z0-9._-]*$"
 _CURRENCY_RE = r"^[A-Z]{3}$"
 DEAL_MONEY_COLUMNS = ("post_money_valuation", "target_revenue", "acquirer_market_cap")
 _MAX_LISTED = 60  # problems listed per check; the loader stops listing at 50 anyway
-
-
-def flat(values) -> pa.Array:
-    """One contiguous Arrow array (a ChunkedArray's chunks joined)."""
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-
-
-def mask_of(mask) -> np.ndarray:
-    """A numpy bool array from an Arrow or numpy mask (null counts as False)."""
-    if isinstance(mask, (pa.Array, pa.ChunkedArray)):
-        return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
-    return np.asarray(mask, dtype=bool)
-
-
-def distinct(values) -> tuple[np.ndarray, list]:
-    """``(codes, uniques)``: each row's index into the list of distinct values."""
-    if isinstance(values, pa.ChunkedArray):
-        chunks = pc.dictionary_encode(values).unify_dictionaries().chunks if len(values) else []
-        if not chunks:
-            return np.zeros(0, dtype=np.int32), []
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
-        return codes, chunks[0].dictionary.to_pylist()
-    d = values.dictionary_encode()
-    return d.indices.to_numpy(zero_copy_only=False), d.dictionary.to_pylist()
-
-
-def numbers(values: np.ndarray) -> pa.Array:
-    """float64 Arrow array with null where ``values`` is NaN (missing, not a number)."""
-    return pa.array(values, type=pa.float64(), from_pandas=True)
 
 
 class _Checker:
@@ -86,19 +58,26 @@ class _Checker:
             return self.cells[name]
         return pa.repeat("", self.n) if self.n else pa.array([], pa.string())
 
+    def text(self, name: str) -> pa.ChunkedArray | pa.Array:
+        """A free-text column exactly as given, dictionary-encoded: sources and notes
+        repeat (many deals cite one article), and the store keeps them so."""
+        return pc.dictionary_encode(self.raw(name))
+
     def col(self, name: str) -> pa.Array:
         """A column's text with surrounding whitespace removed."""
         return pc.utf8_trim_whitespace(self.raw(name))
 
     def fail(self, mask, column: str, reason, values: pa.Array | None = None) -> None:
         """Record a problem for every row where ``mask`` holds. ``reason`` is a string or
-        a function of the row's value in ``values`` (called only for failing rows, so
-        checks stay cheap on a million good ones)."""
+        a function of the row's value in ``values`` (of the row's index when ``values``
+        is None), called only for failing rows, so checks stay cheap on a million good ones."""
         mask = mask_of(mask)
         if not mask.any():
             return
         for i in np.flatnonzero(mask)[:_MAX_LISTED]:
-            self.problem(i, column, reason if isinstance(reason, str) else reason(values[int(i)].as_py()))
+            i = int(i)
+            self.problem(i, column, reason if isinstance(reason, str)
+                         else reason(i if values is None else values[i].as_py()))
 
     def required(self, name: str) -> pa.Array:
         s = self.col(name)
@@ -136,25 +115,30 @@ class _Checker:
                       if v != "" else "required value is empty", out)
         return out
 
-    def mapped(self, name: str, fn) -> tuple[pa.Array, list[str], np.ndarray]:
+    def mapped(self, name: str, fn) -> tuple[pa.DictionaryArray, list[str], np.ndarray]:
         """``fn`` applied to every distinct value of a column: ``(column, values, codes)``.
-        The column is the input itself when ``fn`` changes nothing (the usual case)."""
-        raw = self.raw(name)
-        codes, uniques = distinct(raw)
+
+        The column comes out dictionary-encoded (the store keeps it so, and the codes
+        are at hand); ``values`` has no repeats, so ``codes`` index one value each."""
+        codes, uniques = distinct(self.raw(name))
         mapped = [fn(u) for u in uniques]
-        out = raw if mapped == uniques else pa.array(mapped, pa.string()).take(pa.array(codes))
+        first = dict.fromkeys(mapped)
+        if len(first) < len(mapped):  # e.g. " USD" and "usd" both became "USD"
+            at = {v: j for j, v in enumerate(first)}
+            codes = np.array([at[v] for v in mapped], dtype=np.int32)[codes]
+            mapped = list(first)
+        out = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(mapped, pa.string()))
         return out, mapped, codes
 
     def amount(self, name: str, currency: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
         """``(value, qualifier)`` of an amount column (see ``loaders.amounts``)."""
-        value, qual, sym, errors = parse_amounts(self.raw(name))  # it trims
+        value, qual, sym, errors = parse_amounts(self.raw(name))
         for i, why in list(errors.items())[:_MAX_LISTED]:
             self.problem(i, name, why)
         if currency is not None and sym.null_count < len(sym):
             clash = pc.not_equal(sym, currency)
-            pairs = pc.binary_join_element_wise(pc.fill_null(sym, ""), currency, "|")
-            self.fail(clash, name, lambda v: f"the amount's symbol means {v.split('|')[0]} but the currency "
-                                             f"column says {v.split('|')[1]}", pairs)
+            self.fail(clash, name, lambda i: f"the amount's symbol means {sym[i].as_py()} but the currency "
+                                             f"column says {currency[i].as_py()}")
         return value, qual
 
     def currency(self) -> pa.Array:
@@ -164,26 +148,29 @@ class _Checker:
             self.fail(bad[codes], "currency", lambda v: f"{v!r} is not an ISO 4217 currency code (e.g. USD, EUR)", out)
         return out
 
-    def positive_number(self, name: str, text: pa.Array, reason: str) -> pa.Array:
-        """Numbers of a column of plain numbers (null where empty); ``reason`` for the rest."""
+    def positive_number(self, name: str, reason: str, strip: str = "") -> pa.Array:
+        """Numbers of a column (null where empty); ``reason`` for cells that are not one.
+        Plain numbers take the fast path of :func:`plain_numbers`; the other cells are
+        stripped of whitespace and trailing ``strip`` characters and read as Python reads
+        numbers (exponents, a sign)."""
+        text = flat(self.raw(name))
         value, fast = plain_numbers(text, approx=False)
-        other = np.flatnonzero(mask_of(pc.and_(pc.invert(fast), pc.not_equal(text, ""))))
-        if len(other):  # exponents, signs, "~": what Python reads as a number, or a problem
-            value = value.to_numpy(zero_copy_only=False)
-            parsed = pd.to_numeric(pd.Series(text.take(pa.array(other)).to_pylist()), errors="coerce")
-            value[other] = parsed.to_numpy(dtype=float)
+        other = np.flatnonzero(~fast & mask_of(pc.greater(pc.binary_length(text), 0)))
+        if len(other):
+            cells = pd.Series([t.strip().rstrip(strip).strip() for t in text.take(pa.array(other)).to_pylist()])
+            parsed = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+            value[other] = parsed
             bad = np.zeros(len(text), dtype=bool)
-            bad[other[np.isnan(value[other])]] = True
+            bad[other[np.isnan(parsed) & (cells != "").to_numpy()]] = True
             self.fail(bad, name, reason)
-            value = numbers(value)
-        return value
+        return numbers(value)
 
     def extra(self) -> pa.Array:
         """Columns outside the schema, kept per row as a JSON object of non-empty cells."""
         known = set(FILE_KINDS[self.table.kind][0])
         extras = [c for c in self.cells.column_names if c not in known]
-        if not extras:
-            return pa.repeat("{}", self.n) if self.n else pa.array([], pa.string())
+        if not extras:  # "{}" on every row, as a dictionary of one value
+            return pa.DictionaryArray.from_arrays(pa.array(np.zeros(self.n, np.int32)), pa.array(["{}"]))
         cols = [self.raw(c).to_pylist() for c in extras]
         return pa.array([json.dumps({k: v for k, v in zip(extras, row) if v != ""}, ensure_ascii=False,
                                     sort_keys=True) for row in zip(*cols)], pa.string())
@@ -246,13 +233,12 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
            "payer", "required unless the deal is a funding_round (a round with no single named investor)")
     # payer = payee (by any name or alias) is refused once names are resolved (store._resolve).
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
-    stake_txt = pc.utf8_trim_whitespace(pc.utf8_rtrim(c.col("stake_pct"), "%"))
-    stake = c.positive_number("stake_pct", stake_txt, "not a number (a percentage such as 49 or 49%)")
+    stake = c.positive_number("stake_pct", "not a number (a percentage such as 49 or 49%)", strip="%")
     c.fail(pc.or_(pc.less_equal(stake, 0), pc.greater(stake, 100)), "stake_pct", "stake must be in (0, 100]")
     return pa.table({
         "deal_id": c.col("deal_id"), "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
         "type": typ, "payer": payer, "payee": payee, "currency": currency, "status": status,
-        "stake_pct": stake, "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
+        "stake_pct": stake, "source": c.text("source"), "notes": c.text("notes"), "extra": c.extra(),
     })
 
 
@@ -329,9 +315,9 @@ def _metrics(c: _Checker) -> pa.Table:
 def _fx(c: _Checker) -> pa.Table:
     date, key, prec = c.date("date")
     cur = c.currency()
-    rate_txt = c.required("usd_per_unit")
+    c.required("usd_per_unit")
     reason = "must be a positive number (US dollars per unit)"
-    rate = c.positive_number("usd_per_unit", rate_txt, reason)
+    rate = c.positive_number("usd_per_unit", reason)
     c.fail(pc.and_(pc.is_valid(rate), pc.invert(pc.fill_null(pc.greater(rate, 0), True))), "usd_per_unit", reason)
     return pa.table({"currency": cur, "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
                      "usd_per_unit": rate, "source": c.raw("source")})
