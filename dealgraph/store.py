@@ -626,7 +626,10 @@ def _read_segments(con: sqlite3.Connection, name: str) -> pa.Table:
         segs.setdefault(seq, []).append(data)
     if not segs:
         return empty_table(name)
+    schema = arrow_schema(name)
     tables = [ipc.open_stream(pa.py_buffer(b"".join(pieces))).read_all() for pieces in segs.values()]
+    # Segments written before a column became dictionary-encoded read as plain text.
+    tables = [t if t.schema.equals(schema) else conform(t, name) for t in tables]
     kept, later = [], []
     for t in reversed(tables):
         if later and t.num_rows:

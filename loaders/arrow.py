@@ -12,6 +12,17 @@ def flat(values) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
+def encoded(values) -> pa.DictionaryArray:
+    """``values`` dictionary-encoded as one array (chunks share one dictionary)."""
+    if isinstance(values, pa.ChunkedArray):
+        if not pa.types.is_dictionary(values.type):  # one table of distinct values, not one per chunk
+            return values.combine_chunks().dictionary_encode()
+        if values.num_chunks == 0:
+            return pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], values.type.value_type))
+        return values.unify_dictionaries().combine_chunks()
+    return values if pa.types.is_dictionary(values.type) else values.dictionary_encode()
+
+
 def mask_of(mask) -> np.ndarray:
     """A numpy bool array from an Arrow or numpy mask (null counts as False)."""
     if isinstance(mask, (pa.Array, pa.ChunkedArray)):
@@ -42,3 +53,12 @@ def numbers(values: np.ndarray) -> pa.Array:
     bitmap = np.packbits(valid, bitorder="little")
     return pa.Array.from_buffers(pa.float64(), len(values), [pa.py_buffer(bitmap), pa.py_buffer(values)],
                                  null_count=missing)
+
+
+def equals(values, value: str) -> np.ndarray:
+    """Where ``values`` holds ``value``, as a numpy mask (null: False). A dictionary
+    array is compared on its dictionary, not decoded row by row."""
+    if isinstance(values, pa.DictionaryArray):
+        hit = mask_of(pc.equal(values.dictionary, value))[pc.fill_null(values.indices, 0).to_numpy()]
+        return hit & mask_of(pc.is_valid(values)) if values.null_count else hit
+    return mask_of(pc.equal(values, value))

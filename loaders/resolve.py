@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealgraph.graph.dates import truncate_key
-from dealgraph.loaders.arrow import distinct, flat, mask_of
+from dealgraph.loaders.arrow import distinct, encoded, flat, mask_of
 from dealgraph.loaders.validate import slugify
 
 
@@ -89,7 +89,7 @@ class EntityIndex:
 
     def _match(self, refs) -> tuple[pa.DictionaryArray, pa.Array]:
         """The column's distinct references and the id each matches by key (or null)."""
-        d = flat(refs).dictionary_encode()  # a million rows name far fewer entities
+        d = encoded(refs)  # a million rows name far fewer entities (validation encodes them)
         keys = pc.utf8_lower(pc.utf8_trim_whitespace(d.dictionary))
         return d, self.ids.take(pc.index_in(keys, value_set=self.keys))
 
@@ -134,13 +134,14 @@ def same_values(a, b) -> np.ndarray:
     a, b = flat(a), flat(b)
     if not (pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type)):
         return mask_of(pc.equal(a, b))
-    to_a = pc.index_in(b.dictionary, value_set=a.dictionary).to_numpy(zero_copy_only=False)
-    to_a = np.nan_to_num(to_a, nan=-1).astype(np.int64)  # -1: b's value is not among a's
-    ca = a.indices.to_numpy(zero_copy_only=False)
-    cb = b.indices.to_numpy(zero_copy_only=False)
-    ok = mask_of(pc.and_(pc.is_valid(a), pc.is_valid(b)))
-    same = np.zeros(len(a), dtype=bool)
-    same[ok] = ca[ok].astype(np.int64) == to_a[cb[ok].astype(np.int64)]
+    if not len(a.dictionary) or not len(b.dictionary):
+        return np.zeros(len(a), dtype=bool)
+    to_a = pc.fill_null(pc.index_in(b.dictionary, value_set=a.dictionary), -1).to_numpy()  # -1: not among a's
+    ca = pc.fill_null(a.indices, -2).to_numpy()  # -2: null, equal to nothing
+    cb = pc.fill_null(b.indices, 0).to_numpy()
+    same = ca == to_a[cb]
+    if b.null_count:
+        same &= mask_of(pc.is_valid(b))
     return same
 
 

@@ -122,3 +122,31 @@ def test_a_version_1_store_is_converted_on_first_open_and_loses_nothing(tmp_path
     assert len(converted.deals) == len(before.deals)
     converted.add([write(tmp_path / "n.csv", _csv([_deal(1, 1, "")]))])
     assert len(Store(old).deals) == len(before.deals) + 1
+
+
+def test_segments_written_with_plain_text_columns_still_read(tmp_path):
+    """Stores written before more columns were dictionary-encoded hold those columns as
+    plain text; they read back the same, beside segments written now."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    store = open_store(tmp_path / "s.db", seed=False)
+    store.add([write(tmp_path / "a.csv", _csv([_deal(i, 1, f"note {i}") for i in range(50)]))])
+    before = Store(tmp_path / "s.db").deals
+    con = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    (data,) = con.execute("SELECT data FROM segments WHERE tbl = 'deals'").fetchone()
+    table = ipc.open_stream(pa.py_buffer(data)).read_all()
+    assert pa.types.is_dictionary(table.schema.field("source").type)
+    plain = pa.table({c: table[c].cast(pa.string()) if pa.types.is_dictionary(table[c].type) and c not in
+                      ("payer", "payee") else table[c] for c in table.column_names})
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, plain.schema) as w:
+        w.write_table(plain)
+    con.execute("UPDATE segments SET data = ? WHERE tbl = 'deals'", (sink.getvalue().to_pybytes(),))
+    con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'gen:deals'")
+    con.close()
+    old = Store(tmp_path / "s.db")
+    pd.testing.assert_frame_equal(old.deals, before)
+    old.add([write(tmp_path / "b.csv", _csv([_deal(3, 2, "changed"), _deal(99, 1, "")]))])
+    deals = Store(tmp_path / "s.db").deals.set_index("deal_id")
+    assert len(deals) == 51 and deals.loc["d3", "notes"] == "changed" and deals.loc["d4", "notes"] == "note 4"
