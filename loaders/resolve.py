@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,21 +75,19 @@ class EntityIndex:
         return self.resolve_many([refs], strict=strict)[0]
 
     def resolve_many(self, columns: list, *, strict: bool) -> list[tuple[pa.Array, np.ndarray]]:
-        """:meth:`resolve` for several columns: matched side by side on the cores, then
-        unknown names settled column by column, so new entities come out the same
-        whatever the threads did."""
-        if len(columns) == 1:
-            matched = [self._match(columns[0])]
-        else:
-            with ThreadPoolExecutor(len(columns)) as pool:
-                matched = list(pool.map(self._match, columns))
-        return [self._settle(d, found, strict) for d, found in matched]
-
-    def _match(self, refs) -> tuple[pa.DictionaryArray, pa.Array]:
-        """The column's distinct references and the id each matches by key (or null)."""
-        d = encoded(refs)  # a million rows name far fewer entities (validation encodes them)
-        keys = pc.utf8_lower(pc.utf8_trim_whitespace(d.dictionary))
-        return d, self.ids.take(pc.index_in(keys, value_set=self.keys))
+        """:meth:`resolve` for several columns: the distinct references of all of them
+        are matched in one lookup (the table of keys is hashed once), then unknown names
+        are settled column by column, in order."""
+        encoded_columns = [encoded(c) for c in columns]  # a million rows name far fewer entities
+        dictionaries = [d.dictionary for d in encoded_columns]
+        keys = pc.utf8_lower(pc.utf8_trim_whitespace(pa.concat_arrays(dictionaries) if dictionaries
+                                                     else pa.array([], pa.string())))
+        found = self.ids.take(pc.index_in(keys, value_set=self.keys))
+        out, start = [], 0
+        for d in encoded_columns:
+            out.append(self._settle(d, found.slice(start, len(d.dictionary)), strict))
+            start += len(d.dictionary)
+        return out
 
     def _settle(self, d: pa.DictionaryArray, found: pa.Array, strict: bool) -> tuple[pa.Array, np.ndarray]:
         uniques = d.dictionary
