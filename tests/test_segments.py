@@ -137,6 +137,9 @@ def test_segments_written_with_plain_text_columns_still_read(tmp_path):
     (data,) = con.execute("SELECT data FROM segments WHERE tbl = 'deals'").fetchone()
     table = ipc.open_stream(pa.py_buffer(data)).read_all()
     assert pa.types.is_dictionary(table.schema.field("source").type)
+    # derived columns are not written (computed on reading), small integers are narrowed
+    assert "amount_usd" not in table.column_names and table.schema.field("date_precision").type == pa.int8()
+    assert (before["amount_usd"] == before["amount"] * before["fx_rate"]).all() and before["amount_usd"].notna().all()
     plain = pa.table({c: table[c].cast(pa.string()) if pa.types.is_dictionary(table[c].type) and c not in
                       ("payer", "payee") else table[c] for c in table.column_names})
     sink = pa.BufferOutputStream()
