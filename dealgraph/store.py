@@ -243,8 +243,9 @@ class Store:
         return df
 
     def columns(self, name: str) -> pa.Table:
-        """Store table ``name`` as an Arrow table (the columns of :data:`TABLES`), in
-        storage order; the DataFrames (``store.deals`` ...) are ordered by key."""
+        """Store table ``name`` as an Arrow table (the columns of :data:`TABLES`, those in
+        :data:`DICTIONARY_COLUMNS` dictionary-encoded), in storage order; the DataFrames
+        (``store.deals`` ...) are decoded and ordered by key."""
         con = self._connect()
         try:
             return self._load(con, name)[1]
