@@ -51,7 +51,7 @@ from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
-from dealgraph.loaders.arrow import mask_of, numbers
+from dealgraph.loaders.arrow import encoded, mask_of, numbers
 from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
@@ -779,6 +779,18 @@ def _rows_at(table: pa.Table, positions: pa.Array) -> pa.Table:
     return table.take(positions)
 
 
+def _same(a, b) -> np.ndarray:
+    """Where two columns hold the same value, or are both null. Dictionary columns are
+    compared on their codes (see ``same_values``), not decoded row by row."""
+    if pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type):
+        same = same_values(encoded(a), encoded(b))
+    else:
+        same = mask_of(pc.equal(a, b))
+    if a.null_count and b.null_count:
+        same |= mask_of(pc.and_(pc.is_null(a), pc.is_null(b)))
+    return same
+
+
 def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
             current: pa.Table) -> tuple[FileSummary, pa.Table]:
     """Insert new rows and replace changed ones in ``table`` (inside the caller's
@@ -808,9 +820,7 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
         for j, c in enumerate(cols):
             if c in keys:
                 continue
-            a, b = both[c], old[c]
-            ne = pc.fill_null(pc.not_equal(a, b), True)
-            differs[:, j] = mask_of(pc.and_(ne, pc.invert(pc.and_(pc.is_null(a), pc.is_null(b)))))
+            differs[:, j] = ~_same(both[c], old[c])
         changed = differs.any(axis=1)
         if changed.any():
             changed_rows = both.filter(pa.array(changed))

@@ -126,18 +126,19 @@ class EntityIndex:
 
 def same_values(a, b) -> np.ndarray:
     """Where two dictionary-encoded columns hold the same non-null value, compared on
-    their codes: b's dictionary is mapped onto a's once, not a million strings twice."""
-    a, b = flat(a), flat(b)
+    their codes: b's dictionary is mapped onto a's once, not a million strings twice.
+    A dictionary may hold a value twice (two names resolved to one id): codes are
+    compared through each value's first entry."""
     if not (pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type)):
-        return mask_of(pc.equal(a, b))
+        return mask_of(pc.equal(flat(a), flat(b)))
+    a, b = encoded(a), encoded(b)
     if not len(a.dictionary) or not len(b.dictionary):
         return np.zeros(len(a), dtype=bool)
+    first = pc.index_in(a.dictionary, value_set=a.dictionary).to_numpy(zero_copy_only=False)
     to_a = pc.fill_null(pc.index_in(b.dictionary, value_set=a.dictionary), -1).to_numpy()  # -1: not among a's
-    ca = pc.fill_null(a.indices, -2).to_numpy()  # -2: null, equal to nothing
-    cb = pc.fill_null(b.indices, 0).to_numpy()
-    same = ca == to_a[cb]
-    if b.null_count:
-        same &= mask_of(pc.is_valid(b))
+    same = first[pc.fill_null(a.indices, 0).to_numpy()] == to_a[pc.fill_null(b.indices, 0).to_numpy()]
+    if a.null_count or b.null_count:
+        same &= mask_of(pc.and_(pc.is_valid(a), pc.is_valid(b)))
     return same
 
 

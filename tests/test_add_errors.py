@@ -52,6 +52,10 @@ CASES = [
      "2:5: payee: payer and payee are the same entity (nvidia)"),
     ("payer equals payee by alias", "d1,2025-01-02,investment,NVIDIA Corporation,nvidia,1bn,,,,,,,s,\n",
      "2:5: payee: payer and payee are the same entity (nvidia)"),
+    # two spellings of one payer earlier in the file: the check compares ids, not first spellings
+    ("payer equals payee, payer spelled two ways", "d0,2025-01-02,investment,Nvidia,groq,1bn,,,,,,,s,\n"
+     "d1,2025-01-02,investment,NVIDIA Corporation,nvidia,1bn,,,,,,,s,\n",
+     "3:5: payee: payer and payee are the same entity (nvidia)"),
     ("empty payer", "d1,2025-01-02,investment,,groq,1bn,,,,,,,s,\n",
      "2:4: payer: required unless the deal is a funding_round (a round with no single named investor)"),
     ("stake zero", "d1,2025-01-02,stake,meta,groq,1bn,,,0,,,,s,\n", "2:9: stake_pct: stake must be in (0, 100]"),

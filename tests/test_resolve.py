@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,15 @@ def test_same_values_equals_comparing_the_decoded_text(a, data):
     db = pa.array(b, pa.string()).dictionary_encode()
     want = [x is not None and y is not None and x == y for x, y in zip(a, b)]
     assert same_values(da, db).tolist() == want
+    # dictionaries that hold a value twice (two names resolved to one id), and in chunks
+    def repeated(d):
+        return pa.DictionaryArray.from_arrays(d.indices, pc.utf8_lower(pc.utf8_trim_whitespace(d.dictionary)))
+    want = [x is not None and y is not None and x.strip().lower() == y.strip().lower() for x, y in zip(a, b)]
+    assert same_values(repeated(da), repeated(db)).tolist() == want
+    half = len(a) // 2
+    chunked = pa.chunked_array([repeated(pa.array(a[:half], pa.string()).dictionary_encode()),
+                                repeated(pa.array(a[half:], pa.string()).dictionary_encode())])
+    assert same_values(chunked, repeated(db)).tolist() == want
 
 
 @settings(max_examples=200, deadline=None)
