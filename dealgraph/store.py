@@ -806,27 +806,29 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
         rows = _first_of_each_key(rows, table)
     fs = FileSummary("", table, rows.num_rows)
     k_rows, k_cur = _keys(rows, table), _keys(current, table)
-    if current.num_rows:
+    if not current.num_rows:
+        pos, is_new = None, np.ones(rows.num_rows, dtype=bool)
+    elif k_rows.equals(k_cur):  # the same keys in the same order: a file added again
+        pos, is_new = None, np.zeros(rows.num_rows, dtype=bool)
+    else:
         pos = pc.index_in(k_rows, value_set=k_cur)
         is_new = mask_of(pc.is_null(pos))
-    else:
-        pos, is_new = None, np.ones(rows.num_rows, dtype=bool)
     new_rows = rows if is_new.all() else rows.filter(pa.array(is_new))
     changed_rows = rows.slice(0, 0)
     if not is_new.all():
         both = rows if not is_new.any() else rows.filter(pa.array(~is_new))
-        old = _rows_at(current, pos.filter(pa.array(~is_new)))
-        differs = np.zeros((both.num_rows, len(cols)), dtype=bool)
-        for j, c in enumerate(cols):
-            if c in keys:
-                continue
-            differs[:, j] = ~_same(both[c], old[c])
-        changed = differs.any(axis=1)
+        old = current if pos is None else _rows_at(current, pos.filter(pa.array(~is_new)))
+        changed = np.zeros(both.num_rows, dtype=bool)
+        differs = {}  # column -> where it changed, for the columns that did
+        for c in cols:
+            if c not in keys and (d := ~_same(both[c], old[c])).any():
+                differs[c] = d
+                changed |= d
         if changed.any():
             changed_rows = both.filter(pa.array(changed))
             for i in np.flatnonzero(changed):
                 key = "/".join(str(both[k][int(i)].as_py()) for k in KEYS[table])
-                fs.updated.append((key, [c for j, c in enumerate(cols) if differs[i, j]]))
+                fs.updated.append((key, [c for c, d in differs.items() if d[i]]))
     fs.inserted = new_rows.num_rows
     fs.unchanged = rows.num_rows - fs.inserted - changed_rows.num_rows
     if not new_rows.num_rows and not changed_rows.num_rows:
