@@ -132,6 +132,9 @@ def inprocess_add(db: Path, ents_csv: Path, deals_csv: Path, mode: str) -> dict:
                      "open_store(sys.argv[1], seed=False).add([sys.argv[2]])\nprint(json.dumps({}))",
                      str(template), str(ents_csv))
         shutil.copyfile(template, db)
+    # Files just written (the synthetic CSVs, stores) are flushed first: their writeback
+    # would otherwise run beside the measured process and slow its bare read most.
+    os.sync()
     return run_json(ADD_CODE, str(db), str(ents_csv), str(deals_csv), mode)
 
 
