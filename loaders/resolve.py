@@ -90,33 +90,36 @@ class EntityIndex:
         return out
 
     def _settle(self, d: pa.DictionaryArray, found: pa.Array, strict: bool) -> tuple[pa.Array, np.ndarray]:
+        """The column's ids from ``found`` (the id each distinct reference matched, or
+        null), unmatched names settled by :meth:`_other`; and where a name stayed unknown."""
         uniques = d.dictionary
-        missing = np.flatnonzero(mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, ""))))
+        named = ~mask_of(pc.equal(uniques, ""))
+        missing = np.flatnonzero(mask_of(pc.is_null(found)) & named)
         if len(missing):
+            refs = uniques.take(pa.array(missing)).to_pylist()
+            slugs = [slugify(r) for r in refs]
+            # one lookup of every slug (hashing the keys once, not once a name)
+            by_slug = self.ids.take(pc.index_in(pa.array(slugs, pa.string()), value_set=self.keys)).to_pylist()
             resolved = found.to_pylist()
-            for j in missing:
-                resolved[j] = self._other(uniques[int(j)].as_py(), strict)
+            for j, ref, slug, ident in zip(missing, refs, slugs, by_slug):
+                resolved[j] = self._other(ref, slug, ident, strict)
             found = pa.array(resolved, pa.string())
         codes = d.indices.to_numpy(zero_copy_only=False)
-        unknown = np.zeros(len(codes), dtype=bool)
-        if len(missing):
-            unknown = mask_of(pc.and_(pc.is_null(found), pc.not_equal(uniques, "")))[codes]
-        # The ids as a dictionary over the distinct references: no copy of a million strings.
         absent = mask_of(pc.is_null(found))
+        unknown = (absent & named)[codes] if len(missing) else np.zeros(len(codes), dtype=bool)
+        # The ids as a dictionary over the distinct references: no copy of a million strings.
         indices = pa.array(codes, pa.int32(), mask=absent[codes]) if absent.any() else pa.array(codes, pa.int32())
         return pa.DictionaryArray.from_arrays(indices, pc.fill_null(found, "")), unknown
 
-    def _other(self, ref: str, strict: bool) -> str | None:
-        """A reference no key matched: one created earlier in the batch, an entity whose
-        id is its slug, or (unless ``strict``) a new entity."""
+    def _other(self, ref: str, slug: str, by_slug: str | None, strict: bool) -> str | None:
+        """A reference no key matched: one created earlier in the batch, the entity its
+        slug names (``by_slug``), or (unless ``strict``) a new entity with the slug as id."""
         key = ref.strip().lower()
         if key in self._more:
             return self._more[key]
         if strict:
             return None
-        slug = slugify(ref)
-        pos = pc.index_in(pa.array([slug]), value_set=self.keys)[0].as_py()
-        ident = self.ids[pos].as_py() if pos is not None else self._more.get(slug)
+        ident = by_slug if by_slug is not None else self._more.get(slug)
         if ident is None:
             ident = slug
             self.created[ident] = ref.strip()
