@@ -69,13 +69,20 @@ def plain_numbers(text, *, approx: bool = True) -> tuple[np.ndarray, np.ndarray]
     spaces, maybe behind ``~`` when ``approx`` -- NaN elsewhere, and where that held.
 
     Cells of digits alone (most cells of machine-written files) are recognised by a
-    character-class kernel; only the others are matched against the pattern."""
+    character-class kernel; only the others are matched against the pattern. A
+    mostly empty column (stakes) costs only its filled cells."""
     text = flat(text)
-    digits = pc.and_(pc.ascii_is_decimal(text), pc.less_equal(pc.binary_length(text), 15))
+    length = pc.binary_length(text)
+    given = mask_of(pc.greater(length, 0))
+    if 2 * np.count_nonzero(given) < len(text):
+        value, fast = np.full(len(text), np.nan), np.zeros(len(text), dtype=bool)
+        value[given], fast[given] = plain_numbers(text.filter(pa.array(given)), approx=approx)
+        return value, fast
+    digits = pc.and_(pc.ascii_is_decimal(text), pc.less_equal(length, 15))
     fast = mask_of(digits)
     value = pc.cast(pc.if_else(digits, text, pa.scalar(None, pa.string())), pa.float64())
     value = value.to_numpy(zero_copy_only=False, writable=True)
-    others = np.flatnonzero(~fast & mask_of(pc.greater(pc.binary_length(text), 0)))
+    others = np.flatnonzero(~fast & given)
     if len(others):  # decimals, "~", and what is not a plain number at all
         sub = text.take(pa.array(others))
         ok = mask_of(pc.match_substring_regex(sub, _FAST if approx else _FAST.replace("~?", "")))

@@ -160,15 +160,8 @@ class _Checker:
         stripped of whitespace and trailing ``strip`` characters and read as Python reads
         numbers (exponents, a sign)."""
         text = flat(self.raw(name))
-        given = pc.greater(pc.binary_length(text), 0)
-        filled = np.flatnonzero(mask_of(given))
-        if 2 * len(filled) < len(text):  # mostly empty (stakes): the filled cells, then placed
-            value = np.full(len(text), np.nan)
-            value[filled], fast_filled = plain_numbers(text.filter(given), approx=False)
-            other = filled[~fast_filled]
-        else:
-            value, fast = plain_numbers(text, approx=False)
-            other = np.flatnonzero(~fast & mask_of(given))
+        value, fast = plain_numbers(text, approx=False)
+        other = np.flatnonzero(~fast & mask_of(pc.greater(pc.binary_length(text), 0)))
         if len(other):
             cells = pd.Series([t.strip().rstrip(strip).strip() for t in text.take(pa.array(other)).to_pylist()])
             parsed = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
