@@ -51,7 +51,7 @@ from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
-from dealgraph.loaders.arrow import encoded, mask_of, numbers
+from dealgraph.loaders.arrow import mask_of, numbers
 from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
@@ -776,7 +776,7 @@ def _same(a, b) -> np.ndarray:
     """Where two columns hold the same value, or are both null. Dictionary columns are
     compared on their codes (see ``same_values``), not decoded row by row."""
     if pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type):
-        same = same_values(encoded(a), encoded(b))
+        same = same_values(a, b)
     else:
         same = mask_of(pc.equal(a, b))
     if a.null_count and b.null_count:
