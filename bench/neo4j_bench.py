@@ -35,12 +35,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from dealgraph.loaders import synth
-    from dealgraph.neo4j.circular import circular_flows as cypher_cycles
-    from dealgraph.neo4j.connection import Settings, connect
-    from dealgraph.neo4j.push import push
-    from dealgraph.neo4j.server import NEO4J_VERSION, LocalNeo4j
+    from dealgraph.neo4j_backend.circular import circular_flows as cypher_cycles
+    from dealgraph.neo4j_backend.connection import Settings, connect
+    from dealgraph.neo4j_backend.push import push
+    from dealgraph.neo4j_backend.server import NEO4J_VERSION, LocalNeo4j
     from dealgraph.queries.circular import circular_flows as embedded_cycles
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     n_ent = args.entities or max(20, args.deals // 5)
     rows: list[tuple[str, str]] = []

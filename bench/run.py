@@ -57,7 +57,7 @@ ADD_CODE = r"""
 import json, resource, sys, time
 import pandas as pd
 import pyarrow.csv  # noqa: F401 - its import cost stays out of the timed read
-from dealgraph.store import open_store
+from dealgraph.graph.store import open_store
 db, ents, deals = sys.argv[1:4]
 
 def peak_mb():
@@ -132,7 +132,7 @@ def inprocess_add(db: Path, ents_csv: Path, deals_csv: Path, mode: str) -> dict:
     if mode == "deals":  # the stored entities: a copy of a store another process filled once
         template = db.parent / f"entities-{ents_csv.parent.name}.db"
         if not template.exists():
-            run_json("import json, sys\nfrom dealgraph.store import open_store\n"
+            run_json("import json, sys\nfrom dealgraph.graph.store import open_store\n"
                      "open_store(sys.argv[1], seed=False).add([sys.argv[2]])\nprint(json.dumps({}))",
                      str(template), str(ents_csv))
         shutil.copyfile(template, db)
@@ -164,7 +164,7 @@ def cli_read(deals_csv: Path) -> tuple[float, float, float]:
 
 def new_db(path: Path) -> Path:
     """A new empty store at ``path`` (not timed)."""
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     open_store(path, seed=False)
     return path
@@ -227,7 +227,7 @@ def summarise_add(runs: list[dict], cli_adds: list[tuple], cli_reads: list[tuple
 OPEN_CODE = r"""
 import sys, time
 t0 = time.perf_counter()
-from dealgraph.store import open_store
+from dealgraph.graph.store import open_store
 from dealgraph.graph.arrays import build_arrays
 from dealgraph.queries.circular import prepare
 from dealgraph.queries.filters import select_deals
@@ -261,7 +261,7 @@ def open_and_build(db: Path, repeats: int, with_networkx: bool) -> dict:
            "build": Timing.of(builds),
            "open_build": Timing.of([o + b for o, b in zip(opens, builds)])}
     if with_networkx:
-        from dealgraph.store import open_store
+        from dealgraph.graph.store import open_store
 
         store = open_store(db)
         _ = store.deals
@@ -274,7 +274,7 @@ def open_and_build(db: Path, repeats: int, with_networkx: bool) -> dict:
 
 def canned_queries(db: Path, repeats: int) -> list[dict]:
     from dealgraph.queries.registry import QUERIES
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     store = open_store(db)
     _ = store.deals, store.entities, store.metrics
@@ -296,7 +296,7 @@ def canned_queries(db: Path, repeats: int) -> list[dict]:
 
 def circular_section(db: Path, repeats: int, k5: bool) -> list[dict]:
     from dealgraph.queries.circular import circular_flows
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     store = open_store(db)
     _ = store.deals
@@ -325,7 +325,7 @@ def circular_section(db: Path, repeats: int, k5: bool) -> list[dict]:
 NX_CODE = r"""
 import sys, time
 import networkx as nx
-from dealgraph.store import open_store
+from dealgraph.graph.store import open_store
 from dealgraph.graph.arrays import build_arrays, to_networkx
 from dealgraph.queries.filters import select_deals
 store = open_store(sys.argv[1])
@@ -345,7 +345,7 @@ def baseline_section(db: Path, repeats: int, nx_repeats: int, nx_timeout: float,
     from dealgraph.graph.arrays import build_arrays
     from dealgraph.queries.circular import circular_flows, prepare, run_search
     from dealgraph.queries.filters import select_deals
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     store = open_store(db)
     _ = store.deals

@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 
 def open_store(path=None, *, seed: bool = True):
-    """Open (creating on first use) a dealgraph store; see :func:`dealgraph.store.open_store`."""
-    from dealgraph.store import open_store as _open
+    """Open (creating on first use) a dealgraph store; see :func:`dealgraph.graph.store.open_store`."""
+    from dealgraph.graph.store import open_store as _open
 
     return _open(path, seed=seed)

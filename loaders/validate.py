@@ -192,7 +192,7 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
     """Typed rows of one table and the problems found (empty list when valid).
 
     The rows are an Arrow table in the store's columns for the kind (see
-    ``dealgraph.store.TABLES``; what resolution adds is absent) plus ``_row``,
+    ``dealgraph.graph.store.TABLES``; what resolution adds is absent) plus ``_row``,
     the 0-based data row each came from. Missing numbers are null. Deal and entity
     rows that repeat an earlier row exactly are dropped, so their keys are unique.
     """

@@ -140,7 +140,7 @@ def take_screenshots(outdir="docs/screenshots") -> list[Path]:
     ``python3 tests/browser.py`` (writes PNGs into docs/screenshots/)."""
     import tempfile
 
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
     from dealgraph.viz.build import view_from_store
     from dealgraph.viz.html import render_view_page, write_page
     from dealgraph.viz.report import render_report

@@ -43,7 +43,7 @@ def cli():
 @pytest.fixture
 def empty_db(tmp_path) -> Path:
     """Path of a new, empty store."""
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     path = tmp_path / "empty.db"
     open_store(path, seed=False)
@@ -53,7 +53,7 @@ def empty_db(tmp_path) -> Path:
 @pytest.fixture
 def sample_db(tmp_path) -> Path:
     """Path of a new store seeded with the sample data."""
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     path = tmp_path / "sample.db"
     open_store(path)

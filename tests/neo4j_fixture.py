@@ -4,7 +4,7 @@ With ``NEO4J_URI`` set, tests use that server (``NEO4J_USER`` / ``NEO4J_PASSWORD
 ``NEO4J_DATABASE``); the tests then delete and rewrite dealgraph's own nodes there,
 so point it at a scratch database. Otherwise one local Neo4j 5.26 is started for the
 whole session on a free port (jars fetched with mvn on first use, see
-``dealgraph.neo4j.server``) and stopped at the end.
+``dealgraph.neo4j_backend.server``) and stopped at the end.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from dealgraph.neo4j.server import LocalNeo4j
+from dealgraph.neo4j_backend.server import LocalNeo4j
 
 
 @dataclass

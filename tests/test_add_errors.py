@@ -137,7 +137,7 @@ def test_gigabyte_of_garbage_fails_fast_in_bounded_memory(tmp_path, sample_db):
         for _ in range(1024):
             out.write(block)
     code = ("import resource,sys\n"
-            "from dealgraph.store import open_store\n"
+            "from dealgraph.graph.store import open_store\n"
             "from dealgraph.loaders.csv import LoadError\n"
             f"s=open_store({str(sample_db)!r})\n"
             "before=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

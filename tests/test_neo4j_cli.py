@@ -8,11 +8,11 @@ import time
 
 
 from dealgraph.loaders import synth
-from dealgraph.neo4j.connection import Settings, connect
-from dealgraph.neo4j.push import delete_own, push
-from dealgraph.neo4j.pull import pull
-from dealgraph.neo4j.server import LocalNeo4j, free_port
-from dealgraph.store import open_store
+from dealgraph.neo4j_backend.connection import Settings, connect
+from dealgraph.neo4j_backend.push import delete_own, push
+from dealgraph.neo4j_backend.pull import pull
+from dealgraph.neo4j_backend.server import LocalNeo4j, free_port
+from dealgraph.graph.store import open_store
 from test_neo4j_push import assert_same_store
 
 

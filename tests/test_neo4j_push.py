@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from dealgraph.graph.schema import DEAL_TYPES, relationship_type
-from dealgraph.neo4j import model
-from dealgraph.neo4j.push import delete_own, push
-from dealgraph.neo4j.pull import pull
-from dealgraph.store import open_store
+from dealgraph.neo4j_backend import model
+from dealgraph.neo4j_backend.push import delete_own, push
+from dealgraph.neo4j_backend.pull import pull
+from dealgraph.graph.store import open_store
 
 
 @pytest.fixture

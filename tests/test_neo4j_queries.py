@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dealgraph.neo4j.push import push
-from dealgraph.neo4j.query_cli import CYPHER_QUERIES, run_cypher_query
+from dealgraph.neo4j_backend.push import push
+from dealgraph.cli.neo4j_query import CYPHER_QUERIES, run_cypher_query
 from dealgraph.queries.registry import run_query
-from dealgraph.store import open_store
+from dealgraph.graph.store import open_store
 
 CIRCULAR_OPTIONS = [
     {},

@@ -1,6 +1,6 @@
 """The local Neo4j the tests run against is real and answers Cypher over Bolt."""
 
-from dealgraph.neo4j import server
+from dealgraph.neo4j_backend import server
 
 
 def test_server_answers_return_1(neo4j_target, neo4j_driver):
@@ -77,7 +77,7 @@ def test_server_does_not_outlive_a_killed_parent(tmp_path):
     import sys
     import time
 
-    code = ("from dealgraph.neo4j.server import LocalNeo4j; import time, sys\n"
+    code = ("from dealgraph.neo4j_backend.server import LocalNeo4j; import time, sys\n"
             f"s = LocalNeo4j(log_path={str(tmp_path / 'orphan.log')!r}).start()\n"
             "print(s.pid, flush=True); time.sleep(600)\n")
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

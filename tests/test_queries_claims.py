@@ -102,7 +102,7 @@ def test_range_and_per_row_tolerance(tmp_path):
 def test_the_articles_figures_from_the_sample_data(tmp_path):
     """Done means: the sample data reproduces 40x, 19.7x, 0.44%, 0.5%, 0.02%, 0.4%, 2.9x, ~7x and
     3 months via the queries (not hard-coded)."""
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     df = check_claims(open_store(tmp_path / "sample.db"), CLAIMS)
     got = {(r.subject, r.metric, r.stated): r.verdict for r in df.itertuples()}

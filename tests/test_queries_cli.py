@@ -18,7 +18,7 @@ ARGS = {"rounds": ["groq"]}
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> Path:
     """One sample-data store for this module (the commands only read it)."""
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     path = tmp_path_factory.mktemp("cli") / "sample.db"
     open_store(path)

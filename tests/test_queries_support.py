@@ -40,7 +40,7 @@ def metric(entity, name, date, value, **kw) -> dict:
 def make_store(tmp_path: Path, deals=(), metrics=(), fx=(), name: str = "s.db"):
     """A real store at ``tmp_path/name`` holding exactly these rows (entities made
     from every id used, kind company)."""
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     ids = sorted({d["payer"] for d in deals if d.get("payer")} | {d["payee"] for d in deals} |
                  {m["entity"] for m in metrics})

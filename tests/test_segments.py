@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import write
 from dealgraph.graph.schema import DEAL_COLUMNS
-from dealgraph.store import KEYS, MAX_SEGMENTS, PAGE_SIZE, TABLES, Store, open_store
+from dealgraph.graph.store import KEYS, MAX_SEGMENTS, PAGE_SIZE, TABLES, Store, open_store
 
 
 def _csv(rows: list[list[str]]) -> str:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import DATA, run_cli, write
 from dealgraph.graph.schema import DEAL_COLUMNS, DEAL_TYPES, STATUSES
-from dealgraph.store import open_store
+from dealgraph.graph.store import open_store
 
 HEADER = ",".join(DEAL_COLUMNS) + "\n"
 

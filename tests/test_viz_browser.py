@@ -32,7 +32,7 @@ def chrome():
 
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory):
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     return open_store(tmp_path_factory.mktemp("vizb") / "sample.db")
 
@@ -68,7 +68,7 @@ def hostile_frames():
 
 @pytest.fixture(scope="module")
 def hostile_store(tmp_path_factory):
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     s = open_store(tmp_path_factory.mktemp("hostile") / "h.db", seed=False)
     s.import_frames(hostile_frames())

@@ -247,7 +247,7 @@ def test_view_data_date_range_and_counts():
 
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory):
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     return open_store(tmp_path_factory.mktemp("viz") / "sample.db")
 

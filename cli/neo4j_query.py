@@ -16,13 +16,13 @@ from dealgraph.queries.registry import QUERIES
 
 #: query name -> "module:function" taking (driver, *, database, **options).
 CYPHER_QUERIES: dict[str, str] = {
-    "circular-flows": "dealgraph.neo4j.circular:circular_flows",
-    "concentration": "dealgraph.neo4j.flows:concentration",
-    "round-trip": "dealgraph.neo4j.flows:round_trip",
-    "multiples": "dealgraph.neo4j.valuation:multiples",
-    "returns": "dealgraph.neo4j.valuation:returns",
-    "rounds": "dealgraph.neo4j.valuation:rounds",
-    "deal-comparisons": "dealgraph.neo4j.valuation:deal_comparisons",
+    "circular-flows": "dealgraph.neo4j_backend.circular:circular_flows",
+    "concentration": "dealgraph.neo4j_backend.flows:concentration",
+    "round-trip": "dealgraph.neo4j_backend.flows:round_trip",
+    "multiples": "dealgraph.neo4j_backend.valuation:multiples",
+    "returns": "dealgraph.neo4j_backend.valuation:returns",
+    "rounds": "dealgraph.neo4j_backend.valuation:rounds",
+    "deal-comparisons": "dealgraph.neo4j_backend.valuation:deal_comparisons",
 }
 
 
@@ -42,7 +42,7 @@ def _server_entity_id(driver, database, text: str) -> str:
     import pandas as pd
 
     from dealgraph.loaders.resolve import entity_lookup
-    from dealgraph.neo4j import model as m
+    from dealgraph.neo4j_backend import model as m
 
     records, _, _ = driver.execute_query(
         f"MATCH (e:{m.ENTITY}) RETURN e.id AS id, e.name AS name, coalesce(e.aliases, '') AS aliases",
@@ -55,8 +55,8 @@ def _server_entity_id(driver, database, text: str) -> str:
 
 
 def _make(name: str) -> click.Command:
-    from dealgraph.neo4j.cli import _conn_options, _session
-    from dealgraph.query_cli import _common_options, _param
+    from dealgraph.cli.neo4j import _conn_options, _session
+    from dealgraph.cli.query import _common_options, _param
 
     q = QUERIES[name]
 

@@ -1,4 +1,4 @@
-"""Push a store into Neo4j (the layout is in :mod:`dealgraph.neo4j.model`).
+"""Push a store into Neo4j (the layout is in :mod:`dealgraph.neo4j_backend.model`).
 
 Order: constraints first (they create the indexes every MERGE looks up), then
 entities, FX rates, deals (relationships and payer-less :Round nodes), metrics.
@@ -26,7 +26,7 @@ import neo4j
 import pandas as pd
 
 from dealgraph.graph.schema import relationship_type
-from dealgraph.neo4j import model as m
+from dealgraph.neo4j_backend import model as m
 
 BATCH = 5000
 

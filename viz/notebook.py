@@ -45,7 +45,7 @@ def show(store=None, *, height: int = 650, **options) -> NetworkView:
     from dealgraph.viz.build import view_from_store
 
     if store is None:
-        from dealgraph.store import open_store
+        from dealgraph.graph.store import open_store
 
         store = open_store()
     return NetworkView(view_from_store(store, **options), height=height)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from dealgraph.loaders.csv import LoadError
 from dealgraph.loaders.amounts import format_amount
-from dealgraph.store import AddSummary, Store, default_path, open_store
+from dealgraph.graph.store import AddSummary, Store, default_path, open_store
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -34,13 +34,13 @@ class LazyGroup(click.Group):
     used, so `dealgraph deals` does not pay for pyvis, numba or the Neo4j driver."""
 
     lazy: dict[str, tuple[str, str]] = {
-        "queries": ("dealgraph.query_cli:queries_command", "List the canned queries, one line each."),
-        "query": ("dealgraph.query_cli:query_command", "Run a canned query (circular-flows, multiples, returns, ...)."),
-        "check": ("dealgraph.query_cli:check_command", "Check stated figures in a claims CSV against recomputed ones."),
+        "queries": ("dealgraph.cli.query:queries_command", "List the canned queries, one line each."),
+        "query": ("dealgraph.cli.query:query_command", "Run a canned query (circular-flows, multiples, returns, ...)."),
+        "check": ("dealgraph.cli.query:check_command", "Check stated figures in a claims CSV against recomputed ones."),
         "synth": ("dealgraph.loaders.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
-        "viz": ("dealgraph.viz.cli:viz_command", "Interactive network view of the deals in a browser (HTML)."),
-        "report": ("dealgraph.viz.cli:report_command", "One self-contained HTML report: query tables + network."),
-        "neo4j": ("dealgraph.neo4j.cli:neo4j_group", "Push to / pull from Neo4j and run the canned queries in Cypher."),
+        "viz": ("dealgraph.cli.viz:viz_command", "Interactive network view of the deals in a browser (HTML)."),
+        "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: query tables + network."),
+        "neo4j": ("dealgraph.cli.neo4j:neo4j_group", "Push to / pull from Neo4j and run the canned queries in Cypher."),
     }
 
     def list_commands(self, ctx):

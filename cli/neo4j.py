@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import click
 
-from dealgraph.neo4j.connection import Neo4jError, Settings
+from dealgraph.neo4j_backend.connection import Neo4jError, Settings
 
 
 def _conn_options(f):
@@ -34,7 +34,7 @@ def _fail(message: str, code: int = 1):
 
 
 def _connect(uri, user, password, database):
-    from dealgraph.neo4j.connection import connect
+    from dealgraph.neo4j_backend.connection import connect
 
     settings = Settings(uri=uri, user=user, password=password or None, database=database or None)
     try:
@@ -48,7 +48,7 @@ def _session(uri, user, password, database, *, failed: str, hint: str = ""):
     """Connect, yield ``(settings, driver)`` and close. A Neo4j problem inside the
     block becomes one line, ``error: <failed>: <reason><hint>``, and exit status 1;
     any other exception passes through unchanged."""
-    from dealgraph.neo4j.connection import translate
+    from dealgraph.neo4j_backend.connection import translate
 
     settings, driver = _connect(uri, user, password, database)
     try:
@@ -66,7 +66,7 @@ def _store(ctx: click.Context):
     obj = ctx.find_root().obj
     if obj is not None and hasattr(obj, "store"):
         return obj.store()
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     return open_store(None)
 
@@ -94,7 +94,7 @@ def neo4j_group() -> None:
 @click.pass_context
 def push(ctx, uri, user, password, database, replace, batch):
     """Write the local store into Neo4j (constraints, then batched MERGEs)."""
-    from dealgraph.neo4j.push import push as do_push
+    from dealgraph.neo4j_backend.push import push as do_push
 
     store = _store(ctx)
     with _session(uri, user, password, database, failed="push interrupted",
@@ -117,7 +117,7 @@ def push(ctx, uri, user, password, database, replace, batch):
 def pull(ctx, uri, user, password, database, replace):
     """Read dealgraph's data from Neo4j into the local store (validated like `add`)."""
     from dealgraph.loaders.csv import LoadError
-    from dealgraph.neo4j.pull import pull as do_pull
+    from dealgraph.neo4j_backend.pull import pull as do_pull
 
     store = _store(ctx)
     with _session(uri, user, password, database, failed="pull failed",
@@ -145,7 +145,7 @@ def serve(port, data_dir):
     import signal
     from pathlib import Path
 
-    from dealgraph.neo4j.server import LocalNeo4j, ServerError
+    from dealgraph.neo4j_backend.server import LocalNeo4j, ServerError
 
     if data_dir is None:
         from platformdirs import user_data_dir
@@ -204,7 +204,7 @@ class _progress:
 
 
 def _register_queries() -> None:
-    from dealgraph.neo4j.query_cli import neo4j_query_command
+    from dealgraph.cli.neo4j_query import neo4j_query_command
 
     neo4j_group.add_command(neo4j_query_command, "query")
 

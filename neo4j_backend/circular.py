@@ -45,8 +45,8 @@ import pandas as pd
 
 from dealgraph.graph.arrays import date_intervals
 from dealgraph.graph.schema import TENTATIVE_STATUSES
-from dealgraph.neo4j import model as m
-from dealgraph.neo4j.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
+from dealgraph.neo4j_backend import model as m
+from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
 from dealgraph.queries.circular import RESULT_COLUMNS, check_options, witness
 
 

@@ -1,7 +1,7 @@
 """Pull dealgraph's data from Neo4j back into a local store (round trip of ``push``).
 
 Reads :Entity nodes, deal relationships and :Round nodes, :Metric and :FxRate
-nodes (layout in :mod:`dealgraph.neo4j.model`) into frames shaped like the
+nodes (layout in :mod:`dealgraph.neo4j_backend.model`) into frames shaped like the
 store's tables, turns them into the CSV schema with the store's own export code,
 and applies them with ``store.import_frames`` -- so a pulled store goes through the
 same validation as ``dealgraph add``, and ``push`` then ``pull`` into an empty store
@@ -17,7 +17,7 @@ from __future__ import annotations
 import neo4j
 import pandas as pd
 
-from dealgraph.neo4j import model as m
+from dealgraph.neo4j_backend import model as m
 
 _ENTITY_Q = f"MATCH (e:{m.ENTITY}) RETURN properties(e) AS p ORDER BY e.id"
 _DEAL_Q = (f"MATCH (a:{m.ENTITY})-[r]->(b:{m.ENTITY}) WHERE type(r) IN $types AND r.deal_id IS NOT NULL "
@@ -29,7 +29,7 @@ _FX_Q = f"MATCH (x:{m.FXRATE}) RETURN properties(x) AS p"
 
 
 def _store_tables():
-    from dealgraph.store import TABLES
+    from dealgraph.graph.store import TABLES
 
     return TABLES
 
@@ -48,7 +48,7 @@ def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, 
              for r in fetch(_DEAL_Q, types=list(m.DEAL_REL_TYPES)) + fetch(_ROUND_Q)]
     metrics = [r["p"] for r in fetch(_METRIC_Q)]
     fx = [r["p"] for r in fetch(_FX_Q)]
-    from dealgraph.store import as_table
+    from dealgraph.graph.store import as_table
 
     out = {}
     for kind, rows in (("entities", ents), ("deals", deals), ("metrics", metrics), ("fx", fx)):
@@ -61,8 +61,8 @@ def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, 
 
 def tables_to_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The CSV-schema text frames for table-shaped frames, formatted exactly as
-    ``dealgraph export`` formats them (:func:`dealgraph.store.frames_from_tables`)."""
-    from dealgraph.store import frames_from_tables
+    ``dealgraph export`` formats them (:func:`dealgraph.graph.store.frames_from_tables`)."""
+    from dealgraph.graph.store import frames_from_tables
 
     return frames_from_tables(tables)
 

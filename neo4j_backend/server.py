@@ -1,10 +1,10 @@
 """A local Neo4j 5.26 server for tests and for trying the backend out.
 
 There is no Neo4j server tarball on Maven Central, but the embedded database
-(``org.neo4j:neo4j``, Bolt included) is. ``neo4j_server/pom.xml`` names it;
+(``org.neo4j:neo4j``, Bolt included) is. ``neo4j_backend/server/pom.xml`` names it;
 :func:`ensure_jars` fetches the jars with ``mvn dependency:copy-dependencies``
-into the git-ignored ``neo4j_server/lib/`` once (about 120 MB), and
-:class:`LocalNeo4j` runs ``neo4j_server/Launcher.java`` as a single source file:
+into the git-ignored ``neo4j_backend/server/lib/`` once (about 120 MB), and
+:class:`LocalNeo4j` runs ``neo4j_backend/server/Launcher.java`` as a single source file:
 Bolt on ``127.0.0.1:PORT``, authentication disabled, 256 MB page cache,
 ``-Xmx2g``, usage reporting off. The launcher prints a ready line; SIGTERM
 shuts the database down cleanly.
@@ -26,10 +26,10 @@ import threading
 import time
 from pathlib import Path
 
-#: Where pom.xml and Launcher.java live (the repository's ``neo4j_server/``),
-#: overridable for installs that are not a source checkout.
+#: Where pom.xml and Launcher.java live (package data beside this module),
+#: overridable with ``DEALGRAPH_NEO4J_SERVER_DIR``.
 SERVER_DIR = Path(os.environ.get("DEALGRAPH_NEO4J_SERVER_DIR",
-                                 Path(__file__).resolve().parents[2] / "neo4j_server"))
+                                 Path(__file__).resolve().parent / "server"))
 NEO4J_VERSION = "5.26.31"
 READY_PREFIX = "DEALGRAPH-NEO4J READY"
 #: Written into lib/ after a complete fetch: a fetch killed half-way has no marker and is redone.
@@ -76,7 +76,7 @@ def ensure_jars(server_dir: Path = SERVER_DIR, *, echo=None) -> Path:
     if jars_present(server_dir):
         return lib
     if not (server_dir / "pom.xml").exists():
-        raise ServerError(f"no pom.xml in {server_dir} (set DEALGRAPH_NEO4J_SERVER_DIR to the repository's neo4j_server/)")
+        raise ServerError(f"no pom.xml in {server_dir} (set DEALGRAPH_NEO4J_SERVER_DIR to the repository's neo4j_backend/server/)")
     mvn = shutil.which("mvn")
     if mvn is None:
         raise ServerError("Maven (mvn) is needed to fetch Neo4j's jars; install it (e.g. apt-get install maven)")

@@ -17,7 +17,7 @@ import neo4j
 import pandas as pd
 
 from dealgraph.graph.dates import parse_date
-from dealgraph.neo4j import model as m
+from dealgraph.neo4j_backend import model as m
 from dealgraph.queries.filters import normalise_statuses
 
 #: ``:INVESTED_IN|ACQUIRED|...`` -- from the schema allow-list only.

@@ -20,8 +20,8 @@ import neo4j
 import pandas as pd
 
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, DEAL_TYPES
-from dealgraph.neo4j import model as m
-from dealgraph.neo4j.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
+from dealgraph.neo4j_backend import model as m
+from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
 from dealgraph.queries.common import EXIT_TYPES, ROUND_TYPES
 
 _FIGURES = tuple(DEAL_METRIC_COLUMNS)  # target_revenue, acquirer_market_cap, post_money_valuation
@@ -48,7 +48,7 @@ _ENTITIES_Q = f"MATCH (e:{m.ENTITY}) RETURN e.id AS id, e.name AS name, e.kind A
 
 def _table(rows: list[dict], table: str) -> pd.DataFrame:
     """Rows as a frame with the store table's columns and dtypes."""
-    from dealgraph.store import TABLES, as_table
+    from dealgraph.graph.store import TABLES, as_table
 
     return as_table(pd.DataFrame.from_records(rows, columns=list(TABLES[table])), table)
 
@@ -67,7 +67,7 @@ def server_view(driver: neo4j.Driver, *, database=None, as_of=None, status=None,
                 timeout=None):
     """A read-only store-like object (``deals``, ``metrics``, ``entities``) holding
     what the server selected; ``types_``: deal types the query needs."""
-    from dealgraph.store import observations
+    from dealgraph.graph.store import observations
 
     params = {**filter_params(as_of, status), "types": list(types_ or DEAL_TYPES)}
     deals = _deal_frame(read(driver, _deals_query(True), params, database=database, timeout=timeout))

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.graph.schema import TENTATIVE_STATUSES
-from dealgraph.neo4j import model as m
-from dealgraph.neo4j.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
+from dealgraph.neo4j_backend import model as m
+from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
 
 _FLOWS = f"""
 MATCH (a:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(b:{m.ENTITY})

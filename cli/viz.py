@@ -16,7 +16,7 @@ def _store():
     obj = click.get_current_context().find_root().obj
     if obj is not None and hasattr(obj, "store"):
         return obj.store()
-    from dealgraph.store import open_store
+    from dealgraph.graph.store import open_store
 
     return open_store(None)
 

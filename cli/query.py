@@ -23,7 +23,7 @@ def _store(ctx: click.Context):
     obj = ctx.find_root().obj
     if obj is not None and hasattr(obj, "store"):
         return obj.store()
-    from dealgraph.store import open_store  # used outside the dealgraph group (tests, embedding)
+    from dealgraph.graph.store import open_store  # used outside the dealgraph group (tests, embedding)
     return open_store(None)
 
 
