@@ -25,8 +25,11 @@ How to read a table below: one :class:`Column` a line, in declaration order.
   true one (:data:`QUALIFIERS`), and ``<name>_usd`` is the figure in US dollars.
 * ``derived=(a, b)``: always ``a * b``, computed whenever rows are read or
   written, never stored in segments (the USD figures).
-* ``encoded``: kept dictionary-encoded in Arrow (few distinct values, many rows).
-* ``narrowed``: the Arrow integer type a segment stores the column in.
+* ``encoded``: kept dictionary-encoded in Arrow: far fewer distinct values than
+  rows, validation and resolution yield it encoded at little cost, and a
+  dictionary column is a fraction of the bytes to compress, write and read back.
+* ``narrowed``: the Arrow integer type a segment stores the column in (narrower
+  than the table's int64; with derived columns left out, a tenth of the bytes).
 * ``default``: the value of a row that lacks the column (else empty/null, 0 for
   INTEGER).
 * ``identity``: part of the content a deal's id is derived from when the file

@@ -713,7 +713,7 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
                                               rows["date_precision"].to_numpy(), fx)
     listed(missing, "currency", lambda i: f"no FX rate for {rows['currency'][i].as_py()} on or before "
                                           f"{rows['date'][i].as_py()}; add one in an fx file "
-                                          f"(currency,date,usd_per_unit,source)")
+                                          f"({','.join(TABLES['fx'].csv_columns)})")
     rows = rows.append_column("fx_rate", numbers(rate))  # the USD figures follow from it (derived)
     if t.kind == "deals":
         rows = rows.append_column("fx_date", rate_date)
