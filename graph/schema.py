@@ -148,9 +148,6 @@ class Table:
             if c.derived and not set(c.derived) <= set(names):
                 raise ValueError(f"{self.name}.{c.name}: derived from unknown columns {c.derived}")
 
-    def column(self, name: str) -> Column:
-        return next(c for c in self.declared if c.name == name)
-
     @cached_property
     def columns(self) -> tuple[Column, ...]:
         """The stored columns in storage order: the key, then the rest as declared."""
