@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from dealgraph.graph.schema import ENTITY_COLUMNS
 from dealgraph.loaders.csv import LoadError
 from dealgraph.loaders.amounts import format_amount
 from dealgraph.graph.store import AddSummary, Store, default_path, open_store
@@ -182,8 +183,8 @@ def show(ctx: Context, entity: str, fmt: str) -> None:
     metrics = metrics[["metric", "date", "value", "deal_id", "source"]]
     sources = sorted(set(mine["source"].dropna()) | set(m["source"].dropna()) |
                      ({ent["source"]} if pd.notna(ent["source"]) and ent["source"] else set()))
-    head = pd.DataFrame({"field": ["id", "name", "kind", "aliases", "ticker", "country", "source"],
-                         "value": [ident] + [ent[c] for c in ["name", "kind", "aliases", "ticker", "country", "source"]]})
+    fields = [c for c in ENTITY_COLUMNS if c != "notes"]  # id first, then what the entity file says
+    head = pd.DataFrame({"field": fields, "value": [ident] + [ent[c] for c in fields[1:]]})
     if fmt == "json":
         import json
         click.echo(json.dumps({"entity": dict(zip(head["field"], [None if pd.isna(v) else v for v in head["value"]])),

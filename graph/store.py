@@ -47,40 +47,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
-from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, FILE_KINDS
+from dealgraph.graph.schema import APPLY_ORDER, DEAL_METRIC_COLUMNS, DEALS, ENTITIES, TABLES
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
 from dealgraph.loaders.arrow import mask_of, numbers
-from dealgraph.loaders.validate import DEAL_MONEY_COLUMNS, strictly_increasing, validate_table
+from dealgraph.loaders.validate import strictly_increasing, validate_table
 
 if TYPE_CHECKING:
     import networkx as nx
 
-# Tables: column -> type; the columns listed in KEYS form the key.
-TABLES: dict[str, dict[str, str]] = {
-    "entities": {"id": "TEXT", "name": "TEXT", "kind": "TEXT", "aliases": "TEXT", "ticker": "TEXT",
-                 "country": "TEXT", "source": "TEXT", "notes": "TEXT", "extra": "TEXT"},
-    "fx": {"currency": "TEXT", "date": "TEXT", "date_key": "INTEGER", "date_precision": "INTEGER",
-           "usd_per_unit": "REAL", "source": "TEXT"},
-    "deals": {"deal_id": "TEXT", "date": "TEXT", "date_key": "INTEGER", "date_precision": "INTEGER",
-              "type": "TEXT", "payer": "TEXT", "payee": "TEXT", "amount": "REAL", "amount_qualifier": "TEXT",
-              "currency": "TEXT", "fx_rate": "REAL", "fx_date": "TEXT", "amount_usd": "REAL", "status": "TEXT",
-              "stake_pct": "REAL",
-              "post_money_valuation": "REAL", "post_money_valuation_qualifier": "TEXT",
-              "target_revenue": "REAL", "target_revenue_qualifier": "TEXT",
-              "acquirer_market_cap": "REAL", "acquirer_market_cap_qualifier": "TEXT",
-              "source": "TEXT", "notes": "TEXT", "extra": "TEXT"},
-    "metrics": {"entity": "TEXT", "metric": "TEXT", "date": "TEXT", "source": "TEXT", "date_key": "INTEGER",
-                "date_precision": "INTEGER", "value": "REAL", "value_qualifier": "TEXT", "currency": "TEXT",
-                "fx_rate": "REAL", "value_usd": "REAL", "notes": "TEXT", "extra": "TEXT"},
-}
-KEYS: dict[str, tuple[str, ...]] = {
-    "entities": ("id",), "fx": ("currency", "date"), "deals": ("deal_id",),
-    "metrics": ("entity", "metric", "date", "source"),
-}
-#: Kinds in the order a batch applies them: what deals and metrics refer to comes first.
-APPLY_ORDER = ("entities", "fx", "deals", "metrics")
 SAMPLE_FILES = ("entities.csv", "fx.csv", "deals.csv", "metrics.csv")
 SCHEMA_VERSION = 2  # 1: a SQLite row table per table (read and converted on first open)
 PART_ROWS = 100_000  # rows per record batch of a segment
@@ -89,25 +65,9 @@ MAX_SEGMENTS = 8
 #: SQLite's largest page: a BLOB of a few MB is a few dozen pages, not a thousand,
 #: which halves the cost of writing it.
 PAGE_SIZE = 65536
-#: Tables whose validated rows have unique keys already (see ``validate_table``).
-UNIQUE_KEYED = ("deals", "entities")
 _ARROW_TYPES = {"TEXT": pa.string(), "REAL": pa.float64(), "INTEGER": pa.int64()}
-#: TEXT columns kept dictionary-encoded in Arrow: each has far fewer distinct values
-#: than rows, validation and resolution yield them encoded at little cost, and a
-#: dictionary column is a fraction of the bytes to compress, write and read back.
-DICTIONARY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "deals": ("date", "type", "payer", "payee", "amount_qualifier", "currency", "fx_date", "status",
-              "post_money_valuation_qualifier", "target_revenue_qualifier", "acquirer_market_cap_qualifier",
-              "source", "notes", "extra"),
-}
-#: Columns computed from others, by :func:`conform`, whatever rows arrive with: the
-#: USD figure is the amount times the FX rate. Segments do not store them.
-DERIVED: dict[str, dict[str, tuple[str, str]]] = {
-    "deals": {"amount_usd": ("amount", "fx_rate")}, "metrics": {"value_usd": ("value", "fx_rate")},
-}
-#: Integer columns a segment keeps narrower than the table's int64. With DERIVED left
-#: out, a tenth of the bytes to compress and write at a million deals.
-NARROWED: dict[str, dict[str, pa.DataType]] = {"deals": {"date_key": pa.int32(), "date_precision": pa.int8()}}
+#: table -> column -> the narrower Arrow integer type its segments store it in.
+_NARROWED = {name: {c: pa.type_for_alias(t) for c, t in table.narrowed.items()} for name, table in TABLES.items()}
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 _IPC = ipc.IpcWriteOptions(compression="lz4")
 
@@ -244,8 +204,8 @@ class Store:
         return df
 
     def columns(self, name: str) -> pa.Table:
-        """Store table ``name`` as an Arrow table (the columns of :data:`TABLES`, those in
-        :data:`DICTIONARY_COLUMNS` dictionary-encoded), in storage order; the DataFrames
+        """Store table ``name`` as an Arrow table (the columns of ``schema.TABLES[name]``,
+        those declared ``encoded`` dictionary-encoded), in storage order; the DataFrames
         (``store.deals`` ...) are decoded and ordered by key."""
         con = self._connect()
         try:
@@ -365,10 +325,10 @@ class Store:
             if created:
                 summary.new_entities = sorted(created.items())
                 n = len(created)
-                new = pa.table({"id": list(created), "name": list(created.values()), "kind": ["company"] * n,
-                                "aliases": [""] * n, "ticker": [""] * n, "country": [""] * n,
-                                "source": ["created by dealgraph add from a deal's payer/payee"] * n,
-                                "notes": [""] * n})
+                cells = {c: [""] * n for c in ENTITIES.csv_columns}  # empty text, as validation gives
+                cells.update(id=list(created), name=list(created.values()), kind=["company"] * n,
+                             source=["created by dealgraph add from a deal's payer/payee"] * n)
+                new = pa.table(cells)
                 prepared.insert(0, (None, new))
             written: set[str] = set()
             for t, rows in prepared:
@@ -385,7 +345,7 @@ class Store:
             if dry_run:
                 con.execute("ROLLBACK")
             else:
-                changed = written | (set(TABLES) if replace else set())
+                changed = written | (set(APPLY_ORDER) if replace else set())
                 for table in changed:
                     con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (f"gen:{table}",))
                 con.execute("COMMIT")
@@ -442,10 +402,14 @@ def _validated(tables, problems: list[Problem], progress: Callable[[str], None] 
 def with_usd(deals: pd.DataFrame) -> pd.DataFrame:
     """Add ``<figure>_usd`` for every money figure of a deals table (once; the
     table is cached, so this runs once per generation)."""
-    if "post_money_valuation_usd" not in deals.columns:
-        for col in DEAL_MONEY_COLUMNS:
+    for col in _FRAME_USD:
+        if col + "_usd" not in deals.columns:
             deals[col + "_usd"] = deals[col] * deals["fx_rate"]
     return deals
+
+
+#: Deal figures whose USD value the table does not hold (``amount_usd`` it does).
+_FRAME_USD = tuple(c for c in DEALS.amounts if c + "_usd" not in DEALS.names)
 
 
 def observations(metrics: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
@@ -470,17 +434,17 @@ def observations(metrics: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
 
 def frames_from_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The CSV-schema text frames (what ``dealgraph export`` writes) for store tables
-    (``entities``, ``fx``, ``deals``, ``metrics`` in the columns of :data:`TABLES`)."""
+    (``entities``, ``fx``, ``deals``, ``metrics`` in the columns of ``schema.TABLES``): amounts
+    behind their qualifiers, other numbers in their shortest exact form, text as it is."""
     out = {}
     for kind in APPLY_ORDER:
         df = tables[kind]
         text = pd.DataFrame(index=df.index)
-        for c in FILE_KINDS[kind][0]:
-            if kind == "deals" and c in ("amount",) + DEAL_MONEY_COLUMNS:
+        table = TABLES[kind]
+        for c in table.csv_columns:
+            if c in table.amounts:
                 text[c] = [format_amount(v, q) for v, q in zip(df[c], df[c + "_qualifier"])]
-            elif kind == "metrics" and c == "value":
-                text[c] = [format_amount(v, q) for v, q in zip(df["value"], df["value_qualifier"])]
-            elif c in ("stake_pct", "usd_per_unit"):
+            elif table.types[c] == "REAL":
                 text[c] = [format_number(v) if pd.notna(v) else "" for v in df[c]]
             else:
                 text[c] = df[c].astype("string").fillna("")
@@ -507,9 +471,9 @@ def _records(df: pd.DataFrame):
 # -- tables as Arrow and pandas ------------------------------------------------
 
 def arrow_schema(name: str) -> pa.Schema:
-    """The Arrow schema of store table ``name`` (see :data:`DICTIONARY_COLUMNS`)."""
-    coded = DICTIONARY_COLUMNS.get(name, ())
-    return pa.schema([(c, _DICTIONARY if c in coded else _ARROW_TYPES[t]) for c, t in TABLES[name].items()])
+    """The Arrow schema of store table ``name``: its columns in storage order, those
+    declared ``encoded`` as dictionaries."""
+    return pa.schema([(c.name, _DICTIONARY if c.encoded else _ARROW_TYPES[c.type]) for c in TABLES[name].columns])
 
 
 def empty_table(name: str) -> pa.Table:
@@ -518,23 +482,23 @@ def empty_table(name: str) -> pa.Table:
 
 def conform(rows: pa.Table, name: str) -> pa.Table:
     """``rows`` with exactly the columns of store table ``name`` in their Arrow types:
-    :data:`DERIVED` columns computed, absent columns empty (null; "{}" for ``extra``;
-    0 for INTEGER), other columns dropped. Segments are read through it too, so rows
-    written with older types come out in today's."""
+    derived columns computed (the product of their factors), absent columns empty (their
+    ``default``, else null; 0 for INTEGER), other columns dropped. Segments are read
+    through it too, so rows written with older types come out in today's."""
     n = rows.num_rows
     cols = []
-    derived = DERIVED.get(name, {})
-    for (c, t), typ in zip(TABLES[name].items(), arrow_schema(name).types):
-        if c in derived:
-            a, b = (rows[x] if x in rows.column_names else pa.nulls(n, pa.float64()) for x in derived[c])
+    for col, typ in zip(TABLES[name].columns, arrow_schema(name).types):
+        c = col.name
+        if col.derived:
+            a, b = (rows[x] if x in rows.column_names else pa.nulls(n, pa.float64()) for x in col.derived)
             a = pc.multiply(a, b)
         elif c in rows.column_names:
             a = rows[c].cast(typ)
-        elif c == "extra":
-            a = (pa.repeat("{}", n) if n else pa.array([], pa.string())).cast(typ)
+        elif col.default is not None:
+            a = (pa.repeat(col.default, n) if n else pa.array([], pa.string())).cast(typ)
         else:
             a = pa.nulls(n, typ)
-        if t == "INTEGER":
+        if col.type == "INTEGER":
             a = pc.fill_null(a, 0)
         cols.append(a)
     return pa.Table.from_arrays(cols, schema=arrow_schema(name))
@@ -561,8 +525,8 @@ def to_frame(rows: pa.Table) -> pd.DataFrame:
 def as_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """``df`` with exactly the columns of store table ``name`` in their pandas dtypes
     (TEXT as string, REAL as float64 with NaN for missing, INTEGER as int64 with 0)."""
-    df = df.reindex(columns=list(TABLES[name]))
-    for c, t in TABLES[name].items():
+    df = df.reindex(columns=list(TABLES[name].names))
+    for c, t in TABLES[name].types.items():
         if t == "TEXT":
             df[c] = df[c].astype("string")
         elif t == "REAL":
@@ -574,7 +538,7 @@ def as_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _keys(rows: pa.Table, name: str) -> pa.Array:
     """One key value per row (the key columns joined by U+001F when there are several)."""
-    keys = KEYS[name]
+    keys = TABLES[name].key
     if len(keys) == 1:
         return rows[keys[0]].combine_chunks() if rows.num_rows else pa.array([], pa.string())
     parts = [pc.fill_null(rows[k], "") for k in keys]
@@ -591,7 +555,7 @@ def _ensure_schema(con: sqlite3.Connection) -> None:
                 "part INTEGER NOT NULL, nrows INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (tbl, seq, part))")
     con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,))
-    for table in TABLES:
+    for table in APPLY_ORDER:
         con.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (f"gen:{table}",))
 
 
@@ -610,12 +574,13 @@ def _upgrade(con: sqlite3.Connection, path: Path) -> None:
         if int(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) < SCHEMA_VERSION:
             _ensure_schema(con)
             present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            for name in TABLES:
+            for name in APPLY_ORDER:
                 if name in present:
-                    cols = ", ".join(f'"{c}"' for c in TABLES[name])
+                    names = TABLES[name].names
+                    cols = ", ".join(f'"{c}"' for c in names)
                     df = pd.DataFrame.from_records(con.execute(f"SELECT {cols} FROM {name}").fetchall(),
-                                                   columns=list(TABLES[name]))
-                    df = as_table(df, name).sort_values(list(KEYS[name]), ignore_index=True)
+                                                   columns=list(names))
+                    df = as_table(df, name).sort_values(list(TABLES[name].key), ignore_index=True)
                     rows = conform(pa.Table.from_pandas(df, preserve_index=False), name)
                     _write_segment(con, name, rows, replace=True)
                     con.execute(f"DROP TABLE {name}")
@@ -652,9 +617,10 @@ def _read_segments(con: sqlite3.Connection, name: str) -> pa.Table:
 
 
 def _to_segment(rows: pa.Table, name: str) -> pa.Table:
-    """``rows`` as a segment keeps them: without :data:`DERIVED` columns, with
-    :data:`NARROWED` integer types."""
-    derived, narrowed = DERIVED.get(name, {}), NARROWED.get(name, {})
+    """``rows`` as a segment keeps them: without derived columns, ``narrowed`` integer
+    columns in their narrower Arrow types (a tenth of the bytes to compress and write at
+    a million deals)."""
+    derived, narrowed = TABLES[name].derived, _NARROWED[name]
     if not derived and not narrowed:
         return rows
     keep = [c for c in rows.column_names if c not in derived]
@@ -747,8 +713,8 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
                                               rows["date_precision"].to_numpy(), fx)
     listed(missing, "currency", lambda i: f"no FX rate for {rows['currency'][i].as_py()} on or before "
                                           f"{rows['date'][i].as_py()}; add one in an fx file "
-                                          f"(currency,date,usd_per_unit,source)")
-    rows = rows.append_column("fx_rate", numbers(rate))  # the USD figures follow from it (DERIVED)
+                                          f"({','.join(TABLES['fx'].csv_columns)})")
+    rows = rows.append_column("fx_rate", numbers(rate))  # the USD figures follow from it (derived)
     if t.kind == "deals":
         rows = rows.append_column("fx_date", rate_date)
     return rows
@@ -792,10 +758,10 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
 
     What is written is one segment: the changed rows, then the new ones, in file
     order -- the order they take in the table, after the rows that stay."""
-    cols = list(TABLES[table])
-    keys = set(KEYS[table])
+    cols = TABLES[table].names
+    keys = set(TABLES[table].key)
     rows = conform(rows, table)
-    if table not in UNIQUE_KEYED:
+    if not TABLES[table].unique_in_file:
         rows = _first_of_each_key(rows, table)
     fs = FileSummary("", table, rows.num_rows)
     k_rows, k_cur = _keys(rows, table), _keys(current, table)
@@ -820,7 +786,7 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
         if changed.any():
             changed_rows = both.filter(pa.array(changed))
             for i in np.flatnonzero(changed):
-                key = "/".join(str(both[k][int(i)].as_py()) for k in KEYS[table])
+                key = "/".join(str(both[k][int(i)].as_py()) for k in TABLES[table].key)
                 fs.updated.append((key, [c for c, d in differs.items() if d[i]]))
     fs.inserted = new_rows.num_rows
     fs.unchanged = rows.num_rows - fs.inserted - changed_rows.num_rows

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dealgraph.graph.schema import QUALIFIERS
 from dealgraph.loaders.arrow import flat, mask_of, numbers
 
 
@@ -57,8 +58,6 @@ _AMOUNT_RE = (
 )
 
 
-#: Qualifiers as stored: a dictionary column over these values, in this order.
-QUALIFIERS = ("exact", "approx", "up_to", "at_least")
 _QUALIFIER_CODE = {q: i for i, q in enumerate(QUALIFIERS)}
 _QUALIFIER_VALUES = pa.array(QUALIFIERS, pa.string())
 
@@ -97,7 +96,7 @@ def parse_amounts(values) -> tuple[pa.Array, pa.DictionaryArray, pa.Array, dict[
 
     Returns ``(numbers, qualifiers, symbols, errors)``, each an Arrow array with a row
     per cell: ``numbers`` float64, null for empty cells (undisclosed) and refused ones;
-    ``qualifiers``, dictionary-encoded over :data:`QUALIFIERS` (null where there is no
+    ``qualifiers``, dictionary-encoded over ``schema.QUALIFIERS`` (null where there is no
     number); the currency a leading symbol implies (null if none); and ``errors``,
     row index -> the reason that cell was refused. Surrounding whitespace is ignored;
     a cell of whitespace alone is empty.

@@ -25,15 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealgraph.graph.dates import parse_date
-from dealgraph.graph.schema import (DEAL_TYPES, DEFAULT_CURRENCY, DEFAULT_STATUS, ENTITY_KINDS, FILE_KINDS, METRICS,
-                                    STATUSES)
+from dealgraph.graph.schema import (DEAL_TYPES, DEALS, DEFAULT_CURRENCY, DEFAULT_STATUS, ENTITY_KINDS, METRICS,
+                                    PAYER_OPTIONAL_TYPES, STATUSES, TABLES)
 from dealgraph.loaders.amounts import parse_amounts, plain_numbers
 from dealgraph.loaders.arrow import distinct, encoded, equals, flat, mask_of, numbers
 from dealgraph.loaders.csv import CsvTable, Problem
 
 _SLUG_RE = r"^[a-z0-9][a-z0-9._-]*$"
 _CURRENCY_RE = r"^[A-Z]{3}$"
-DEAL_MONEY_COLUMNS = ("post_money_valuation", "target_revenue", "acquirer_market_cap")
 _MAX_LISTED = 60  # problems listed per check; the loader stops listing at 50 anyway
 
 
@@ -173,7 +172,7 @@ class _Checker:
 
     def extra(self) -> pa.Array:
         """Columns outside the schema, kept per row as a JSON object of non-empty cells."""
-        known = set(FILE_KINDS[self.table.kind][0])
+        known = set(TABLES[self.table.kind].csv_columns)
         extras = [c for c in self.cells.column_names if c not in known]
         if not extras:  # "{}" on every row, as a dictionary of one value
             return pa.DictionaryArray.from_arrays(pa.array(np.zeros(self.n, np.int32)), pa.array(["{}"]))
@@ -185,14 +184,13 @@ class _Checker:
 #: Files with more rows are validated in two halves on two cores (pyarrow
 #: kernels release the GIL, so the halves run side by side).
 SPLIT_ROWS = 200_000
-_KEY = {"deals": "deal_id", "entities": "id"}
 
 
 def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
     """Typed rows of one table and the problems found (empty list when valid).
 
     The rows are an Arrow table in the store's columns for the kind (see
-    ``dealgraph.graph.store.TABLES``; what resolution adds is absent) plus ``_row``,
+    ``dealgraph.graph.schema.TABLES``; what resolution adds is absent) plus ``_row``,
     the 0-based data row each came from. Missing numbers are null. Deal and entity
     rows that repeat an earlier row exactly are dropped, so their keys are unique.
     """
@@ -207,8 +205,9 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
             parts = list(pool.map(fields, checkers))
     out = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
     whole = _Checker(table)
-    if table.kind in _KEY:
-        _check_duplicates(whole, out, _KEY[table.kind])
+    if TABLES[table.kind].unique_in_file:
+        (key,) = TABLES[table.kind].key
+        _check_duplicates(whole, out, key)
     out = out.append_column("_row", pa.array(np.arange(out.num_rows, dtype=np.int64)))
     if whole.repeats is not None:
         out = out.filter(pa.array(~whole.repeats))
@@ -218,7 +217,7 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
 def _deals(c: _Checker) -> pa.Table:
     currency = c.currency()
     out = _deal_fields(c, currency)
-    for col in ("amount",) + DEAL_MONEY_COLUMNS:
+    for col in DEALS.amounts:
         value, qualifier = c.amount(col, currency)
         out = out.append_column(col, value).append_column(col + "_qualifier", qualifier)
     missing = mask_of(pc.equal(out["deal_id"], ""))
@@ -236,8 +235,9 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
     payer = c.names("payer")
     payee = c.names("payee")
     c.fail(equals(payee, ""), "payee", "required value is empty")
-    c.fail(equals(payer, "") & ~equals(typ, "funding_round") & ~equals(typ, ""),
-           "payer", "required unless the deal is a funding_round (a round with no single named investor)")
+    optional = np.logical_or.reduce([equals(typ, t) for t in PAYER_OPTIONAL_TYPES + ("",)])
+    c.fail(equals(payer, "") & ~optional, "payer", f"required unless the deal is a {' or '.join(PAYER_OPTIONAL_TYPES)} "
+           f"(a round with no single named investor)")
     # payer = payee (by any name or alias) is refused once names are resolved (store._resolve).
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
     stake = c.positive_number("stake_pct", "not a number (a percentage such as 49 or 49%)", strip="%")
@@ -255,11 +255,12 @@ def _derived_ids(rows: pd.DataFrame) -> list[str]:
     The text of each field is pandas' ``astype("string")`` of the typed value (floats
     as ``str(float)``, missing as ""); it must not change, or re-adding an old file
     would duplicate its deals."""
-    cols = ["date", "type", "payer", "payee", "amount", "amount_qualifier", "currency", "status", "stake_pct"]
+    fields = DEALS.identity  # the columns declared ``identity``, in declaration order
+    at_type, at_date = fields.index("type"), fields.index("date")
     ids = []
-    for rec in rows[cols].astype("string").fillna("").itertuples(index=False, name=None):
+    for rec in rows[list(fields)].astype("string").fillna("").itertuples(index=False, name=None):
         h = hashlib.sha1("\x1f".join(str(v).lower() for v in rec).encode()).hexdigest()[:12]
-        ids.append(f"{rec[1]}-{rec[0]}-{h}")
+        ids.append(f"{rec[at_type]}-{rec[at_date]}-{h}")
     return ids
 
 

@@ -27,7 +27,7 @@
 
 from __future__ import annotations
 
-from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, entity_label, relationship_type
+from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, TABLES, entity_label, relationship_type
 
 ENTITY = "Entity"
 ROUND = "Round"
@@ -41,9 +41,9 @@ KIND_LABELS: dict[str, str] = {k: entity_label(k) for k in ENTITY_KINDS}
 #: Distinct relationship types of deals (funding_round and investment share INVESTED_IN).
 DEAL_REL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(relationship_type(t) for t in DEAL_TYPES))
 
-#: Composite keys: the store's primary keys.
-METRIC_KEY = ("entity", "metric", "date", "source")
-FX_KEY = ("currency", "date")
+#: Composite keys of :Metric and :FxRate nodes: the store's keys of those tables.
+METRIC_KEY: tuple[str, ...] = TABLES["metrics"].key
+FX_KEY: tuple[str, ...] = TABLES["fx"].key
 
 
 def constraints() -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import neo4j
 import pandas as pd
 
+from dealgraph.graph.schema import TABLES
 from dealgraph.neo4j_backend import model as m
 
 _ENTITY_Q = f"MATCH (e:{m.ENTITY}) RETURN properties(e) AS p ORDER BY e.id"
@@ -28,15 +29,8 @@ _METRIC_Q = f"MATCH (x:{m.METRIC}) RETURN properties(x) AS p"
 _FX_Q = f"MATCH (x:{m.FXRATE}) RETURN properties(x) AS p"
 
 
-def _store_tables():
-    from dealgraph.graph.store import TABLES
-
-    return TABLES
-
-
 def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, pd.DataFrame]:
-    """Frames with the columns of the store's SQLite tables (missing values as NA)."""
-    tables = _store_tables()
+    """Frames with the columns of the store's tables (missing values as NA)."""
 
     def fetch(query, **params):
         records, _, _ = driver.execute_query(query, params, database_=database,
@@ -52,9 +46,10 @@ def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, 
 
     out = {}
     for kind, rows in (("entities", ents), ("deals", deals), ("metrics", metrics), ("fx", fx)):
-        df = as_table(pd.DataFrame.from_records(rows, columns=list(tables[kind])), kind)
-        if "extra" in df.columns:
-            df["extra"] = df["extra"].fillna("{}")
+        df = as_table(pd.DataFrame.from_records(rows, columns=list(TABLES[kind].names)), kind)
+        for col in TABLES[kind].columns:  # absent properties: the column's default ("{}" for extra)
+            if col.default is not None:
+                df[col.name] = df[col.name].fillna(col.default)
         out[kind] = df
     return out
 

@@ -77,7 +77,12 @@ def _entity_statement(label: str) -> str:
             f"SET e = row.props, e:{label} REMOVE e:{others}")
 
 
-_FX_STATEMENT = (f"UNWIND $rows AS row MERGE (x:{m.FXRATE} {{currency: row.props.currency, date: row.props.date}}) "
+def _key_pattern(key: tuple[str, ...]) -> str:
+    """``{k1: row.props.k1, ...}``: a node's composite key as a MERGE pattern."""
+    return "{" + ", ".join(f"{k}: row.props.{k}" for k in key) + "}"
+
+
+_FX_STATEMENT = (f"UNWIND $rows AS row MERGE (x:{m.FXRATE} {_key_pattern(m.FX_KEY)}) "
                  f"WITH x, row WHERE properties(x) <> row.props SET x = row.props")
 
 # A deal may have moved (other type, payer or payee, or between a relationship and a
@@ -126,7 +131,7 @@ _ROUND_STATEMENT = (
 
 _METRIC_STATEMENT = (
     f"UNWIND $rows AS row MATCH (e:{m.ENTITY} {{id: row.props.entity}}) "
-    f"MERGE (x:{m.METRIC} {{{', '.join(f'{k}: row.props.{k}' for k in m.METRIC_KEY)}}}) "
+    f"MERGE (x:{m.METRIC} {_key_pattern(m.METRIC_KEY)}) "
     f"MERGE (e)-[:{m.HAS_METRIC}]->(x) "
     f"WITH x, row WHERE properties(x) <> row.props SET x = row.props"
 )

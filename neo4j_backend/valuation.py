@@ -19,7 +19,7 @@ import types
 import neo4j
 import pandas as pd
 
-from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, DEAL_TYPES
+from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, DEAL_TYPES, TABLES
 from dealgraph.neo4j_backend import model as m
 from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
 from dealgraph.queries.common import EXIT_TYPES, ROUND_TYPES
@@ -48,9 +48,9 @@ _ENTITIES_Q = f"MATCH (e:{m.ENTITY}) RETURN e.id AS id, e.name AS name, e.kind A
 
 def _table(rows: list[dict], table: str) -> pd.DataFrame:
     """Rows as a frame with the store table's columns and dtypes."""
-    from dealgraph.graph.store import TABLES, as_table
+    from dealgraph.graph.store import as_table
 
-    return as_table(pd.DataFrame.from_records(rows, columns=list(TABLES[table])), table)
+    return as_table(pd.DataFrame.from_records(rows, columns=list(TABLES[table].names)), table)
 
 
 def _deal_frame(records: list[dict]) -> pd.DataFrame:

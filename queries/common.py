@@ -10,18 +10,10 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.graph.dates import format_key
-from dealgraph.graph.schema import DEAL_TYPES
+from dealgraph.graph.schema import EXIT_TYPES, ROUND_TYPES  # the queries read them from here too
 from dealgraph.queries.filters import select_deals
 
 NAN = float("nan")
-
-#: Deal types whose payer buys (part of) the payee's owners out: acquisition,
-#: stake, license, acquihire (read from the schema, never repeated here).
-EXIT_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items() if t.exit_like)
-#: Deal types that raise equity for the payee without buying owners out
-#: (funding_round, investment): these are "rounds".
-ROUND_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items()
-                                     if t.flows_back == "equity" and not t.exit_like)
 
 
 #: Deal columns no figure of a query reads (free text, provenance): left out by

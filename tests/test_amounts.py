@@ -11,7 +11,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dealgraph.loaders.amounts import QUALIFIERS, _parse_general, parse_amounts
+from dealgraph.graph.schema import QUALIFIERS
+from dealgraph.loaders.amounts import _parse_general, parse_amounts
 
 digits = st.text("0123456789", min_size=1, max_size=20)
 cell = st.one_of(

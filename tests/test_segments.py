@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import write
-from dealgraph.graph.schema import DEAL_COLUMNS
-from dealgraph.graph.store import KEYS, MAX_SEGMENTS, PAGE_SIZE, TABLES, Store, open_store
+from dealgraph.graph.schema import DEAL_COLUMNS, TABLES
+from dealgraph.graph.store import MAX_SEGMENTS, PAGE_SIZE, Store, open_store
 
 
 def _csv(rows: list[list[str]]) -> str:
@@ -95,9 +95,10 @@ def test_a_version_1_store_is_converted_on_first_open_and_loses_nothing(tmp_path
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     con.execute("INSERT INTO meta VALUES ('schema_version', '1'), ('store_id', 'abc')")
-    for name, cols in TABLES.items():
+    for name, table in TABLES.items():
+        cols = table.types
         body = ", ".join(f'"{c}" {t}' for c, t in cols.items())
-        keys = ", ".join(f'"{k}"' for k in KEYS[name])
+        keys = ", ".join(f'"{k}"' for k in table.key)
         con.execute(f"CREATE TABLE {name} ({body}, PRIMARY KEY ({keys})) WITHOUT ROWID")
         con.execute("INSERT INTO meta VALUES (?, '3')", (f"gen:{name}",))
         df = tables[name]
@@ -107,7 +108,7 @@ def test_a_version_1_store_is_converted_on_first_open_and_loses_nothing(tmp_path
 
     converted = open_store(old)
     for name in TABLES:
-        keys = list(KEYS[name])
+        keys = list(TABLES[name].key)
         want = tables[name].sort_values(keys, ignore_index=True)
         got = converted._table(name).sort_values(keys, ignore_index=True)
         pd.testing.assert_frame_equal(got, want, check_dtype=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, STATUSES
+from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, ROUND_TYPES, STATUSES
 from dealgraph.viz import html as vhtml
 from dealgraph.viz.network import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
 from dealgraph.viz.style import money
@@ -201,8 +201,7 @@ def charts_html(store, deals: pd.DataFrame, *, as_of=None, status=None) -> tuple
     """One valuation chart per entity with ≥ 2 rounds and ≥ 2 known valuations."""
     from dealgraph.queries.returns import rounds
 
-    round_types = {"funding_round", "investment"}
-    counts = deals[deals["type"].isin(round_types)]["payee"].value_counts()
+    counts = deals[deals["type"].isin(ROUND_TYPES)]["payee"].value_counts()
     names = dict(zip(store.entities["id"], store.entities["name"]))
     charts, notes = [], []
     for entity in sorted(counts[counts >= 2].index, key=lambda e: (-int(counts[e]), str(e))):
