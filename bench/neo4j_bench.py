@@ -49,7 +49,7 @@ def main(argv=None) -> int:
         print(f"{label}: {value}", flush=True)
         rows.append((label, value))
 
-    from dealgraph.loaders.csv import LoadError
+    from dealgraph.errors import LoadError
 
     work = Path(tempfile.mkdtemp(prefix="dealgraph-neo4j-bench-"))
     t = time.perf_counter()

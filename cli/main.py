@@ -1,4 +1,6 @@
-"""The ``dealgraph`` command line: a thin shell over the store, loaders and queries."""
+"""The ``dealgraph`` root group and the store commands (init, add, validate, deals,
+show, export); the other command families load from their own modules on first use.
+Options, the store and error handling: :mod:`dealgraph.cli.common`."""
 
 from __future__ import annotations
 
@@ -8,29 +10,23 @@ from pathlib import Path
 import click
 import pandas as pd
 
+from dealgraph.cli.common import Group, as_of_option, db_path, emit, entity_id, format_option, pass_store, \
+    status_option
 from dealgraph.graph.schema import ENTITY_COLUMNS
-from dealgraph.loaders.csv import LoadError
-from dealgraph.loaders.amounts import format_amount
 from dealgraph.graph.store import AddSummary, Store, default_path, open_store
+from dealgraph.loaders.amounts import format_amount
 
-FORMATS = ("table", "csv", "json", "markdown")
-
-
-class Context:
-    def __init__(self, db: str | None):
-        self.db = db
-
-    def store(self) -> Store:
-        try:
-            return open_store(self.db)
-        except LoadError as e:  # the shipped sample data failed to load: say why
-            _fail_load(e)
+#: ``dealgraph --help`` lists the commands in these sections, in this order.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Store", ("init", "add", "validate", "export", "synth")),
+    ("Browse", ("deals", "show")),
+    ("Queries", ("queries", "query", "check")),
+    ("Views", ("viz", "report")),
+    ("Neo4j", ("neo4j",)),
+)
 
 
-pass_ctx = click.make_pass_decorator(Context)
-
-
-class LazyGroup(click.Group):
+class LazyGroup(Group):
     """A group whose heavier commands (queries, views, Neo4j) are imported only when
     used, so `dealgraph deals` does not pay for pyvis, numba or the Neo4j driver."""
 
@@ -38,14 +34,14 @@ class LazyGroup(click.Group):
         "queries": ("dealgraph.cli.query:queries_command", "List the canned queries, one line each."),
         "query": ("dealgraph.cli.query:query_command", "Run a canned query (circular-flows, multiples, returns, ...)."),
         "check": ("dealgraph.cli.query:check_command", "Check stated figures in a claims CSV against recomputed ones."),
-        "synth": ("dealgraph.loaders.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
+        "synth": ("dealgraph.cli.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
         "viz": ("dealgraph.cli.viz:viz_command", "Interactive network view of the deals in a browser (HTML)."),
         "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: query tables + network."),
         "neo4j": ("dealgraph.cli.neo4j:neo4j_group", "Push to / pull from Neo4j and run the canned queries in Cypher."),
     }
 
     def list_commands(self, ctx):
-        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+        return [name for _, names in SECTIONS for name in names]
 
     def get_command(self, ctx, name):
         if name in self.lazy and name not in self.commands:
@@ -56,59 +52,37 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx, formatter):
-        rows = []
-        for name in self.list_commands(ctx):
-            if name in self.commands:
-                rows.append((name, self.commands[name].get_short_help_str(limit=70)))
-            else:
-                rows.append((name, self.lazy[name][1]))
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        for section, names in SECTIONS:
+            rows = [(name, self.commands[name].get_short_help_str(limit=150) if name in self.commands
+                     else self.lazy[name][1]) for name in names]
+            with formatter.section(section):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="DEALGRAPH_DB", type=click.Path(dir_okay=False),
               help="Store file (default: $DEALGRAPH_DB or deals.db in your user data directory).")
 @click.version_option(package_name="dealgraph")
-@click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(db: str | None) -> None:
     """dealgraph: the money of the AI industry as a property graph.
 
     Deals (funding rounds, investments, acquisitions, licences, chip purchases, compute
     contracts, debt) flow from payer to payee. Load them from CSV, ask where money goes
     round in circles, what multiples buyers paid and what investors made.
+
+    Exit status: 0 done, 1 bad input or a failed check (one `error:` line), 2 usage.
     """
-    ctx.obj = Context(db)
-
-
-def _fail_load(e: LoadError, *, suffix: str = "; nothing was written") -> None:
-    for p in e.problems:
-        click.echo(str(p), err=True)
-    n = len(e.problems)
-    click.echo(f"error: {n} problem{'s' if n != 1 else ''} found{suffix}", err=True)
-    sys.exit(1)
-
-
-def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None) -> None:
-    """Print a DataFrame as a terminal table, CSV, JSON or Markdown."""
-    from dealgraph.queries.output import render
-
-    click.echo(render(df, fmt, title=title), nl=False)
 
 
 @main.command()
 @click.option("--empty", is_flag=True, help="Create the store without the sample data.")
-@pass_ctx
-def init(ctx: Context, empty: bool) -> None:
+def init(empty: bool) -> None:
     """Create the store (seeded with the article's sample deals unless --empty)."""
-    path = Path(ctx.db) if ctx.db else default_path()
+    path = Path(db_path() or default_path())
     if path.exists():
         click.echo(f"store already exists: {path}")
         return
-    try:
-        store = open_store(path, seed=not empty)
-    except LoadError as e:
-        _fail_load(e)
+    store = open_store(path, seed=not empty)
     click.echo(f"created {store.path} with {len(store.deals)} deals and {len(store.entities)} entities")
 
 
@@ -132,43 +106,32 @@ def _deal_view(deals: pd.DataFrame) -> pd.DataFrame:
 @main.command()
 @click.option("--type", "types", multiple=True, help="Only deals of this type (repeatable).")
 @click.option("--entity", help="Only deals where this entity pays or is paid.")
-@click.option("--as-of", help="Only deals dated on or before DATE.")
-@click.option("--status", help="Comma-separated statuses, or 'all' (default: all but terminated).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@pass_ctx
-def deals(ctx: Context, types, entity, as_of, status, fmt) -> None:
+@as_of_option
+@status_option(default="all")
+@format_option
+@pass_store
+def deals(store: Store, types, entity, as_of, status, fmt) -> None:
     """List deals, oldest first."""
     from dealgraph.queries.filters import select_deals
 
-    store = ctx.store()
-    df = select_deals(store.deals, as_of=as_of, status=status or "all")
+    df = select_deals(store.deals, as_of=as_of, status=status)
     if types:
         df = df[df["type"].isin(types)]
     if entity:
-        ident = _entity_id(store, entity)
+        ident = entity_id(store.entities, entity)
         df = df[(df["payer"] == ident) | (df["payee"] == ident)]
     df = df.sort_values(["date_key", "deal_id"])
     view = _deal_view(df)[DEAL_VIEW] if fmt == "table" else df.drop(columns=["date_key", "date_precision"])
     emit(view.reset_index(drop=True), fmt, title=f"{len(df)} deals")
 
 
-def _entity_id(store: Store, text: str) -> str:
-    from dealgraph.loaders.resolve import entity_lookup
-
-    ident = entity_lookup(store.entities).get(text.strip().lower())
-    if ident is None:
-        raise click.ClickException(f"no entity matches {text!r} (by id, name or alias)")
-    return ident
-
-
 @main.command()
 @click.argument("entity")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@pass_ctx
-def show(ctx: Context, entity: str, fmt: str) -> None:
+@format_option
+@pass_store
+def show(store: Store, entity: str, fmt: str) -> None:
     """One entity: who it is, its deals both ways, its rounds, metrics and sources."""
-    store = ctx.store()
-    ident = _entity_id(store, entity)
+    ident = entity_id(store.entities, entity)
     ent = store.entities.set_index("id").loc[ident]
     d = store.deals
     mine = d[(d["payer"] == ident) | (d["payee"] == ident)].sort_values(["date_key", "deal_id"])
@@ -248,37 +211,29 @@ def _file_options(f):
 
 @main.command()
 @_file_options
-@pass_ctx
-def add(ctx: Context, files, strict, encoding) -> None:
+@pass_store
+def add(store: Store, files, strict, encoding) -> None:
     """Validate CSV files and add them to the store, all or nothing.
 
     Each file's kind (entities, deals, metrics, FX rates) is recognised by its header.
     Any problem in any file: every problem is listed as file:line:column: reason, exit
     code 1, nothing written. Re-adding a file changes nothing.
     """
-    store = ctx.store()
-    status, progress = _progress(len(files))
+    bar, progress = _progress(len(files))
     try:
         summary = store.add(files, strict=strict, encoding=encoding, progress=progress)
-    except LoadError as e:
-        if status:
-            status.stop()
-        _fail_load(e)
-    if status:
-        status.stop()
+    finally:
+        if bar:
+            bar.stop()
     _print_summary(summary, verb=f"added to {store.path}")
 
 
 @main.command()
 @_file_options
-@pass_ctx
-def validate(ctx: Context, files, strict, encoding) -> None:
+@pass_store
+def validate(store: Store, files, strict, encoding) -> None:
     """Run every check `add` runs and report what it would change; write nothing."""
-    store = ctx.store()
-    try:
-        summary = store.add(files, strict=strict, encoding=encoding, dry_run=True)
-    except LoadError as e:
-        _fail_load(e, suffix="")
+    summary = store.add(files, strict=strict, encoding=encoding, dry_run=True)
     _print_summary(summary, verb="valid; nothing written")
 
 
@@ -287,8 +242,8 @@ def validate(ctx: Context, files, strict, encoding) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
 @click.option("--spreadsheet-safe", is_flag=True,
               help="Prefix cells starting with = + - @ with ' so spreadsheets do not run them.")
-@pass_ctx
-def export(ctx: Context, outdir, fmt, spreadsheet_safe) -> None:
+@pass_store
+def export(store: Store, outdir, fmt, spreadsheet_safe) -> None:
     """Write the store as CSV files in the input schema (adding them reproduces the store)."""
-    for p in ctx.store().export_csv(outdir, spreadsheet_safe=spreadsheet_safe):
+    for p in store.export_csv(outdir, spreadsheet_safe=spreadsheet_safe):
         click.echo(str(p))

@@ -1,9 +1,12 @@
-"""``dealgraph neo4j push|pull|query|serve``.
+"""``dealgraph neo4j push|pull|query NAME|serve``.
 
 Connection: ``--uri/--user/--password/--database`` or ``NEO4J_URI`` /
 ``NEO4J_USER`` / ``NEO4J_PASSWORD`` / ``NEO4J_DATABASE``. The password is
-never printed or logged. A connection problem is one line on stderr and exit
-status 1 (no traceback).
+never printed or logged. A connection problem is a :class:`Neo4jError`: one
+line on stderr and exit status 1 (no traceback).
+
+``neo4j query NAME`` takes the options of ``dealgraph query NAME`` (from the
+query registry) and prints the same table, computed in Cypher on the server.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from contextlib import contextmanager
 
 import click
 
-from dealgraph.neo4j_backend.connection import Neo4jError, Settings
+from dealgraph.cli.common import GeneratedGroup, emit, pass_store, registry_options, resolve_entities
+from dealgraph.errors import Neo4jError
+from dealgraph.neo4j_backend.connection import Settings
+from dealgraph.neo4j_backend.registry import CYPHER_QUERIES, run_cypher_query, server_entities
+from dealgraph.queries.registry import QUERIES
 
 
 def _conn_options(f):
@@ -28,47 +35,21 @@ def _conn_options(f):
     return f
 
 
-def _fail(message: str, code: int = 1):
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def _connect(uri, user, password, database):
-    from dealgraph.neo4j_backend.connection import connect
-
-    settings = Settings(uri=uri, user=user, password=password or None, database=database or None)
-    try:
-        return settings, connect(settings)
-    except Neo4jError as e:
-        _fail(str(e))
-
-
 @contextmanager
 def _session(uri, user, password, database, *, failed: str, hint: str = ""):
-    """Connect, yield ``(settings, driver)`` and close. A Neo4j problem inside the
-    block becomes one line, ``error: <failed>: <reason><hint>``, and exit status 1;
-    any other exception passes through unchanged."""
-    from dealgraph.neo4j_backend.connection import translate
+    """Connect, yield ``(settings, driver)`` and close. A driver failure inside the
+    block becomes ``Neo4jError("<failed>: <reason><hint>")``; any other exception
+    passes through unchanged."""
+    from dealgraph.neo4j_backend.connection import DRIVER_ERRORS, connect, translate
 
-    settings, driver = _connect(uri, user, password, database)
+    settings = Settings(uri=uri, user=user, password=password or None, database=database or None)
+    driver = connect(settings)
     try:
         yield settings, driver
-    except Exception as e:
-        err = translate(e, settings)
-        if isinstance(err, Neo4jError):
-            _fail(f"{failed}: {err}{hint}")
-        raise
+    except DRIVER_ERRORS as e:
+        raise Neo4jError(f"{failed}: {translate(e, settings)}{hint}") from e
     finally:
         driver.close()
-
-
-def _store(ctx: click.Context):
-    obj = ctx.find_root().obj
-    if obj is not None and hasattr(obj, "store"):
-        return obj.store()
-    from dealgraph.graph.store import open_store
-
-    return open_store(None)
 
 
 @click.group(name="neo4j")
@@ -91,12 +72,11 @@ def neo4j_group() -> None:
 @click.option("--replace", is_flag=True, help="Delete dealgraph's own nodes (:Entity, :Round, :Metric, :FxRate) "
                                               "first; nothing else on the server is touched.")
 @click.option("--batch", type=int, default=5000, show_default=True, help="Rows per transaction.")
-@click.pass_context
-def push(ctx, uri, user, password, database, replace, batch):
+@pass_store
+def push(store, uri, user, password, database, replace, batch):
     """Write the local store into Neo4j (constraints, then batched MERGEs)."""
     from dealgraph.neo4j_backend.push import push as do_push
 
-    store = _store(ctx)
     with _session(uri, user, password, database, failed="push interrupted",
                   hint=" (run the push again: it converges)") as (settings, driver):
         with _progress("pushing") as progress:
@@ -113,20 +93,14 @@ def push(ctx, uri, user, password, database, replace, batch):
 @neo4j_group.command()
 @_conn_options
 @click.option("--replace", is_flag=True, help="Make the local store exactly what Neo4j holds (default: add/update).")
-@click.pass_context
-def pull(ctx, uri, user, password, database, replace):
+@pass_store
+def pull(store, uri, user, password, database, replace):
     """Read dealgraph's data from Neo4j into the local store (validated like `add`)."""
-    from dealgraph.loaders.csv import LoadError
     from dealgraph.neo4j_backend.pull import pull as do_pull
 
-    store = _store(ctx)
     with _session(uri, user, password, database, failed="pull failed",
                   hint=" (the local store is unchanged)") as (settings, driver):
-        try:
-            summary = do_pull(store, driver, database=database, replace=replace)
-        except LoadError as e:
-            click.echo(str(e), err=True)
-            _fail("what Neo4j holds does not validate; the local store is unchanged")
+        summary = do_pull(store, driver, database=database, replace=replace)
     for f in summary.files:
         click.echo(f"{f.kind}: {f.rows} rows, {f.inserted} new, {len(f.updated)} changed, {f.unchanged} unchanged")
     click.echo(f"pulled from {settings.uri} into {store.path}")
@@ -163,13 +137,12 @@ def serve(port, data_dir):
         click.echo(f"  export NEO4J_URI={server.uri}   # then: dealgraph neo4j push")
         click.echo("Ctrl-C stops it.")
         server.wait()
-        _fail(f"the Neo4j process exited with code {server.proc.returncode} (log: {server.log_path})")
-    except ServerError as e:
-        _fail(str(e))
     except KeyboardInterrupt:
         click.echo("stopping Neo4j...", err=True)
         server.stop()
         click.echo("stopped.", err=True)
+        return
+    raise ServerError(f"the Neo4j process exited with code {server.proc.returncode} (log: {server.log_path})")
 
 
 class _progress:
@@ -203,10 +176,21 @@ class _progress:
             self.bar.stop()
 
 
-def _register_queries() -> None:
-    from dealgraph.cli.neo4j_query import neo4j_query_command
+def _query_command(name: str) -> click.Command:
+    q = QUERIES[name]
 
-    neo4j_group.add_command(neo4j_query_command, "query")
+    def callback(uri, user, password, database, fmt, as_of, status, **opts):
+        with _session(uri, user, password, database, failed="query failed") as (_, driver):
+            # an entity by id, name or alias, as the local CLI resolves it
+            resolve_entities(q.options, opts, lambda: server_entities(driver, database), where="on the server ")
+            df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
+        emit(df, fmt, title=f"{name} (Neo4j)", markdown_title=False)
+
+    help = q.description + f"\n\nComputed in Cypher on the server; same table as `dealgraph query {name}`."
+    return click.command(name=name, help=help, short_help=q.description)(
+        _conn_options(registry_options(q.options)(callback)))
 
 
-_register_queries()
+neo4j_group.add_command(GeneratedGroup("query", CYPHER_QUERIES, _query_command,
+                                       help="Run a canned query in Cypher on the Neo4j server "
+                                            "(same options and table as `dealgraph query`)."))

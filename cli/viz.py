@@ -1,4 +1,4 @@
-"""``dealgraph viz`` and ``dealgraph report`` (registered by dealgraph/cli.py)."""
+"""``dealgraph viz`` and ``dealgraph report``: the HTML views of the deals."""
 
 from __future__ import annotations
 
@@ -8,17 +8,8 @@ from pathlib import Path
 
 import click
 
+from dealgraph.cli.common import entity_id, pass_store, selection_options
 from dealgraph.viz.network import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
-
-
-def _store():
-    """The store chosen by the main group's ``--db`` (or the default one)."""
-    obj = click.get_current_context().find_root().obj
-    if obj is not None and hasattr(obj, "store"):
-        return obj.store()
-    from dealgraph.graph.store import open_store
-
-    return open_store(None)
 
 
 def _open(path: Path) -> None:
@@ -35,14 +26,13 @@ def _open(path: Path) -> None:
 @click.option("--max-length", type=int, default=5, show_default=True, help="Longest cycle (hops).")
 @click.option("--entity", default=None, help="Centre the view on this entity (id, name or alias).")
 @click.option("--depth", type=int, default=1, show_default=True, help="With --entity: hops around it.")
-@click.option("--as-of", default=None, help="Only deals dated on or before this date (YYYY[-MM[-DD]]).")
-@click.option("--status", default=None,
-              help="Statuses to include, comma-separated, or 'all' (default: all but terminated).")
+@selection_options
 @click.option("--max-nodes", type=int, default=DEFAULT_MAX_NODES, show_default=True,
               help="Above this many entities the view keeps cycle members, then the largest by money.")
 @click.option("--max-edges", type=int, default=DEFAULT_MAX_EDGES, show_default=True,
               help="Above this many deals the view keeps cycle deals, then the largest.")
-def viz_command(output, open_, cycles_only, temporal, window, max_length, entity, depth, as_of, status,
+@pass_store
+def viz_command(store, output, open_, cycles_only, temporal, window, max_length, entity, depth, as_of, status,
                 max_nodes, max_edges):
     """Interactive network of the deals in one self-contained HTML file.
 
@@ -54,13 +44,11 @@ def viz_command(output, open_, cycles_only, temporal, window, max_length, entity
     from dealgraph.viz.build import view_from_store
     from dealgraph.viz.html import render_view_page, write_page
 
-    store = _store()
-    try:
-        view = view_from_store(store, as_of=as_of, status=status, entity=entity, depth=depth,
-                               cycles_only=cycles_only, temporal=temporal or window is not None, window=window,
-                               max_length=max_length, max_nodes=max_nodes, max_edges=max_edges)
-    except (KeyError, ValueError) as e:
-        raise click.UsageError(str(e.args[0] if e.args else e)) from None
+    if entity is not None:
+        entity = entity_id(store.entities, entity)
+    view = view_from_store(store, as_of=as_of, status=status, entity=entity, depth=depth,
+                           cycles_only=cycles_only, temporal=temporal or window is not None, window=window,
+                           max_length=max_length, max_nodes=max_nodes, max_edges=max_edges)
     path = write_page(render_view_page(view), output)
     for note in view.notes:
         click.echo(f"note: {note}", err=True)
@@ -75,23 +63,18 @@ def viz_command(output, open_, cycles_only, temporal, window, max_length, entity
               show_default=True, help="HTML file to write (the only file written).")
 @click.option("--open", "open_", is_flag=True, help="Open the report in the web browser.")
 @click.option("--title", default="AI deals: who pays whom", show_default=True)
-@click.option("--as-of", default=None, help="Only deals dated on or before this date (YYYY[-MM[-DD]]).")
-@click.option("--status", default=None,
-              help="Statuses to include, comma-separated, or 'all' (default: all but terminated).")
+@selection_options
 @click.option("--max-nodes", type=int, default=DEFAULT_MAX_NODES, show_default=True)
 @click.option("--max-edges", type=int, default=DEFAULT_MAX_EDGES, show_default=True)
-def report_command(output, open_, title, as_of, status, max_nodes, max_edges):
+@pass_store
+def report_command(store, output, open_, title, as_of, status, max_nodes, max_edges):
     """One-page HTML report: data summary, the canned query tables, the network,
     valuation histories and sources. Self-contained; works offline."""
     from dealgraph.viz.html import write_page
     from dealgraph.viz.report import render_report
 
-    store = _store()
-    try:
-        text, notes = render_report(store, title=title, as_of=as_of, status=status, max_nodes=max_nodes,
-                                    max_edges=max_edges, today=_dt.date.today())
-    except (KeyError, ValueError) as e:
-        raise click.UsageError(str(e.args[0] if e.args else e)) from None
+    text, notes = render_report(store, title=title, as_of=as_of, status=status, max_nodes=max_nodes,
+                                max_edges=max_edges, today=_dt.date.today())
     path = write_page(text, output)
     for note in notes:
         click.echo(f"note: {note}", err=True)

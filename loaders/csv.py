@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from dealgraph.errors import LoadError
 from dealgraph.graph.schema import FILE_KINDS
 
 MAX_PROBLEMS = 50
@@ -42,14 +43,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.reason}"
-
-
-class LoadError(Exception):
-    """Input was refused; ``problems`` says every reason found (nothing was written)."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 @dataclass

@@ -37,10 +37,8 @@ million deals take a few seconds.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import click
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -103,7 +101,7 @@ def _groups(n_entities: int) -> dict[str, tuple[str, str, int, float]]:
     people = max(1, n_entities // 100)
     startups = n_entities - hubs - funds - lenders - govs - people
     if startups < 5:
-        raise click.BadParameter(f"need at least {n_entities - startups + 5} entities")
+        raise ValueError(f"need at least {n_entities - startups + 5} entities")
     return {"hub": ("hub", "company", hubs, ALPHA["hub"]), "fund": ("fund", "fund", funds, ALPHA["fund"]),
             "lender": ("lender", "lender", lenders, ALPHA["lender"]),
             "government": ("gov", "government", govs, ALPHA["government"]),
@@ -294,23 +292,6 @@ def write(out_dir: str | Path, n_deals: int, n_entities: int, seed: int = 0) -> 
     pacsv.write_csv(_table(entities, ENTITY_COLUMNS), ep, opts)
     pacsv.write_csv(_table(deals, DEAL_COLUMNS), dp, opts)
     return ep, dp
-
-
-@click.command("synth")
-@click.option("--deals", "n_deals", type=click.IntRange(min=1), default=100_000, show_default=True,
-              help="Number of deals.")
-@click.option("--entities", "n_entities", type=click.IntRange(min=20), default=None,
-              help="Number of entities [default: deals / 5].")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same files).")
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Directory for entities.csv and deals.csv.")
-def synth_command(n_deals, n_entities, seed, out_dir):
-    """Write realistic synthetic deal CSVs (power-law hubs, round trips, partial dates)."""
-    t0 = time.perf_counter()
-    n_entities = n_entities or max(20, n_deals // 5)
-    ep, dp = write(out_dir, n_deals, n_entities, seed)
-    click.echo(f"wrote {n_entities:,} entities to {ep} and {n_deals:,} deals to {dp} "
-               f"in {time.perf_counter() - t0:.1f} s (seed {seed})")
 
 
 def deals_frame(n_deals: int, n_entities: int, seed: int = 0):

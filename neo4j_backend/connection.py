@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import neo4j
 from neo4j import exceptions as nx
 
+from dealgraph.errors import Neo4jError
+
 
 #: URI schemes the driver accepts (+s: TLS with verified certificates, +ssc: self-signed).
 SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -24,10 +26,6 @@ SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 # them to stderr next to our one-line error. Applications that configure logging still
 # get them (the record propagates to their handlers).
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
-
-
-class Neo4jError(RuntimeError):
-    """A Neo4j operation failed; ``str(e)`` is one line fit for the terminal."""
 
 
 @dataclass
@@ -79,6 +77,11 @@ def connect(settings: Settings) -> neo4j.Driver:
         driver.close()
         raise translate(e, settings) from None
     return driver
+
+
+#: What the driver raises when the server or the connection fails: :func:`translate` turns
+#: each into a :class:`Neo4jError`.
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (nx.Neo4jError, nx.DriverError, OSError)
 
 
 def translate(e: BaseException, settings: Settings) -> BaseException:

@@ -16,9 +16,8 @@ import re
 import neo4j
 import pandas as pd
 
-from dealgraph.graph.dates import parse_date
 from dealgraph.neo4j_backend import model as m
-from dealgraph.queries.filters import normalise_statuses
+from dealgraph.queries.filters import normalise_statuses, parse_as_of
 
 #: ``:INVESTED_IN|ACQUIRED|...`` -- from the schema allow-list only.
 DEAL_TYPES_PATTERN = "|".join(m.DEAL_REL_TYPES)
@@ -38,7 +37,7 @@ def deal_filter(var: str) -> str:
 
 
 def filter_params(as_of: str | None, status) -> dict:
-    key, prec = parse_date(as_of) if as_of is not None else (None, 3)
+    key, prec = parse_as_of(as_of) if as_of is not None else (None, 3)
     return {"statuses": list(normalise_statuses(status)), "as_of_key": key, "as_of_prec": prec}
 
 

@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from dealgraph.errors import DealgraphError
+
 #: Where pom.xml and Launcher.java live (package data beside this module),
 #: overridable with ``DEALGRAPH_NEO4J_SERVER_DIR``.
 SERVER_DIR = Path(os.environ.get("DEALGRAPH_NEO4J_SERVER_DIR",
@@ -51,7 +53,7 @@ JVM_FLAGS: tuple[str, ...] = (
 )
 
 
-class ServerError(RuntimeError):
+class ServerError(DealgraphError):
     """The local server could not be fetched or started (message is one clear line)."""
 
 

@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from dealgraph.errors import QueryError
 from dealgraph.graph.arrays import MoneyArrays, build_arrays, compiled_strong_components
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.queries.filters import select_deals
@@ -781,14 +782,14 @@ def check_options(max_length, window, temporal: bool, top) -> tuple[int, int | N
     """Validated ``(k, window, temporal)``; a window implies a temporal search."""
     k = int(max_length)
     if k < 2:
-        raise ValueError("max_length must be at least 2")
+        raise QueryError("max_length must be at least 2")
     if window is not None:
         window = int(window)
         if window < 0:
-            raise ValueError("window must be a non-negative number of days")
+            raise QueryError("window must be a non-negative number of days")
         temporal = True
     if top is not None and int(top) < 1:
-        raise ValueError("top must be a positive number (or None for every cycle)")
+        raise QueryError("top must be a positive number (or None for every cycle)")
     return k, window, temporal
 
 

@@ -61,6 +61,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dealgraph.errors import QueryError
 from dealgraph.queries.common import NAN, cmp_dates, deals_of, months_common, num, records, text
 from dealgraph.queries.metrics import deal_figure, metric_index, ratio
 from dealgraph.queries.multiples import deal_multiples
@@ -302,11 +303,14 @@ def _rel_tolerance(cell: str) -> float | None:
 
 def read_claims(path: str | Path) -> pd.DataFrame:
     """Read a claims CSV as text (``N/A`` stays the text ``N/A``)."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise QueryError(f"{path}: cannot read the claims file as UTF-8 CSV ({str(e).splitlines()[0]})") from None
     df.columns = [c.strip().lower() for c in df.columns]
     missing = [c for c in ("subject", "metric", "stated") if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: claims file lacks column(s) {', '.join(missing)} "
+        raise QueryError(f"{path}: claims file lacks column(s) {', '.join(missing)} "
                          "(expected subject,metric,stated,source)")
     return df
 

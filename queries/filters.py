@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from dealgraph.errors import QueryError
 from dealgraph.graph.dates import parse_date, truncate_key
 from dealgraph.graph.schema import STATUSES
 
@@ -25,9 +26,18 @@ def normalise_statuses(status: str | Iterable[str] | None) -> tuple[str, ...]:
         if s == "all":
             return STATUSES
         if s not in STATUSES:
-            raise ValueError(f"unknown status {s!r}; expected one of {', '.join(STATUSES)} or 'all'")
+            raise QueryError(f"unknown status {s!r}; expected one of {', '.join(STATUSES)} or 'all'")
         out.append(s)
     return tuple(out)
+
+
+def parse_as_of(as_of: str) -> tuple[int, int]:
+    """The ``(key, precision)`` of an ``as_of`` date (:func:`~dealgraph.graph.dates.parse_date`);
+    :class:`QueryError` when it is not a date."""
+    try:
+        return parse_date(as_of)
+    except ValueError as e:
+        raise QueryError(f"as-of {e}") from None
 
 
 def select_deals(deals: pd.DataFrame, *, as_of: str | None = None,
@@ -41,7 +51,7 @@ def select_deals(deals: pd.DataFrame, *, as_of: str | None = None,
     """
     keep = deals["status"].isin(normalise_statuses(status))
     if as_of is not None:
-        key, prec = parse_date(as_of)
+        key, prec = parse_as_of(as_of)
         dk = deals["date_key"].to_numpy()
         dp = deals["date_precision"].to_numpy()
         p = dp.clip(max=prec)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dealgraph.errors import QueryError
 from dealgraph.queries.common import money
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
@@ -136,7 +137,7 @@ def render(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None) ->
         console = Console(file=buf, width=width, color_system=None, markup=False, emoji=False, highlight=False)
         print_table(df, console, title)
         return buf.getvalue()
-    raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
 def _natural_width(df: pd.DataFrame) -> int:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from dealgraph.errors import QueryError
 from dealgraph.graph.arrays import compiled_strong_components, strong_components
 from dealgraph.queries.common import deals_of, money, top_text
 from dealgraph.queries.flows import pair_flows
@@ -204,7 +205,7 @@ def round_trip(store, *, max_length: int = 5, entity: str | None = None, as_of: 
                status=None) -> pd.DataFrame:
     """Share of each entity's known inflow paid by entities it has paid (module doc)."""
     if max_length < 2:
-        raise ValueError("max_length must be at least 2 (a loop X -> P -> X)")
+        raise QueryError("max_length must be at least 2 (a loop X -> P -> X)")
     deals = deals_of(store, as_of=as_of, status=status, slim=True)
     flows = pair_flows(deals)
     if len(flows) == 0:

@@ -49,6 +49,13 @@ def test_cli_push_pull_query(cli, neo4j_target, neo4j_driver, tmp_path):
         assert cy.stdout == emb.stdout
         assert cy.stdout.count("\n") > 1  # a header and at least one cycle
 
+    # refused values: the same one line and exit 1 as `dealgraph query`
+    nobody = cli("neo4j", "query", "rounds", "nobody-at-all", *conn, db=db)
+    one_error_line(nobody, "error: no entity on the server matches 'nobody-at-all' (by id, name or alias)")
+    for bad, line in ((["--status", "bogus"], "error: unknown status 'bogus'"),
+                      (["--as-of", "2025-13"], "error: as-of date '2025-13' has no month 13")):
+        one_error_line(cli("neo4j", "query", "multiples", *conn, *bad, db=db), line)
+
 
 def test_unreachable_server_is_one_line(cli, tmp_path):
     port = free_port()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from dealgraph.neo4j_backend.push import push
-from dealgraph.cli.neo4j_query import CYPHER_QUERIES, run_cypher_query
+from dealgraph.neo4j_backend.registry import CYPHER_QUERIES, run_cypher_query
 from dealgraph.queries.registry import run_query
 from dealgraph.graph.store import open_store
 

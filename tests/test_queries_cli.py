@@ -99,14 +99,14 @@ def test_root_db_option_and_errors(cli, db, tmp_path):
     out = ok(cli("--db", db, "query", "concentration", "--without", "nvidia", "--format", "json"))
     assert any(r["entity"] == "groq" and r["direct_loss_usd"] == 20e9 for r in json.loads(out))
     bad = cli("query", "returns", "--entity", "no-such-co", db=db)
-    assert bad.returncode != 0 and "no entity matches 'no-such-co'" in bad.stderr
+    assert bad.returncode == 1 and "no entity matches 'no-such-co'" in bad.stderr
     bad = cli("query", "multiples", "--status", "bogus", db=db)
-    assert bad.returncode != 0 and "unknown status 'bogus'" in bad.stderr
+    assert bad.returncode == 1 and "unknown status 'bogus'" in bad.stderr
     bad = cli("query", "multiples", "--as-of", "2025-13", db=db)
-    assert bad.returncode != 0 and "no month 13" in bad.stderr
-    assert cli("query", "no-such-query", db=db).returncode != 0
+    assert bad.returncode == 1 and "no month 13" in bad.stderr
+    assert cli("query", "no-such-query", db=db).returncode == 2
     missing = cli("check", tmp_path / "nope.csv", db=db)
-    assert missing.returncode != 0
+    assert missing.returncode == 2
     (tmp_path / "bad.csv").write_text("subject,stated\nx,1\n", encoding="utf-8")
     bad = cli("check", tmp_path / "bad.csv", db=db)
-    assert bad.returncode != 0 and "lacks column(s) metric" in bad.stderr
+    assert bad.returncode == 1 and "lacks column(s) metric" in bad.stderr

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from dealgraph.graph.schema import DEAL_COLUMNS, DEAL_TYPES, ENTITY_COLUMNS, STATUSES
 from dealgraph.loaders.csv import read_csv_file
-from dealgraph.loaders.synth import deals_frame, synth_command, write
+from dealgraph.cli.synth import synth_command
+from dealgraph.loaders.synth import deals_frame, write
 from dealgraph.loaders.validate import validate_table
 from dealgraph.queries.circular import circular_flows
 

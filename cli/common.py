@@ -1,0 +1,190 @@
+"""What every ``dealgraph`` command shares: options, the store, printing tables, and
+the one place errors become messages and exit codes.
+
+Exit codes (:class:`Group` applies them to every command below the root):
+
+* **0** -- done.
+* **1** -- bad input or a failed check: the command line parsed but dealgraph refused
+  what it says (an unknown entity, a bad ``--as-of`` date or ``--status``, an option
+  value out of range, a CSV file that does not validate, an unreachable Neo4j) or
+  ``check --strict`` found an unsupported claim. Any
+  :class:`~dealgraph.errors.DealgraphError` prints ``error: <message>`` (a
+  :class:`~dealgraph.errors.LoadError` first lists its ``file:line:column: reason``
+  problems) and exits 1.
+* **2** -- usage: click could not parse the command line (unknown command or
+  option, missing argument, a value of the wrong type or not among the choices, a
+  file that does not exist); click prints the usage and the reason.
+
+Anything else that escapes a command is a bug in dealgraph and shows as one: a
+traceback, never a one-line "error".
+"""
+
+from __future__ import annotations
+
+import functools
+
+import click
+import pandas as pd
+
+from dealgraph.errors import DealgraphError, LoadError, QueryError
+from dealgraph.queries.output import FORMATS, render
+from dealgraph.queries.registry import COMMON_OPTIONS, Option
+
+# ---------------------------------------------------------------------------
+# errors -> messages and exit codes
+# ---------------------------------------------------------------------------
+
+
+def error_lines(e: DealgraphError) -> list[str]:
+    """What the terminal shows for ``e``: a LoadError's problems, then one ``error:`` line."""
+    if isinstance(e, LoadError):
+        n = len(e.problems)
+        return [str(p) for p in e.problems] + [f"error: {n} problem{'s' if n != 1 else ''} found; "
+                                               "nothing was written"]
+    return [f"error: {e}"]
+
+
+class Refused(click.ClickException):
+    """A :class:`DealgraphError` on its way out of click: shown as :func:`error_lines`, exit 1."""
+
+    exit_code = 1
+
+    def __init__(self, error: DealgraphError):
+        super().__init__(str(error))
+        self.error = error
+
+    def show(self, file=None) -> None:
+        for line in error_lines(self.error):
+            click.echo(line, err=True)
+
+
+class Group(click.Group):
+    """A click group that turns each :class:`DealgraphError` raised below it into
+    :class:`Refused` (exit 1). Click's own errors keep their codes; any other
+    exception propagates (a bug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DealgraphError as e:
+            raise Refused(e) from e
+
+
+# ---------------------------------------------------------------------------
+# options
+# ---------------------------------------------------------------------------
+
+_HELP = {o.name: o.help for o in COMMON_OPTIONS}
+
+
+def format_option(f):
+    """``--format table|csv|json|markdown`` (as ``fmt``)."""
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="Output format.")(f)
+
+
+def as_of_option(f):
+    """``--as-of DATE``: only deals dated on or before it."""
+    return click.option("--as-of", "as_of", default=None, metavar="DATE", help=_HELP["as_of"])(f)
+
+
+def status_option(default: str | None = None):
+    """``--status``: which deal statuses count; ``default=None`` is the queries' default
+    (all but terminated), a string is this command's own default."""
+    help = _HELP["status"] if default is None else f"Comma-separated deal statuses, or 'all' (default: {default})."
+    return click.option("--status", default=default, help=help)
+
+
+def selection_options(f):
+    """``--as-of`` and ``--status`` as every query takes them."""
+    return as_of_option(status_option()(f))
+
+
+_CLICK_TYPES = {"int": int, "float": float, "str": str, "entity": str}
+
+
+def registry_options(options: tuple[Option, ...]):
+    """The click parameters of a registered query's own options (:mod:`dealgraph.queries.registry`)."""
+
+    def param(o: Option):
+        if o.argument:
+            return click.argument(o.name, required=o.required, type=_CLICK_TYPES.get(o.type, str))
+        if o.type == "bool":
+            return click.option(o.flag, o.name, is_flag=True, default=bool(o.default), help=o.help)
+        return click.option(o.flag, o.name, type=_CLICK_TYPES[o.type], default=o.default,
+                            show_default=o.default is not None, required=o.required, help=o.help,
+                            metavar="ENTITY" if o.type == "entity" else None)
+
+    def apply(f):
+        for o in reversed(options):
+            f = param(o)(f)
+        return format_option(selection_options(f))
+    return apply
+
+
+class GeneratedGroup(click.Group):
+    """A group whose subcommands are made when asked for: ``make(name)`` for each of ``names``
+    (the queries of a registry, each with its own options)."""
+
+    def __init__(self, name: str, names, make, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.names, self.make = tuple(names), make
+
+    def list_commands(self, ctx):
+        return list(self.names)
+
+    def get_command(self, ctx, name):
+        return self.make(name) if name in self.names else None
+
+
+# ---------------------------------------------------------------------------
+# the store, entities, printing
+# ---------------------------------------------------------------------------
+
+
+def db_path() -> str | None:
+    """The root command's ``--db`` (or ``$DEALGRAPH_DB``); None for the default store
+    (also when a command runs on its own, outside the ``dealgraph`` group)."""
+    return click.get_current_context().find_root().params.get("db")
+
+
+def pass_store(f):
+    """Call ``f`` with the store named by :func:`db_path` as its first argument."""
+
+    @functools.wraps(f)
+    def with_store(*args, **kwargs):
+        from dealgraph.graph.store import open_store
+
+        return f(open_store(db_path()), *args, **kwargs)
+    return with_store
+
+
+def entity_id(entities: pd.DataFrame, text: str, *, where: str = "") -> str:
+    """The id of the entity ``text`` names (id, name or alias, any case) among
+    ``entities``; :class:`QueryError` when none does."""
+    from dealgraph.loaders.resolve import entity_lookup
+
+    ident = entity_lookup(entities).get(text.strip().lower())
+    if ident is None:
+        raise QueryError(f"no entity {where}matches {text!r} (by id, name or alias)")
+    return ident
+
+
+def resolve_entities(options: tuple[Option, ...], values: dict, entities, *, where: str = "") -> None:
+    """Replace, in ``values``, each entity option given by the id of the entity it names
+    (``entities()`` gives the table to look in, fetched only when needed)."""
+    for o in options:
+        if o.type == "entity" and values.get(o.name) is not None:
+            values[o.name] = entity_id(entities(), values[o.name], where=where)
+
+
+def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None, markdown_title: bool = True) -> None:
+    """Print ``df`` as a terminal table, CSV, JSON or Markdown (``title`` heads a table, and
+    a Markdown table unless ``markdown_title`` is false); a query's note
+    (``df.attrs["message"]``, e.g. a partial result) goes to stderr."""
+    shown = title if fmt == "table" or (fmt == "markdown" and markdown_title) else None
+    click.echo(render(df, fmt, title=shown), nl=False)
+    message = df.attrs.get("message")
+    if message:
+        click.echo(str(message), err=True)
+

@@ -1,0 +1,42 @@
+"""The errors dealgraph raises for things a user can fix, all under :class:`DealgraphError`.
+
+Catch ``DealgraphError`` to catch every one of them from Python; the command line
+prints each as ``error: <message>`` and exits with status 1 (see
+:mod:`dealgraph.cli.common`). Any other exception escaping dealgraph is a bug.
+
+* :class:`LoadError` -- input files (or frames, or what Neo4j holds) were refused;
+  ``problems`` lists every reason as ``file:line:column: reason``.
+* :class:`QueryError` -- a query was asked something it cannot answer: an unknown
+  entity, a bad ``as_of`` date or ``status``, an option value out of range. Also a
+  :class:`ValueError`, as these were before they had their own class.
+* :class:`Neo4jError` -- a Neo4j server could not be reached or refused an operation.
+* :class:`ServerError` (in :mod:`dealgraph.neo4j_backend.server`) -- the local Neo4j
+  test server could not be fetched or started.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dealgraph.loaders.csv import Problem
+
+
+class DealgraphError(Exception):
+    """Something the user can fix; ``str(e)`` says what, in words fit for the terminal."""
+
+
+class LoadError(DealgraphError):
+    """Input was refused; ``problems`` says every reason found (nothing was written)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class QueryError(DealgraphError, ValueError):
+    """A query's parameters name nothing known or are out of range (one line)."""
+
+
+class Neo4jError(DealgraphError):
+    """A Neo4j operation failed; ``str(e)`` is one line fit for the terminal."""
