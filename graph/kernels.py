@@ -17,7 +17,9 @@ from the cache) on its first call, so importing a query module costs nothing
 until a kernel runs -- `dealgraph deals` and small round-trip searches never
 import numba. A kernel may call other kernels: inside compiled code a
 :class:`Kernel` is typed as its compiled dispatcher (registered with numba on
-the first compilation), so the callee is compiled along with the caller.
+the first compilation), so the callee is compiled along with the caller, and
+``inline="always"`` inlines it into the caller as it does for numba's own
+dispatchers.
 
 Options are passed through to ``numba.njit``: ``@kernel(parallel=True,
 fastmath=True)``; ``@kernel(inline="always")`` for tiny helpers.
@@ -49,6 +51,11 @@ class Kernel:
             _register_with_numba()
             self._compiled = njit(cache=True, **self.options)(self.py_func)
         return self._compiled
+
+    @property
+    def targetoptions(self) -> dict:
+        """The njit options, where numba's inliner looks for ``inline`` (as on a dispatcher)."""
+        return self.compiled.targetoptions
 
     def __call__(self, *args):
         return self.compiled(*args)
