@@ -577,6 +577,10 @@ def write_report(path: Path, info: dict, sizes: list[dict], circ: list[dict], ci
     return text
 
 
+#: The sections of a run, in the order they run (``--skip`` / ``--only`` take these names).
+SECTIONS = ("compile", "circular", "sizes", "baseline")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--deals", default="100000,1000000", help="comma-separated deal counts for add/open/queries")
@@ -591,7 +595,9 @@ def main(argv=None):
     p.add_argument("--nx-repeats", type=int, default=1)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-k5", action="store_true", help="skip the k = 5 circular cases")
-    p.add_argument("--skip", default="", help="comma-separated sections to skip: compile,baseline,circular,sizes")
+    p.add_argument("--skip", default="", help="comma-separated sections to skip: " + ",".join(SECTIONS))
+    p.add_argument("--only", default="", help="comma-separated sections to run (the others are skipped), e.g. "
+                   "'compile,circular,baseline' for every circular-flows number")
     p.add_argument("--quick", action="store_true", help="small sizes (checks the script in a minute)")
     p.add_argument("--out", default=str(REPO / "BENCHMARKS.md"))
     p.add_argument("--work", default=None, help="work directory (default: a temporary one, removed at the end)")
@@ -602,6 +608,12 @@ def main(argv=None):
         if args.out == str(REPO / "BENCHMARKS.md"):
             args.out = str(REPO / "bench" / "out" / "BENCHMARKS.quick.md")
     skip = set(filter(None, args.skip.split(",")))
+    only = set(filter(None, args.only.split(",")))
+    unknown = (skip | only) - set(SECTIONS)
+    if unknown:
+        p.error(f"unknown section(s) {', '.join(sorted(unknown))}; sections are {', '.join(SECTIONS)}")
+    if only:
+        skip |= set(SECTIONS) - only
     info = machine_info()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="dealgraph-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.graph.dates import parse_date
+from dealgraph.graph.kernels import kernel
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 
 
@@ -224,10 +225,11 @@ def to_networkx(arrays: MoneyArrays):
     return g
 
 
+@kernel
 def strong_components(n, indptr, indices):
     """Strongly connected component number of every node of a CSR graph
-    (iterative Tarjan, O(nodes + edges)). Plain Python over numpy arrays, so that
-    numba can compile it (:func:`compiled_strong_components`) and small graphs need not."""
+    (iterative Tarjan, O(nodes + edges)). A compiled kernel (graph/kernels.py);
+    ``strong_components.py_func`` runs it as plain Python (small graphs, tests)."""
     index = np.full(n, -1, np.int64)
     low = np.zeros(n, np.int64)
     onstack = np.zeros(n, np.bool_)
@@ -285,15 +287,3 @@ def strong_components(n, indptr, indices):
                         low[u] = low[v]
     return comp
 
-
-_compiled_scc = None
-
-
-def compiled_strong_components():
-    """:func:`strong_components` compiled by numba (cached on disk after the first call)."""
-    global _compiled_scc
-    if _compiled_scc is None:
-        from numba import njit
-
-        _compiled_scc = njit(cache=True)(strong_components)
-    return _compiled_scc

@@ -66,22 +66,30 @@ The search is resumable: it runs in slices of ``_STEP_BUDGET`` steps and stops a
 Property tests check cycle sets and counts against ``networkx.simple_cycles`` and
 the temporal test against a brute force over rotations and deal choices.
 
-Compilation: the kernels are compiled with ``cache=True`` into ``__pycache__``;
-the first call on a fresh install compiles them (about 20 s on a 2-core machine,
-see BENCHMARKS.md), later processes load the cached machine code (~0.3-0.6 s).
+The kernel's inputs are named: :class:`SearchGraph` (the CSR arrays),
+:class:`HopDeals` (deal dates per hop), :class:`SearchParams` (what the pass
+computes), :class:`Workspace` (scratch arrays, kept between slices) and a
+:data:`CURSOR` record (where the search stopped, for the next slice).
+
+Compilation: the kernels are ``@kernel`` functions (graph/kernels.py): compiled
+by numba on first call, with ``cache=True`` into ``__pycache__``; the first call
+on a fresh install compiles them (seconds, see BENCHMARKS.md), later processes
+load the cached machine code (~0.2-0.6 s). Importing this module does not import
+numba.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from dealgraph.errors import QueryError
-from dealgraph.graph.arrays import MoneyArrays, build_arrays, compiled_strong_components
+from dealgraph.graph.arrays import MoneyArrays, build_arrays, strong_components
+from dealgraph.graph.kernels import kernel
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.queries.filters import select_deals
 
@@ -93,10 +101,105 @@ _STATE_CAP = None  # override of the initial Pareto-set capacity (tests force ov
 
 
 # ---------------------------------------------------------------------------
+# the search's inputs and state, by name
+# ---------------------------------------------------------------------------
+
+class SearchGraph(NamedTuple):
+    """The collapsed graph as the search walks it (built by :func:`prepare`): hops inside
+    one strongly connected component only, nodes renumbered hubs-first (internal numbers).
+    Hop ids index the hops of :class:`MoneyArrays`; amounts are -inf when undisclosed."""
+
+    indptr: np.ndarray  # (n+1,) out-hops of node v are positions indptr[v]:indptr[v+1] of:
+    dst: np.ndarray  # target, hop id and amount, amount descending within a node (pruning)
+    hop: np.ndarray
+    amt: np.ndarray
+    sdst: np.ndarray  # the same rows, target ascending within a node (edge look-ups)
+    shop: np.ndarray
+    samt: np.ndarray
+    rindptr: np.ndarray  # (n+1,) in-hops of node v are positions rindptr[v]:rindptr[v+1] of:
+    rsrc: np.ndarray  # source, hop id and amount
+    rhop: np.ndarray
+    ramt: np.ndarray
+    code: np.ndarray  # internal node -> entity index (MoneyArrays.ids)
+
+
+class HopDeals(NamedTuple):
+    """The deals of every hop as date intervals (first/last day numbers, graph/arrays.py),
+    for the temporal test."""
+
+    ptr: np.ndarray  # deals of hop h: order[ptr[h]:ptr[h+1]], in date order
+    order: np.ndarray
+    lo: np.ndarray  # per deal: first day / last day
+    hi: np.ndarray
+    minlo: np.ndarray  # per hop: earliest first day / latest last day of its deals
+    maxhi: np.ndarray
+
+
+class SearchParams(NamedTuple):
+    """What one search pass computes (fixed for the pass)."""
+
+    k: int  # longest cycle length
+    temporal: bool  # time-ordered cycles only
+    use_window: bool  # ... whose chosen deals span at most `window` days
+    window: int
+    use_heap: bool  # rank: keep the best len(heap) cycles (and prune by the N-th best)
+    fast_count: bool  # count only (no ranking, no dates): the last node is never visited
+    budget: int  # DFS steps per kernel call before returning to Python (timeout checks)
+
+
+class TopHeap(NamedTuple):
+    """Min-heap of the best cycles found so far; entry 0 = the worst one kept."""
+
+    bottleneck: np.ndarray  # (N,)
+    total: np.ndarray  # (N,)
+    codes: np.ndarray  # (N, k) entity indexes from the cycle's smallest id, -1 padded
+
+
+class Workspace(NamedTuple):
+    """Scratch arrays of one search pass, allocated once and kept between kernel calls."""
+
+    path: np.ndarray  # (k+1,) nodes of the current path; path[0] = root
+    ptr: np.ndarray  # (k+1,) next out-hop position to try at each depth
+    onpath: np.ndarray  # (n,) node is on the current path
+    dist: np.ndarray  # (n,) hops back to the root (BIG when farther than k-1)
+    touched: np.ndarray  # (n,) nodes reached by the backward BFS, nearest first
+    cnt1: np.ndarray  # (n,) fast count: successors at distance 1
+    touched2: np.ndarray  # (n,) nodes with cnt1 > 0 (to clear them)
+    lasthop: np.ndarray  # (n,) hop id / amount of a distance-1 node's hop to the root
+    lastamt: np.ndarray
+    bott: np.ndarray  # (k+1,) bottleneck / total of the path up to each depth
+    tot: np.ndarray
+    states: np.ndarray  # (k+2, cap, 5) Pareto set of deal-choice states per depth (KIND..MX)
+    nstates: np.ndarray  # (k+2,) states in use per depth
+    counts: np.ndarray  # (k+2,) cycles found by length
+    heap: TopHeap
+    ctmp: np.ndarray  # (k,) codes of the cycle being ranked
+
+
+#: Where a search stopped (one record, written when a kernel call returns, read on resume).
+CURSOR = np.dtype([
+    ("root", np.int64),  # current start node
+    ("depth", np.int64),  # depth of the current path
+    ("phase", np.int64),  # 0: the root's backward BFS is still to do; 1: walking paths
+    ("n_touched", np.int64),  # nodes in Workspace.touched
+    ("n_touched2", np.int64),  # nodes in Workspace.touched2
+    ("n_dist1", np.int64),  # touched[1..n_dist1] are the nodes at distance 1
+    ("heap_size", np.int64),  # entries in use in the heap
+    ("pruned", np.int64),  # 1 once the N-th best bottleneck cut a path
+])
+
+# the fields of a deal-choice state (last axis of Workspace.states; see _extend)
+KIND, A, B, MN, MX = 0, 1, 2, 3, 4
+
+# kernel call results
+DONE, PAUSED, OVERFLOW = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------
 # compiled kernels
 # ---------------------------------------------------------------------------
 
-@njit(cache=True, inline="always")
+@kernel(inline="always")
 def _take(kind, a, b, din, lo, hi, option):  # pragma: no cover - compiled
     """One transition of a path state (kind, a, b) that takes a deal with first day
     ``lo`` and last day ``hi`` (states as in :func:`_extend`). ``option`` 0 keeps an
@@ -110,9 +213,20 @@ def _take(kind, a, b, din, lo, hi, option):  # pragma: no cover - compiled
     return option == 0 and hi >= a and lo <= b, 1, max(a, lo), b
 
 
-@njit(cache=True)
-def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, deal_lo, deal_hi,
-            use_window, window, check_only):  # pragma: no cover - compiled
+@kernel(inline="always")
+def _span(mn, mx, lo, use_window, window):  # pragma: no cover - compiled
+    """Min/max first day of the chosen deals after taking one with first day ``lo``, and
+    whether they still fit ``window`` (always, and unchanged, without a window)."""
+    if not use_window:
+        return True, mn, mx
+    nmn = min(mn, lo)
+    nmx = max(mx, lo)
+    return nmx - nmn <= window, nmn, nmx
+
+
+@kernel
+def _extend(states, nin, din, hop, deal_ptr, deal_order, deal_lo, deal_hi, use_window, window,
+            check_only):  # pragma: no cover - compiled
     """Pareto set of deal-choice states after appending ``hop`` to a path of ``din`` hops.
 
     A state is (kind, a, b, mn, mx): kind 0 = the starting hop is still ahead or is
@@ -120,28 +234,26 @@ def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, dea
     kind 1 = the path has passed the starting hop ("wrapped": the deals after it
     come first in time; a = their max first day, b = min last day of the deals
     before it, which all come later). mn/mx = min/max first day (window only).
-    Returns the number of states written to ``out[depth_out]``; -1 on overflow;
-    with ``check_only`` returns 1 as soon as any state is feasible.
+    Reads the ``nin`` states at ``states[din]``, writes the new set to
+    ``states[din + 1]`` and returns its size; -1 on overflow; with ``check_only``
+    returns 1 as soon as any state is feasible.
     """
-    cap = out.shape[1]
+    cap = states.shape[1]
+    dout = din + 1
     nout = 0
     for i in range(nin):
-        kind = states[din, i, 0]
-        a = states[din, i, 1]
-        b = states[din, i, 2]
-        mn = states[din, i, 3]
-        mx = states[din, i, 4]
-        for p in range(hop_deal_ptr[hop], hop_deal_ptr[hop + 1]):
+        kind = states[din, i, KIND]
+        a = states[din, i, A]
+        b = states[din, i, B]
+        mn = states[din, i, MN]
+        mx = states[din, i, MX]
+        for p in range(deal_ptr[hop], deal_ptr[hop + 1]):
             x = deal_order[p]
             lo = deal_lo[x]
             hi = deal_hi[x]
-            nmn = mn
-            nmx = mx
-            if use_window:
-                nmn = min(mn, lo)
-                nmx = max(mx, lo)
-                if nmx - nmn > window:
-                    continue
+            fits, nmn, nmx = _span(mn, mx, lo, use_window, window)
+            if not fits:
+                continue
             for option in range(2):
                 ok, ck, ca, cb = _take(kind, a, b, din, lo, hi, option)
                 if not ok:
@@ -152,56 +264,52 @@ def _extend(states, nin, din, out, depth_out, hop, hop_deal_ptr, deal_order, dea
                 dominated = False
                 j = 0
                 while j < nout:
-                    if out[depth_out, j, 0] == ck:
-                        oa = out[depth_out, j, 1]
-                        ob = out[depth_out, j, 2]
-                        omn = out[depth_out, j, 3]
-                        omx = out[depth_out, j, 4]
+                    if states[dout, j, KIND] == ck:
+                        oa = states[dout, j, A]
+                        ob = states[dout, j, B]
+                        omn = states[dout, j, MN]
+                        omx = states[dout, j, MX]
                         if oa <= ca and ob >= cb and omn >= nmn and omx <= nmx:
                             dominated = True
                             break
                         if ca <= oa and cb >= ob and nmn >= omn and nmx <= omx:
                             nout -= 1
                             for f in range(5):
-                                out[depth_out, j, f] = out[depth_out, nout, f]
+                                states[dout, j, f] = states[dout, nout, f]
                             continue
                     j += 1
                 if dominated:
                     continue
                 if nout >= cap:
                     return -1
-                out[depth_out, nout, 0] = ck
-                out[depth_out, nout, 1] = ca
-                out[depth_out, nout, 2] = cb
-                out[depth_out, nout, 3] = nmn
-                out[depth_out, nout, 4] = nmx
+                states[dout, nout, KIND] = ck
+                states[dout, nout, A] = ca
+                states[dout, nout, B] = cb
+                states[dout, nout, MN] = nmn
+                states[dout, nout, MX] = nmx
                 nout += 1
     return nout
 
 
-@njit(cache=True)
-def _feasible2(states, nin, din, hop1, hop2, hop_deal_ptr, deal_order, deal_lo, deal_hi,
-               hop_minlo, hop_maxhi, use_window, window):  # pragma: no cover - compiled
+@kernel
+def _feasible2(states, nin, din, hop1, hop2, deal_ptr, deal_order, deal_lo, deal_hi, hop_minlo, hop_maxhi,
+               use_window, window):  # pragma: no cover - compiled
     """Can some state at depth ``din`` take one deal of ``hop1`` and then one of
     ``hop2`` (the closing hop)? Same transitions as :func:`_extend`, without
     building the intermediate Pareto set (the hot path for the last node)."""
     for i in range(nin):
-        kind = states[din, i, 0]
-        a = states[din, i, 1]
-        b = states[din, i, 2]
-        mn = states[din, i, 3]
-        mx = states[din, i, 4]
-        for p in range(hop_deal_ptr[hop1], hop_deal_ptr[hop1 + 1]):
+        kind = states[din, i, KIND]
+        a = states[din, i, A]
+        b = states[din, i, B]
+        mn = states[din, i, MN]
+        mx = states[din, i, MX]
+        for p in range(deal_ptr[hop1], deal_ptr[hop1 + 1]):
             x = deal_order[p]
             lo = deal_lo[x]
             hi = deal_hi[x]
-            nmn = mn
-            nmx = mx
-            if use_window:
-                nmn = min(mn, lo)
-                nmx = max(mx, lo)
-                if nmx - nmn > window:
-                    continue
+            fits, nmn, nmx = _span(mn, mx, lo, use_window, window)
+            if not fits:
+                continue
             for option in range(2):
                 ok, ck, ca, cb = _take(kind, a, b, din, lo, hi, option)
                 if not ok:
@@ -213,7 +321,7 @@ def _feasible2(states, nin, din, hop1, hop2, hop_deal_ptr, deal_order, deal_lo, 
                     continue
                 if not use_window and ck == 0:
                     return True
-                for q in range(hop_deal_ptr[hop2], hop_deal_ptr[hop2 + 1]):
+                for q in range(deal_ptr[hop2], deal_ptr[hop2 + 1]):
                     y = deal_order[q]
                     ylo = deal_lo[y]
                     yhi = deal_hi[y]
@@ -227,7 +335,7 @@ def _feasible2(states, nin, din, hop1, hop2, hop_deal_ptr, deal_order, deal_lo, 
     return False
 
 
-@njit(cache=True)
+@kernel
 def _cmp(b1, t1, c1, b2, t2, c2):  # pragma: no cover - compiled
     """1 if cycle 1 ranks before cycle 2, -1 if after (see module docstring)."""
     if b1 > b2:
@@ -246,9 +354,13 @@ def _cmp(b1, t1, c1, b2, t2, c2):  # pragma: no cover - compiled
     return 0
 
 
-@njit(cache=True)
-def _heap_push(hb, ht, hc, size, b, t, c):  # pragma: no cover - compiled
-    """Min-heap of the best ``len(hb)`` cycles; root = the worst kept. Returns new size."""
+@kernel
+def _heap_push(heap, size, b, t, c):  # pragma: no cover - compiled
+    """Offer cycle (bottleneck ``b``, total ``t``, codes ``c``) to the heap of the best
+    ``len(heap.bottleneck)`` cycles; returns the new size."""
+    hb = heap.bottleneck
+    ht = heap.total
+    hc = heap.codes
     cap = len(hb)
     if size < cap:
         i = size
@@ -293,36 +405,28 @@ def _heap_push(hb, ht, hc, size, b, t, c):  # pragma: no cover - compiled
     return size
 
 
-@njit(cache=True)
-def _find_edge(indptr, sdst, v, p):  # pragma: no cover - compiled
-    """Position of hop v -> p in the target-sorted rows ``sdst``, or -1."""
+@kernel
+def _find_edge(indptr, sdst, v, w):  # pragma: no cover - compiled
+    """Position of hop v -> w in the target-sorted rows ``sdst`` (SearchGraph), or -1.
+    (Takes the two arrays, not the whole SearchGraph: it runs in the innermost loop,
+    and a call that is not inlined passes every array of a NamedTuple.)"""
     lo = indptr[v]
     hi = indptr[v + 1]
     while lo < hi:
         mid = (lo + hi) // 2
-        if sdst[mid] < p:
+        if sdst[mid] < w:
             lo = mid + 1
         else:
             hi = mid
-    if lo < indptr[v + 1] and sdst[lo] == p:
+    if lo < indptr[v + 1] and sdst[lo] == w:
         return lo
     return -1
 
 
-@njit(cache=True)
-def _has_edge(indptr, sdst, v, p):  # pragma: no cover - compiled
-    return _find_edge(indptr, sdst, v, p) >= 0
-
-
-@njit(cache=True)
-def _close(D, w, e_last, states, nstates, path, bott, tot, code, a, k, temporal, use_window, window,
-           use_heap, hop_deal_ptr, deal_order, deal_lo, deal_hi, counts, hb, ht, hc, ctmp, hsize):  # pragma: no cover
-    """Count (and rank) the cycle path[0..D-1] + w -> root, whose last hop is ``e_last``
-    with amount ``a``; deal states for path + w are at depth D. Returns the heap size."""
-    if temporal:
-        if _extend(states, nstates[D], D, states, D + 1, e_last, hop_deal_ptr, deal_order,
-                   deal_lo, deal_hi, use_window, window, True) <= 0:
-            return hsize
+@kernel(inline="always")
+def _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, D, w, a, hsize):  # pragma: no cover
+    """Count (and, with ``use_heap``, rank) the cycle path[0..D-1] + w -> root, whose
+    last hop (w to the root) has amount ``a``. Returns the heap size."""
     L = D + 1
     counts[L] += 1
     if use_heap:
@@ -337,35 +441,51 @@ def _close(D, w, e_last, states, nstates, path, bott, tot, code, a, k, temporal,
             ctmp[i] = code[path[(best + i) % L]]
         for i in range(L, k):
             ctmp[i] = -1
-        hsize = _heap_push(hb, ht, hc, hsize, b, t, ctmp)
+        hsize = _heap_push(heap, hsize, b, t, ctmp)
     return hsize
 
 
-@njit(cache=True)
-def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, code,
-            hop_deal_ptr, deal_order, deal_lo, deal_hi, hop_minlo, hop_maxhi,
-            k, temporal, use_window, window, use_heap, fast_count,
-            st, path, ptr, onpath, dist, touched, cnt1, touched2, lasthop, lastamt,
-            bott, tot, states, nstates, counts, hb, ht, hc, ctmp, budget):  # pragma: no cover - compiled
+@kernel
+def _search(g, deals, opt, ws, cursor):  # pragma: no cover - compiled
     """Resumable bounded DFS; see the module docstring.
 
-    ``st`` = [root, depth, phase, n_touched, heap_size, pruned_flag, n_touched2].
-    For each start (root) a backward BFS over higher-numbered nodes gives
-    ``dist`` (hops back to the root); a node with dist 1 closes a cycle through its
-    hop ``lasthop`` to the root, so the root is never searched for in adjacency
-    lists. With ``fast_count`` (no ranking, no dates) the last node of a k-cycle is
-    not visited at all: ``cnt1[v]`` = number of v's successors with dist 1, minus
-    those already on the path. Returns 0 when done, 1 when the step budget ran out
-    (call again to resume), 2 on deal-state overflow."""
+    Starts where ``cursor[0]`` (a :data:`CURSOR` record) says and writes back where it
+    stopped. For each start (root) a backward BFS over higher-numbered nodes gives
+    ``ws.dist`` (hops back to the root); a node with dist 1 closes a cycle through its
+    hop ``ws.lasthop`` to the root, so the root is never searched for in adjacency
+    lists. With ``opt.fast_count`` (no ranking, no dates) the last node of a k-cycle
+    is not visited at all: ``ws.cnt1[v]`` = number of v's successors with dist 1,
+    minus those already on the path. Returns DONE, PAUSED when the step budget ran
+    out (call again to resume), OVERFLOW when a deal-state set outgrew its buffer."""
+    cur = cursor[0]
+    k = opt.k
+    temporal = opt.temporal
+    use_heap = opt.use_heap
+    fast_count = opt.fast_count
+    # The fields as locals, and the helpers below take arrays, not the structures: a
+    # field read, or a structure passed to a call, updates reference counts of its
+    # arrays each time (measured 30 % slower).
+    indptr, dst, hop, amt = g.indptr, g.dst, g.hop, g.amt
+    sdst, shop, samt = g.sdst, g.shop, g.samt
+    rindptr, rsrc, rhop, ramt = g.rindptr, g.rsrc, g.rhop, g.ramt
+    path, ptr, onpath, dist, touched = ws.path, ws.ptr, ws.onpath, ws.dist, ws.touched
+    cnt1, touched2, lasthop, lastamt = ws.cnt1, ws.touched2, ws.lasthop, ws.lastamt
+    bott, tot, states, nstates, counts = ws.bott, ws.tot, ws.states, ws.nstates, ws.counts
+    heap, ctmp, code = ws.heap, ws.ctmp, g.code
+    hb = heap.bottleneck
+    deal_ptr, deal_order, deal_lo, deal_hi = deals.ptr, deals.order, deals.lo, deals.hi
+    hop_minlo, hop_maxhi = deals.minlo, deals.maxhi
+    use_window, window = opt.use_window, opt.window
+    budget = opt.budget
     n = len(indptr) - 1
-    root = st[0]
-    d = st[1]
-    phase = st[2]
-    nt = st[3]
-    hsize = st[4]
-    nt2 = st[6]
-    n1 = st[7]
     ntop = len(hb)
+    root = cur.root
+    d = cur.depth
+    phase = cur.phase
+    nt = cur.n_touched
+    nt2 = cur.n_touched2
+    n1 = cur.n_dist1
+    hsize = cur.heap_size
     steps = 0
     while root < n:
         if phase == 0:
@@ -417,29 +537,29 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
             tot[0] = 0.0
             if temporal:
                 nstates[0] = 1
-                states[0, 0, 0] = 0
-                states[0, 0, 1] = NEG
-                states[0, 0, 2] = POS
-                states[0, 0, 3] = POS
-                states[0, 0, 4] = NEG
+                states[0, 0, KIND] = 0
+                states[0, 0, A] = NEG
+                states[0, 0, B] = POS
+                states[0, 0, MN] = POS
+                states[0, 0, MX] = NEG
             phase = 1
         while d >= 0:
             if steps >= budget:
-                st[0] = root
-                st[1] = d
-                st[2] = phase
-                st[3] = nt
-                st[4] = hsize
-                st[6] = nt2
-                st[7] = n1
-                return 1
+                cur.root = root
+                cur.depth = d
+                cur.phase = phase
+                cur.n_touched = nt
+                cur.n_touched2 = nt2
+                cur.n_dist1 = n1
+                cur.heap_size = hsize
+                return PAUSED
             v = path[d]
             if fast_count and d == k - 2:
                 # every successor with dist 1 closes a k-cycle, except those on the path
                 c = cnt1[v]
                 for j in range(1, d):
                     p = path[j]
-                    if dist[p] == 1 and _has_edge(indptr, sdst, v, p):
+                    if dist[p] == 1 and _find_edge(indptr, sdst, v, p) >= 0:
                         c -= 1
                 counts[k] += c
                 steps += d + 1
@@ -452,7 +572,7 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
                 # only successors with dist 1 matter here: walk the (shorter) list of the
                 # root's predecessors and look each edge up, instead of v's adjacency
                 if use_heap and hsize == ntop and bott[d] < hb[0]:
-                    st[5] = 1  # cut by the N-th best bottleneck
+                    cur.pruned = 1  # cut by the N-th best bottleneck
                 else:
                     for i in range(1, n1 + 1):
                         w = touched[i]
@@ -464,13 +584,12 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
                         a = samt[pos]
                         bott[d + 1] = min(bott[d], a)
                         tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
-                        if temporal and not _feasible2(states, nstates[d], d, shop[pos], lasthop[w], hop_deal_ptr,
+                        if temporal and not _feasible2(states, nstates[d], d, shop[pos], lasthop[w], deal_ptr,
                                                        deal_order, deal_lo, deal_hi, hop_minlo, hop_maxhi,
                                                        use_window, window):
                             continue
-                        hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w],
-                                       k, False, use_window, window, use_heap, hop_deal_ptr, deal_order, deal_lo,
-                                       deal_hi, counts, hb, ht, hc, ctmp, hsize)
+                        hsize = _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, d + 1, w,
+                                       lastamt[w], hsize)
                 steps += n1 + 1
                 onpath[v] = False
                 d -= 1
@@ -488,35 +607,36 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
                 if bott[d] < thr or a < thr:
                     # adjacency is sorted by amount descending: the rest is smaller
                     ptr[d] = end
-                    st[5] = 1
+                    cur.pruned = 1
                     continue
             if w < root or onpath[w] or dist[w] + d + 1 > k:
                 continue
             if temporal and d + 1 == k - 1:
                 # w can only close the cycle: test both remaining hops at once
-                if _feasible2(states, nstates[d], d, hop[e], lasthop[w], hop_deal_ptr, deal_order,
-                              deal_lo, deal_hi, hop_minlo, hop_maxhi, use_window, window):
+                if _feasible2(states, nstates[d], d, hop[e], lasthop[w], deal_ptr, deal_order, deal_lo, deal_hi,
+                              hop_minlo, hop_maxhi, use_window, window):
                     bott[d + 1] = min(bott[d], a)
                     tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
-                    hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w], k,
-                                   False, use_window, window, use_heap, hop_deal_ptr, deal_order, deal_lo,
-                                   deal_hi, counts, hb, ht, hc, ctmp, hsize)
+                    hsize = _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, d + 1, w,
+                                   lastamt[w], hsize)
                 continue
             if temporal:
-                ns = _extend(states, nstates[d], d, states, d + 1, hop[e], hop_deal_ptr, deal_order,
-                             deal_lo, deal_hi, use_window, window, False)
+                ns = _extend(states, nstates[d], d, hop[e], deal_ptr, deal_order, deal_lo, deal_hi, use_window,
+                             window, False)
                 if ns == -1:
-                    st[0] = root
-                    return 2
+                    cur.root = root
+                    return OVERFLOW
                 if ns == 0:
                     continue
                 nstates[d + 1] = ns
             bott[d + 1] = min(bott[d], a)
             tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
             if dist[w] == 1:
-                hsize = _close(d + 1, w, lasthop[w], states, nstates, path, bott, tot, code, lastamt[w], k,
-                               temporal, use_window, window, use_heap, hop_deal_ptr, deal_order, deal_lo,
-                               deal_hi, counts, hb, ht, hc, ctmp, hsize)
+                # the closing hop's deals must fit the path's deal states too
+                if not temporal or _extend(states, nstates[d + 1], d + 1, lasthop[w], deal_ptr, deal_order,
+                                           deal_lo, deal_hi, use_window, window, True) > 0:
+                    hsize = _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, d + 1, w,
+                                   lastamt[w], hsize)
             if d + 1 == k - 1:
                 continue  # w could only close the cycle, done above
             d += 1
@@ -532,13 +652,13 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
         root += 1
         phase = 0
         d = 0
-    st[0] = root
-    st[1] = 0
-    st[2] = 0
-    st[3] = 0
-    st[4] = hsize
-    st[6] = 0
-    return 0
+    cur.root = root
+    cur.depth = 0
+    cur.phase = 0
+    cur.n_touched = 0
+    cur.n_touched2 = 0
+    cur.heap_size = hsize
+    return DONE
 
 
 # ---------------------------------------------------------------------------
@@ -548,22 +668,10 @@ def _search(indptr, dst, hop, amt, sdst, shop, samt, rindptr, rsrc, rhop, ramt, 
 @dataclass
 class _Prepared:
     arrays: MoneyArrays
-    indptr: np.ndarray
-    dst: np.ndarray
-    hop: np.ndarray
-    amt: np.ndarray
-    sdst: np.ndarray  # dst sorted within each row (edge look-ups), with its hop ids and amounts
-    shop: np.ndarray
-    samt: np.ndarray
-    rindptr: np.ndarray
-    rsrc: np.ndarray
-    rhop: np.ndarray
-    ramt: np.ndarray
-    code: np.ndarray  # internal node -> id code (index into arrays.ids)
-    hop_minlo: np.ndarray  # per hop: earliest first day / latest last day of its deals
-    hop_maxhi: np.ndarray
+    graph: SearchGraph
+    deals: HopDeals
     n_roots: int  # internal nodes with at least one search hop
-    max_parallel: int
+    max_parallel: int  # most deals on one hop
 
 
 def prepare(arrays: MoneyArrays) -> _Prepared:
@@ -571,7 +679,7 @@ def prepare(arrays: MoneyArrays) -> _Prepared:
     n, m = arrays.n, arrays.m
     src = arrays.hop_src.astype(np.int64)
     dst = arrays.hop_dst.astype(np.int64)
-    comp = compiled_strong_components()(n, arrays.indptr, dst) if n else np.zeros(0, np.int64)
+    comp = strong_components(n, arrays.indptr, dst) if n else np.zeros(0, np.int64)
     keep = (src != dst) & (comp[src] == comp[dst]) if m else np.zeros(0, bool)
     hops = np.flatnonzero(keep)
     s, t = src[hops], dst[hops]
@@ -588,7 +696,6 @@ def prepare(arrays: MoneyArrays) -> _Prepared:
     ro = np.argsort(ti, kind="stable")
     rindptr = np.r_[0, np.cumsum(np.bincount(ti, minlength=n))].astype(np.int64)
     so = np.lexsort((ti, si))
-    sdst, shop, samt = ti[so], hops[so], amt[so]
     par = np.diff(arrays.hop_deal_ptr)
     if m:
         starts = arrays.hop_deal_ptr[:-1]
@@ -596,12 +703,29 @@ def prepare(arrays: MoneyArrays) -> _Prepared:
         hop_maxhi = np.maximum.reduceat(arrays.deal_hi[arrays.deal_order], starts)
     else:
         hop_minlo = hop_maxhi = np.zeros(0, np.int64)
-    return _Prepared(hop_minlo=hop_minlo.astype(np.int64), hop_maxhi=hop_maxhi.astype(np.int64), arrays=arrays, indptr=indptr, dst=ti.astype(np.int64), hop=hops.astype(np.int64),
-                     amt=amt.astype(np.float64), sdst=sdst.astype(np.int64), shop=shop.astype(np.int64),
-                     samt=samt.astype(np.float64), rindptr=rindptr,
-                     rsrc=si[ro].astype(np.int64), rhop=hops[ro].astype(np.int64), ramt=amt[ro].astype(np.float64),
-                     code=order.astype(np.int64), n_roots=int((np.diff(indptr) > 0).sum()),
+    i64 = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
+    f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
+    graph = SearchGraph(indptr=i64(indptr), dst=i64(ti), hop=i64(hops), amt=f64(amt),
+                        sdst=i64(ti[so]), shop=i64(hops[so]), samt=f64(amt[so]),
+                        rindptr=i64(rindptr), rsrc=i64(si[ro]), rhop=i64(hops[ro]), ramt=f64(amt[ro]),
+                        code=i64(order))
+    deals = HopDeals(ptr=i64(arrays.hop_deal_ptr), order=i64(arrays.deal_order), lo=i64(arrays.deal_lo),
+                     hi=i64(arrays.deal_hi), minlo=i64(hop_minlo), maxhi=i64(hop_maxhi))
+    return _Prepared(arrays=arrays, graph=graph, deals=deals, n_roots=int((np.diff(indptr) > 0).sum()),
                      max_parallel=int(par.max()) if len(par) else 1)
+
+
+def _workspace(n: int, k: int, cap: int, temporal: bool, ntop: int) -> Workspace:
+    """Fresh scratch arrays for a pass over ``n`` nodes (Pareto sets of ``cap`` states)."""
+    size = max(ntop, 1)
+    return Workspace(
+        path=np.zeros(k + 1, np.int64), ptr=np.zeros(k + 1, np.int64), onpath=np.zeros(n, np.bool_),
+        dist=np.full(n, BIG, np.int64), touched=np.zeros(max(n, 1), np.int64), cnt1=np.zeros(n, np.int64),
+        touched2=np.zeros(max(n, 1), np.int64), lasthop=np.zeros(n, np.int64), lastamt=np.zeros(n),
+        bott=np.zeros(k + 1), tot=np.zeros(k + 1), states=np.zeros((k + 2, cap if temporal else 1, 5), np.int64),
+        nstates=np.zeros(k + 2, np.int64), counts=np.zeros(k + 2, np.int64),
+        heap=TopHeap(bottleneck=np.zeros(size), total=np.zeros(size), codes=np.full((size, k), -1, np.int64)),
+        ctmp=np.zeros(k, np.int64))
 
 
 @dataclass
@@ -619,68 +743,43 @@ def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None
                deadline=None) -> SearchResult:
     """Run one pass. ``top`` = heap size (None: count only)."""
     t0 = time.perf_counter()
-    n = len(prep.indptr) - 1
+    n = len(prep.graph.indptr) - 1
     use_window = window is not None
     temporal = temporal or use_window
-    win = int(window) if use_window else 0
     cap = 2 * (k * max(prep.max_parallel, 1) + 2)
     if use_window:
         cap = min(4 * cap * cap, 1 << 16)
     if _STATE_CAP is not None:
         cap = _STATE_CAP
     ntop = int(top) if top else 0
+    opt = SearchParams(k=int(k), temporal=bool(temporal), use_window=use_window,
+                       window=int(window) if use_window else 0, use_heap=ntop > 0,
+                       fast_count=not temporal and ntop == 0, budget=int(_STEP_BUDGET))
     while True:
-        st = np.zeros(8, np.int64)
-        path = np.zeros(k + 1, np.int64)
-        ptr = np.zeros(k + 1, np.int64)
-        onpath = np.zeros(n, np.bool_)
-        dist = np.full(n, BIG, np.int64)
-        touched = np.zeros(max(n, 1), np.int64)
-        cnt1 = np.zeros(n, np.int64)
-        touched2 = np.zeros(max(n, 1), np.int64)
-        lasthop = np.zeros(n, np.int64)
-        lastamt = np.zeros(n)
-        bott = np.zeros(k + 1)
-        tot = np.zeros(k + 1)
-        states = np.zeros((k + 2, cap if temporal else 1, 5), np.int64)
-        nstates = np.zeros(k + 2, np.int64)
-        counts = np.zeros(k + 2, np.int64)
-        hb = np.zeros(max(ntop, 1))
-        ht = np.zeros(max(ntop, 1))
-        hc = np.full((max(ntop, 1), k), -1, np.int64)
-        ctmp = np.zeros(k, np.int64)
-        overflow = False
+        ws = _workspace(n, k, cap, temporal, ntop)
+        cursor = np.zeros(1, CURSOR)
         while True:
-            status = _search(prep.indptr, prep.dst, prep.hop, prep.amt, prep.sdst, prep.shop, prep.samt,
-                             prep.rindptr, prep.rsrc,
-                             prep.rhop, prep.ramt, prep.code,
-                             prep.arrays.hop_deal_ptr, prep.arrays.deal_order, prep.arrays.deal_lo,
-                             prep.arrays.deal_hi, prep.hop_minlo, prep.hop_maxhi, k, temporal, use_window, win,
-                             ntop > 0,
-                             not temporal and ntop == 0,
-                             st, path, ptr, onpath, dist, touched, cnt1, touched2, lasthop, lastamt,
-                             bott, tot, states, nstates, counts, hb, ht, hc, ctmp, _STEP_BUDGET)
-            if status == 0:
+            status = _search(prep.graph, prep.deals, opt, ws, cursor)
+            if status != PAUSED:
                 complete = True
-                break
-            if status == 2:
-                overflow = True
                 break
             if deadline is not None and time.perf_counter() > deadline:
                 complete = False
                 break
-        if overflow:  # a Pareto set outgrew its buffer: start again with more room
+        if status == OVERFLOW:  # a Pareto set outgrew its buffer: start again with more room
             cap *= 4
             continue
         break
-    size = int(st[4])
-    cyc = [(float(hb[i]), float(ht[i]), [int(c) for c in hc[i] if c >= 0]) for i in range(size)] if ntop else []
+    cur = cursor[0]
+    heap = ws.heap
+    cyc = ([(float(heap.bottleneck[i]), float(heap.total[i]), [int(c) for c in heap.codes[i] if c >= 0])
+            for i in range(int(cur["heap_size"]))] if ntop else [])
     cyc.sort(key=lambda r: (-r[0], -r[1], r[2]))
-    roots = prep.indptr[1:min(int(st[0]), n) + 1] - prep.indptr[:min(int(st[0]), n)]
-    return SearchResult(counts=counts, cycles=cyc, complete=complete,
-                        roots_done=int((roots > 0).sum()), n_roots=prep.n_roots, pruned=bool(st[5]),
+    done = min(int(cur["root"]), n)
+    roots = prep.graph.indptr[1:done + 1] - prep.graph.indptr[:done]
+    return SearchResult(counts=ws.counts, cycles=cyc, complete=complete,
+                        roots_done=int((roots > 0).sum()), n_roots=prep.n_roots, pruned=bool(cur["pruned"]),
                         elapsed=time.perf_counter() - t0)
-
 
 # ---------------------------------------------------------------------------
 # witnesses (for the returned cycles only)

@@ -35,7 +35,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from dealgraph.errors import QueryError
-from dealgraph.graph.arrays import compiled_strong_components, strong_components
+from dealgraph.graph.arrays import strong_components
+from dealgraph.graph.kernels import kernel
 from dealgraph.queries.common import deals_of, money, top_text
 from dealgraph.queries.flows import pair_flows
 
@@ -46,16 +47,9 @@ COLUMNS = ["entity", "inflow_usd", "returning_inflow_usd", "share_pct", "returni
 #: Below this many edges the search runs as plain Python: importing and loading
 #: the compiled kernels costs more than it saves.
 COMPILE_ABOVE = 20_000
-_compiled: dict = {}
 
 
-def _kernel(fn):
-    if fn.__name__ not in _compiled:
-        from numba import njit  # imported on first large search only
-        _compiled[fn.__name__] = njit(cache=True)(fn)
-    return _compiled[fn.__name__]
-
-
+@kernel
 def _return_distances(n, indptr, indices, rindptr, rindices, limit, switch):
     """For each node x and each in-neighbour p of x (reverse CSR, slot j): the hop
     distance from x to p if it is at most ``limit``, else -1.
@@ -185,8 +179,8 @@ def returning_distance(flows: pd.DataFrame, max_length: int, *, compiled: bool |
     src, dst = codes[:len(flows)].astype(np.int64), codes[len(flows):].astype(np.int64)
     if compiled is None:
         compiled = len(flows) > COMPILE_ABOVE
-    scc = compiled_strong_components() if compiled else strong_components
-    search = _kernel(_return_distances) if compiled else _return_distances
+    scc = strong_components if compiled else strong_components.py_func
+    search = _return_distances if compiled else _return_distances.py_func
     # only pairs inside one strongly connected component can lie on a cycle
     fptr, find, _ = _csr(src, dst, n)
     comp = scc(n, fptr, find)

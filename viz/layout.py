@@ -1,7 +1,7 @@
 """Node positions computed in Python, so the browser never runs a physics simulation.
 
 Force-directed layout (Fruchterman–Reingold with a pull to the centre so
-disconnected parts stay on screen), compiled with numba. Exact repulsion costs
+disconnected parts stay on screen), compiled with numba (graph/kernels.py). Exact repulsion costs
 O(n²) per iteration; from :data:`GRID_FROM` nodes on, far-away nodes are
 summarised per grid cell (:func:`_fr_grid`). The page then opens already laid
 out (physics off), which is what keeps a 5,000-entity view interactive within
@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
+from numba import prange  # parallel loops: numba recognises its own prange, so this imports numba
+
+from dealgraph.graph.kernels import kernel
 
 
-@numba.njit(cache=True, fastmath=True)
+@kernel(fastmath=True)
 def _attract_and_move(pos, disp, src, dst, k, temp):  # pragma: no cover - compiled
     """The force-directed step both layouts share: edges pull their ends together
     (force d²/k), then every node moves along its displacement by at most ``temp``."""
@@ -44,7 +46,7 @@ def _attract_and_move(pos, disp, src, dst, k, temp):  # pragma: no cover - compi
         pos[i, 1] += dy / d * step
 
 
-@numba.njit(cache=True, parallel=True, fastmath=True)
+@kernel(parallel=True, fastmath=True)
 def _fr(pos, src, dst, iterations, k, gravity):  # pragma: no cover - compiled
     n = pos.shape[0]
     disp = np.zeros_like(pos)
@@ -52,7 +54,7 @@ def _fr(pos, src, dst, iterations, k, gravity):  # pragma: no cover - compiled
     for it in range(iterations):
         temp = t0 * (1.0 - it / iterations) + 1e-3
         # repulsion k²/d between every pair; parallel over nodes
-        for i in numba.prange(n):
+        for i in prange(n):
             dx_sum = 0.0
             dy_sum = 0.0
             xi = pos[i, 0]
@@ -76,7 +78,7 @@ def _fr(pos, src, dst, iterations, k, gravity):  # pragma: no cover - compiled
     return pos
 
 
-@numba.njit(cache=True, parallel=True, fastmath=True)
+@kernel(parallel=True, fastmath=True)
 def _fr_grid(pos, src, dst, iterations, k, gravity, side):  # pragma: no cover - compiled
     """As :func:`_fr`, with far-away nodes summarised per grid cell.
 
@@ -139,7 +141,7 @@ def _fr_grid(pos, src, dst, iterations, k, gravity, side):  # pragma: no cover -
                 nm[q] = count[c]
                 q += 1
         kk = k * k
-        for i in numba.prange(n):
+        for i in prange(n):
             xi = pos[i, 0]
             yi = pos[i, 1]
             ci = cell[i]
