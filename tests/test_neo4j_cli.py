@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 
 from dealgraph.loaders import synth
 from dealgraph.neo4j_backend.connection import Settings, connect
@@ -14,6 +15,8 @@ from dealgraph.neo4j_backend.pull import pull
 from dealgraph.neo4j_backend.server import LocalNeo4j, free_port
 from dealgraph.graph.store import open_store
 from test_neo4j_push import assert_same_store
+
+pytestmark = [pytest.mark.neo4j]
 
 
 def one_error_line(proc, starts: str) -> str:

@@ -1,6 +1,10 @@
 """The local Neo4j the tests run against is real and answers Cypher over Bolt."""
 
+import pytest
+
 from dealgraph.neo4j_backend import server
+
+pytestmark = [pytest.mark.neo4j]
 
 
 def test_server_answers_return_1(neo4j_target, neo4j_driver):
@@ -16,11 +20,6 @@ def test_local_server_is_neo4j_526(neo4j_target, neo4j_driver):
         assert versions == [server.NEO4J_VERSION]
 
 
-def test_ensure_jars_without_pom_is_one_clear_error(tmp_path):
-    import pytest
-
-    with pytest.raises(server.ServerError, match="no pom.xml"):
-        server.ensure_jars(tmp_path)
 
 
 def test_launcher_start_failure_is_reported(tmp_path):
