@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -271,15 +270,6 @@ def test_first_use_creates_a_seeded_store(tmp_path):
     assert "nvidia-groq-license-2025-12" in r.stdout
     r = run_cli("--db", tmp_path / "e.db", "init", "--empty")
     assert r.returncode == 0 and "with 0 deals" in r.stdout
-
-
-def test_packages_live_under_one_namespace(tmp_path):
-    code = "import importlib.util,sys; import dealgraph.graph, dealgraph.queries, dealgraph.loaders\n" \
-           "print(all(importlib.util.find_spec(n) is None for n in ('graph','queries','loaders')))"
-    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
-    assert r.stdout.strip() == "True", r.stderr
-    r = subprocess.run([sys.executable, "-c", "import graph"], cwd=tmp_path, capture_output=True, text=True)
-    assert r.returncode != 0 and "No module named 'graph'" in r.stderr
 
 
 def test_show_lists_an_entitys_deals_rounds_metrics_and_sources(sample_db):
