@@ -33,6 +33,7 @@ def test_launcher_start_failure_is_reported(tmp_path):
         bad.start(timeout=300)
 
 
+@pytest.mark.slow
 def test_serve_runs_until_interrupted_and_stops_cleanly(tmp_path):
     """`dealgraph neo4j serve`: ready line, a working Bolt server, Ctrl-C (SIGINT) stops it."""
     import signal
@@ -68,6 +69,7 @@ def test_serve_runs_until_interrupted_and_stops_cleanly(tmp_path):
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
+@pytest.mark.slow
 def test_server_does_not_outlive_a_killed_parent(tmp_path):
     """The launcher watches its stdin pipe: SIGKILL the Python process that started it and
     the Neo4j process shuts itself down (no orphan servers after a crashed test run)."""

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,6 +169,7 @@ def deal_rows(draw):
     return rows
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=deal_rows())
 def test_csv_to_store_to_export_gives_the_same_rows(tmp_path_factory, rows):
@@ -224,6 +226,7 @@ def test_two_concurrent_adds_both_land(tmp_path, empty_db):
     assert deals["deal_id"].str[0].value_counts().to_dict() == {"a": 20000, "b": 20000}
 
 
+@pytest.mark.slow
 def test_add_killed_midway_leaves_the_store_as_before(tmp_path, sample_db):
     """SIGKILL at several points of an add (late ones land in the segment writes):
     the store is exactly as before or has the whole file, never part of it."""
