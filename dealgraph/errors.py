@@ -10,7 +10,7 @@ prints each as ``error: <message>`` and exits with status 1 (see
   entity, a bad ``as_of`` date or ``status``, an option value out of range. Also a
   :class:`ValueError`, as these were before they had their own class.
 * :class:`Neo4jError` -- a Neo4j server could not be reached or refused an operation.
-* :class:`ServerError` (in :mod:`dealgraph.neo4j_backend.server`) -- the local Neo4j
+* :class:`ServerError` (in :mod:`dealgraph.neo4j_backend.jars`) -- the local Neo4j
   test server could not be fetched or started.
 """
 

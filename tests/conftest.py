@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["neo4j_fixture"]
+pytest_plugins = ["groups", "neo4j_fixture"]
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"

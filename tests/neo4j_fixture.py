@@ -3,8 +3,10 @@
 With ``NEO4J_URI`` set, tests use that server (``NEO4J_USER`` / ``NEO4J_PASSWORD`` /
 ``NEO4J_DATABASE``); the tests then delete and rewrite dealgraph's own nodes there,
 so point it at a scratch database. Otherwise one local Neo4j 5.26 is started for the
-whole session on a free port (jars fetched with mvn on first use, see
-``dealgraph.neo4j_backend.server``) and stopped at the end.
+whole session on a free port (jars fetched from Maven Central into the user cache
+on first use, see ``dealgraph.neo4j_backend.server``) and stopped at the end. The
+tests using these fixtures are marked ``neo4j`` (tests/groups.py skips them, with
+one reason line, where no Java can run the server).
 """
 
 from __future__ import annotations

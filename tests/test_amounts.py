@@ -8,6 +8,7 @@ import math
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +40,7 @@ def reference(text: str):
     return float(num[0]), qual.iloc[0], (None if pd.isna(sym.iloc[0]) else sym.iloc[0]), False
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(cell, min_size=1, max_size=40))
 def test_fast_path_reads_cells_as_the_grammar_does(cells):

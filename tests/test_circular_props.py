@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,6 +77,7 @@ def test_top_n_is_prefix_of_documented_ranking(df, k, top):
     assert res.attrs["total_cycles"] == len(expected)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(multigraphs(), st.integers(2, 5), st.sampled_from([None, 0, 10, 45, 100, 400]))
 def test_temporal_equals_brute_force(df, k, window):
@@ -145,6 +147,7 @@ def single_cycles(draw):
     return deals_frame(rows), tuple(ENTITIES[:L])
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None)
 @given(single_cycles(), st.sampled_from([None, 0, 14, 31, 60, 366]))
 def test_time_ordered_single_cycle_equals_brute_force(case, window):
@@ -171,6 +174,7 @@ def heavy_cycles(draw):
     return deals_frame(rows), tuple(ENTITIES[:L])
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(heavy_cycles(), st.sampled_from([None, None, 20, 90]))
 def test_time_ordered_with_many_parallel_deals_equals_brute_force(case, window):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 
 from dealgraph.loaders import synth
 from dealgraph.neo4j_backend.connection import Settings, connect
@@ -14,6 +15,8 @@ from dealgraph.neo4j_backend.pull import pull
 from dealgraph.neo4j_backend.server import LocalNeo4j, free_port
 from dealgraph.graph.store import open_store
 from test_neo4j_push import assert_same_store
+
+pytestmark = [pytest.mark.neo4j]
 
 
 def one_error_line(proc, starts: str) -> str:
@@ -25,6 +28,7 @@ def one_error_line(proc, starts: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_cli_push_pull_query(cli, neo4j_target, neo4j_driver, tmp_path):
     delete_own(neo4j_driver, neo4j_target.database)
     db = tmp_path / "s.db"
@@ -96,6 +100,7 @@ def test_wrong_password_is_one_line_and_never_printed(cli, neo4j_target, tmp_pat
             server.stop()
 
 
+@pytest.mark.slow
 def test_push_interrupted_by_a_killed_server_converges(tmp_path):
     """SIGKILL the server mid-push, restart it on the same data, push again: exactly the store."""
     ep, dp = synth.write(tmp_path / "synth", 3_000, 600, seed=7)

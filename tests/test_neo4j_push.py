@@ -11,6 +11,8 @@ from dealgraph.neo4j_backend.push import delete_own, push
 from dealgraph.neo4j_backend.pull import pull
 from dealgraph.graph.store import open_store
 
+pytestmark = [pytest.mark.neo4j]
+
 
 @pytest.fixture
 def neo(neo4j_target, neo4j_driver):

@@ -13,6 +13,8 @@ from dealgraph.neo4j_backend.registry import CYPHER_QUERIES, run_cypher_query
 from dealgraph.queries.registry import run_query
 from dealgraph.graph.store import open_store
 
+pytestmark = [pytest.mark.neo4j]
+
 CIRCULAR_OPTIONS = [
     {},
     {"max_length": 2},

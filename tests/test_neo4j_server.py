@@ -1,6 +1,10 @@
 """The local Neo4j the tests run against is real and answers Cypher over Bolt."""
 
+import pytest
+
 from dealgraph.neo4j_backend import server
+
+pytestmark = [pytest.mark.neo4j]
 
 
 def test_server_answers_return_1(neo4j_target, neo4j_driver):
@@ -16,11 +20,6 @@ def test_local_server_is_neo4j_526(neo4j_target, neo4j_driver):
         assert versions == [server.NEO4J_VERSION]
 
 
-def test_ensure_jars_without_pom_is_one_clear_error(tmp_path):
-    import pytest
-
-    with pytest.raises(server.ServerError, match="no pom.xml"):
-        server.ensure_jars(tmp_path)
 
 
 def test_launcher_start_failure_is_reported(tmp_path):
@@ -34,6 +33,7 @@ def test_launcher_start_failure_is_reported(tmp_path):
         bad.start(timeout=300)
 
 
+@pytest.mark.slow
 def test_serve_runs_until_interrupted_and_stops_cleanly(tmp_path):
     """`dealgraph neo4j serve`: ready line, a working Bolt server, Ctrl-C (SIGINT) stops it."""
     import signal
@@ -69,6 +69,7 @@ def test_serve_runs_until_interrupted_and_stops_cleanly(tmp_path):
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
+@pytest.mark.slow
 def test_server_does_not_outlive_a_killed_parent(tmp_path):
     """The launcher watches its stdin pipe: SIGKILL the Python process that started it and
     the Neo4j process shuts itself down (no orphan servers after a crashed test run)."""

@@ -8,6 +8,7 @@ import csv
 import sqlite3
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +42,7 @@ batches = st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(1, 5), st.
                             min_size=1, max_size=12), min_size=1, max_size=14)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(adds=batches)
 def test_a_log_of_adds_reads_back_as_its_upserts(tmp_path_factory, adds):

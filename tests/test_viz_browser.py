@@ -18,6 +18,8 @@ from dealgraph.viz.bench import synthetic_graph
 from dealgraph.viz.build import view_from_store
 from dealgraph.viz.html import render_view_page, write_page
 
+pytestmark = [pytest.mark.browser]
+
 COUNTS_JS = """(i) => { const v = window.dealgraph.views[i];
     return {nodes: v.nodes.length, edges: v.edges.length,
             drawnNodes: v.network.body.nodeIndices.length, drawnEdges: v.network.body.edgeIndices.length,

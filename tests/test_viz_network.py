@@ -352,6 +352,7 @@ def test_report_links_only_http_urls():
     assert "&lt;x&gt;" in out and "&quot;q&quot;" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("grid_from", [10**9, 100])  # exact repulsion, then the grid approximation
 def test_layout_is_deterministic_and_pulls_neighbours_together(monkeypatch, grid_from):
     import numpy as np

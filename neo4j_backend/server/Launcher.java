@@ -2,8 +2,9 @@
 // and for users trying the backend out (`dealgraph neo4j serve`). Not a production server:
 // authentication is disabled and only the loopback interface is bound.
 //
-// Run as a single source file (no build step), with the jars fetched by pom.xml:
-//   java -Xmx2g <--add-opens flags, see dealgraph/neo4j/server.py> -cp 'lib/*' Launcher.java PORT [DATA_DIR]
+// dealgraph compiles it once into its cache (neo4j_backend/java.py, with the Eclipse compiler, so a Java
+// runtime without javac will do) and runs it with the jars pinned in jars.txt:
+//   java -Xmx2g <--add-opens flags, see neo4j_backend/server.py> -cp 'lib/*:CLASSES' Launcher PORT [DATA_DIR]
 //
 // Authentication is disabled unless the environment variable DEALGRAPH_NEO4J_PASSWORD is set: then
 // it is enabled and user "neo4j" gets that password (an environment variable, not an argument, so
@@ -34,7 +35,7 @@ import org.neo4j.graphdb.Transaction;
 public class Launcher {
     public static void main(String[] args) throws Exception {
         if (args.length < 1 || args.length > 2) {
-            System.err.println("usage: java -cp 'lib/*' Launcher.java PORT [DATA_DIR]");
+            System.err.println("usage: java -cp 'lib/*:CLASSES' Launcher PORT [DATA_DIR]");
             System.exit(2);
         }
         int port = Integer.parseInt(args[0]);
