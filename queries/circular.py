@@ -224,6 +224,12 @@ def _span(mn, mx, lo, use_window, window):  # pragma: no cover - compiled
     return nmx - nmn <= window, nmn, nmx
 
 
+@kernel(inline="always")
+def _state(states, d, i):  # pragma: no cover - compiled
+    """State ``i`` of the Pareto set at depth ``d``: (kind, a, b, mn, mx), see :func:`_extend`."""
+    return states[d, i, KIND], states[d, i, A], states[d, i, B], states[d, i, MN], states[d, i, MX]
+
+
 @kernel
 def _extend(states, nin, din, hop, deal_ptr, deal_order, deal_lo, deal_hi, use_window, window,
             check_only):  # pragma: no cover - compiled
@@ -242,11 +248,7 @@ def _extend(states, nin, din, hop, deal_ptr, deal_order, deal_lo, deal_hi, use_w
     dout = din + 1
     nout = 0
     for i in range(nin):
-        kind = states[din, i, KIND]
-        a = states[din, i, A]
-        b = states[din, i, B]
-        mn = states[din, i, MN]
-        mx = states[din, i, MX]
+        kind, a, b, mn, mx = _state(states, din, i)
         for p in range(deal_ptr[hop], deal_ptr[hop + 1]):
             x = deal_order[p]
             lo = deal_lo[x]
@@ -298,11 +300,7 @@ def _feasible2(states, nin, din, hop1, hop2, deal_ptr, deal_order, deal_lo, deal
     ``hop2`` (the closing hop)? Same transitions as :func:`_extend`, without
     building the intermediate Pareto set (the hot path for the last node)."""
     for i in range(nin):
-        kind = states[din, i, KIND]
-        a = states[din, i, A]
-        b = states[din, i, B]
-        mn = states[din, i, MN]
-        mx = states[din, i, MX]
+        kind, a, b, mn, mx = _state(states, din, i)
         for p in range(deal_ptr[hop1], deal_ptr[hop1 + 1]):
             x = deal_order[p]
             lo = deal_lo[x]
