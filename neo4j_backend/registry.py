@@ -11,6 +11,8 @@ import importlib
 
 import pandas as pd
 
+from dealgraph.errors import QueryError
+
 #: query name -> "module:function" taking (driver, *, database, **options).
 CYPHER_QUERIES: dict[str, str] = {
     "circular-flows": "dealgraph.neo4j_backend.circular:circular_flows",
@@ -29,9 +31,10 @@ def cypher_function(name: str):
 
 
 def run_cypher_query(name: str, driver, *, database=None, **options):
-    """Run query ``name`` on the Neo4j server behind ``driver``."""
+    """Run query ``name`` on the Neo4j server behind ``driver``; :class:`QueryError` for a
+    name with no Cypher implementation."""
     if name not in CYPHER_QUERIES:
-        raise KeyError(f"no Cypher implementation of {name!r}; available: {', '.join(CYPHER_QUERIES)}")
+        raise QueryError(f"no Cypher implementation of {name!r}; available: {', '.join(CYPHER_QUERIES)}")
     return cypher_function(name)(driver, database=database, **options)
 
 

@@ -144,3 +144,11 @@ def test_one_hierarchy():
     import dealgraph.neo4j_backend.connection as connection
 
     assert csv_loader.LoadError is LoadError and connection.Neo4jError is Neo4jError
+
+
+def test_an_unknown_cypher_query_is_a_query_error():
+    from dealgraph.errors import QueryError
+    from dealgraph.neo4j_backend.registry import run_cypher_query
+
+    with pytest.raises(QueryError, match="no Cypher implementation of 'nosuch'"):
+        run_cypher_query("nosuch", driver=None)
