@@ -47,6 +47,7 @@ import pandas as pd
 from dealgraph.errors import QueryError
 from dealgraph.graph.schema import DEAL_COLUMNS, DEALS, ROUND_TYPES
 from dealgraph.loaders.amounts import QUALIFIER_PREFIX
+from dealgraph.loaders.names import CUTOFF, name_key
 from dealgraph.queries.common import column_nums, column_texts, dates_of, empty_frame, money
 
 FINDING_COLUMNS: tuple[str, ...] = ("check", "severity", "ids", "names", "message", "fix")
@@ -92,24 +93,21 @@ def day_gap(start_a, end_a, start_b, end_b) -> np.ndarray:
 # look-alike entities
 # ---------------------------------------------------------------------------
 
-#: A fuzzy score (rapidfuzz ``fuzz.ratio`` of the two name keys, 0..100) at or above
-#: which two entities look alike. ``ratio`` is 100 * (1 - edit distance / total length),
-#: counting a substitution as two edits, so one typo in a 10-letter name scores 90 and
-#: a swapped pair of letters in ``nvidia`` scores 83.
-FUZZY_THRESHOLD = 85.0
-#: Keys shorter than this are compared only for equality: two edits in a 4-letter
-#: name are a different name (``meta`` / ``beta``), not a typo.
-FUZZY_MIN_LENGTH = 5
-#: Rows of the all-pairs fuzzy comparison per chunk (memory: rows x keys bytes).
-_CHUNK = 2048
+#: The fuzzy score at or above which two entities look alike: the score and cutoff of
+#: ``dealgraph add``'s "did you mean" (:func:`dealgraph.loaders.names.similar`):
+#: 100 x rapidfuzz ``OSA.normalized_similarity`` of the two name keys, i.e. one minus
+#: the edits (insertions, deletions, substitutions, swaps of neighbours) over the longer
+#: key's length; 80 keeps one edit in five characters (``nvidai`` / ``nvidia`` 83,
+#: ``meta`` / ``beta`` 75).
+FUZZY_THRESHOLD = CUTOFF
+#: Cells of one chunk of the all-pairs fuzzy comparison (float32: 4 bytes each).
+_CELLS = 16_000_000
 _DIGITS = re.compile(r"\d+")
 
 
 def entity_texts(entities: pd.DataFrame) -> pd.DataFrame:
     """Every text an entity is known by (id, name, each alias) with its name key:
     columns entity, text, key (rows with an empty key left out, one row per entity and key)."""
-    from dealgraph.loaders.names import name_key
-
     ids = column_texts(entities, "id")
     names = column_texts(entities, "name")
     aliases = column_texts(entities, "aliases")
@@ -134,12 +132,11 @@ def lookalike_pairs(entities: pd.DataFrame, *, threshold: float = FUZZY_THRESHOL
     * exact: a text of each (id, name or alias) has the same
       :func:`~dealgraph.loaders.names.name_key` (case, accents, punctuation, spacing
       and suffixes such as Inc. / Corp. ignored);
-    * fuzzy: ``fuzz.ratio`` of two keys >= ``threshold``, both keys at least
-      :data:`FUZZY_MIN_LENGTH` long, and the same digits in both (``fund 1`` and
-      ``fund 2`` are different funds, not a typo).
+    * fuzzy: the score of two keys (:data:`FUZZY_THRESHOLD`) >= ``threshold``, and the
+      same numbers in both (``fund 1`` and ``fund 2`` are different funds, not a typo).
 
-    All keys are compared with all keys by rapidfuzz's ``cdist`` in chunks (native
-    code on every core); at 20,000 entities that is about a second."""
+    Keys are compared all against all by rapidfuzz's ``cdist`` (native code on every
+    core), within blocks of keys with the same numbers, in chunks of rows."""
     cols = ["a", "b", "exact", "score", "key", "a_text", "b_text"]
     t = entity_texts(entities)
     if len(t) == 0:
@@ -163,8 +160,9 @@ def lookalike_pairs(entities: pd.DataFrame, *, threshold: float = FUZZY_THRESHOL
             for y in range(x + 1, len(rows)):
                 offer(rows[x][0], rows[y][0], True, 100.0, key, rows[x][1], rows[y][1])
 
-    # fuzzy: distinct keys long enough, compared all against all
-    from rapidfuzz import fuzz, process
+    # fuzzy: distinct keys compared all against all
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
 
     members: dict[str, list[tuple[str, str]]] = {}
     for e, x, k in zip(t["entity"].tolist(), t["text"].tolist(), t["key"].tolist()):
@@ -173,20 +171,21 @@ def lookalike_pairs(entities: pd.DataFrame, *, threshold: float = FUZZY_THRESHOL
     # numbered names (``startup 00017``) into blocks of one
     blocks: dict[tuple[str, ...], list[str]] = {}
     for k in members:
-        if len(k) >= FUZZY_MIN_LENGTH:
-            blocks.setdefault(tuple(_DIGITS.findall(k)), []).append(k)
+        blocks.setdefault(tuple(_DIGITS.findall(k)), []).append(k)
     for _, keys in sorted(blocks.items()):
         if len(keys) < 2:
             continue
-        for lo in range(0, len(keys), _CHUNK):
-            m = process.cdist(keys[lo:lo + _CHUNK], keys, scorer=fuzz.ratio, score_cutoff=threshold,
-                              dtype=np.float32, workers=-1)
+        rows = max(1, _CELLS // len(keys))
+        for lo in range(0, len(keys), rows):
+            m = process.cdist(keys[lo:lo + rows], keys, scorer=OSA.normalized_similarity,
+                              score_cutoff=threshold / 100 - 1e-6, dtype=np.float32, workers=-1)
             xs, ys = np.nonzero(m)
             for x, y in zip(xs.tolist(), ys.tolist()):
                 if lo + x < y:
                     for ea, ta in members[keys[lo + x]]:
                         for eb, tb in members[keys[y]]:
-                            offer(ea, eb, False, float(m[x, y]), keys[y], ta, tb)
+                            score = round(100 * OSA.normalized_similarity(keys[lo + x], keys[y]), 1)
+                            offer(ea, eb, False, score, keys[y], ta, tb)
     if not found:
         return empty_frame(cols)
     rows = [(a, b, *v) for (a, b), v in sorted(found.items())]
@@ -339,30 +338,36 @@ class Lint:
         return out.sort_values(["i", "j"], kind="stable").reset_index(drop=True)
 
     @cached_property
-    def _pair_is_conflict(self) -> np.ndarray:
-        """Per deal pair: do the two sources differ while both amounts are known and differ?"""
+    def _paired(self) -> dict[int, dict]:
+        """Position -> the fields the messages need, for the deals in some pair only
+        (``filled``: how many of the CSV's deal columns the row fills in)."""
         p = self.deal_pairs
-        src = np.array([" ".join(x.split()).casefold() for x in column_texts(self.deals, "source")], dtype=object)
-        differ = p["diff"].to_numpy() > _SLACK
-        return (src[p["i"].to_numpy()] != src[p["j"].to_numpy()]) & differ
-
-    def _deal_label(self, r: dict, date: str) -> str:
-        amount = (QUALIFIER_PREFIX.get(r["amount_qualifier"], "") + money(r["amount_usd"])
-                  if not np.isnan(r["amount_usd"]) else "undisclosed")
-        return f"{r['deal_id']} ({date}, {r['type']}, {amount})"
-
-    @cached_property
-    def _deal_view(self) -> tuple[list[dict], np.ndarray, np.ndarray]:
-        d = self.deals
+        pos = np.unique(np.concatenate([p["i"].to_numpy(), p["j"].to_numpy()]))
+        d = self.deals.iloc[pos]
         cols = {c: column_texts(d, c) for c in ("deal_id", "type", "payer", "payee", "source", "amount_qualifier")}
-        amt = column_nums(d, "amount_usd")
-        rows = [dict(zip(cols, vals), amount_usd=a) for *vals, a in zip(*cols.values(), amt)]
-        # filled CSV fields per deal: the keeper of a duplicate pair is the fuller row
+        cols["amount_usd"] = column_nums(d, "amount_usd")
+        cols["date"] = dates_of(d) if len(d) else np.empty(0, dtype=object)
+        cols["source_key"] = np.array([" ".join(x.split()).casefold() for x in cols["source"]], dtype=object)
         filled = np.zeros(len(d), np.int64)
         for c in DEAL_COLUMNS:
             if c in d.columns:
                 filled += d[c].notna().to_numpy(dtype=bool) & (column_texts(d, c) != "")
-        return rows, dates_of(d) if len(d) else np.empty(0, dtype=object), filled
+        cols["filled"] = filled
+        return {int(x): dict(zip(cols, vals)) for x, *vals in zip(pos.tolist(), *cols.values())}
+
+    @cached_property
+    def _pair_is_conflict(self) -> np.ndarray:
+        """Per deal pair: do the two sources differ while both amounts are known and differ?"""
+        p, rows = self.deal_pairs, self._paired
+        differ = p["diff"].to_numpy() > _SLACK
+        other = np.array([rows[i]["source_key"] != rows[j]["source_key"] for i, j in zip(p["i"], p["j"])], dtype=bool)
+        return other & differ if len(p) else np.zeros(0, dtype=bool)
+
+    @staticmethod
+    def _deal_label(r: dict) -> str:
+        amount = (QUALIFIER_PREFIX.get(r["amount_qualifier"], "") + money(r["amount_usd"])
+                  if not np.isnan(r["amount_usd"]) else "undisclosed")
+        return f"{r['deal_id']} ({r['date']}, {r['type']}, {amount})"
 
     def _identical(self, i: int, j: int) -> bool:
         """Are deals i and j equal on every column a derived deal id is made from?"""
@@ -377,19 +382,19 @@ class Lint:
     def _pair_findings(self, conflicts: bool) -> pd.DataFrame:
         p = self.deal_pairs
         sel = self._pair_is_conflict == conflicts
-        rows, dates, filled = self._deal_view
+        rows = self._paired
         out = []
         for i, j, gap, diff in zip(p["i"][sel], p["j"][sel], p["gap"][sel], p["diff"][sel]):
             ri, rj = rows[i], rows[j]
             # keep the fuller row; on a tie, the deal id that sorts first
-            first_i = (-filled[i], ri["deal_id"]) <= (-filled[j], rj["deal_id"])
+            first_i = (-ri["filled"], ri["deal_id"]) <= (-rj["filled"], rj["deal_id"])
             keep, drop = (i, j) if first_i else (j, i)
             rk, rd = rows[keep], rows[drop]
             pair = f"{self.name(ri['payer'])} -> {self.name(ri['payee'])}"
             if (ri["payer"], ri["payee"]) != (rj["payer"], rj["payee"]):
                 pair += f" / {self.name(rj['payer'])} -> {self.name(rj['payee'])}"
             when = "the same date" if gap == 0 else f"{int(gap)} day{'s' if gap != 1 else ''} apart"
-            both = f"{self._deal_label(ri, dates[i])} and {self._deal_label(rj, dates[j])}"
+            both = f"{self._deal_label(ri)} and {self._deal_label(rj)}"
             if conflicts:
                 message = (f"{pair}: {when}, sources disagree on the amount ({diff:.1%} apart): {both}; "
                            f"{ri['deal_id']} says {ri['source'] or '(no source)'}; "

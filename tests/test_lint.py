@@ -196,20 +196,27 @@ def test_names_equal_once_normalised_are_an_error_and_merge_into_the_busier(tmp_
 
 
 def test_fuzzy_lookalikes_at_the_threshold(tmp_path):
-    ents = pd.DataFrame([ent("anthropic", "Anthropic"), ent("anthropik", "Anthropik"),
+    ents = pd.DataFrame([ent("nvidia", "Nvidia"), ent("nvidai", "Nvidai"),
+                         ent("anthropic", "Anthropic"), ent("anthro-k", "Anthropik"),
                          ent("startup-1", "Startup 1"), ent("startup-2", "Startup 2"),
-                         ent("meta", "Meta"), ent("beta", "Beta")])
+                         ent("groq", "Groq"), ent("grok", "Grok"), ent("meta", "Meta"), ent("beta", "Beta")])
     p = lookalike_pairs(ents)
-    assert list(zip(p["a"], p["b"])) == [("anthropic", "anthropik")]   # digits differ; short names only equal
-    score = float(p["score"][0])
-    assert FUZZY_THRESHOLD <= score < 100
-    assert len(lookalike_pairs(ents, threshold=score)) == 1
-    assert len(lookalike_pairs(ents, threshold=score + 0.01)) == 0
-    s = store_of(tmp_path, entities=ents.to_dict("records"))
+    # one edit in 6 letters (a swap) and in 9 letters; not: other numbers, one edit in 4 letters (75)
+    assert list(zip(p["a"], p["b"], p["score"])) == [("anthro-k", "anthropic", 88.9), ("nvidai", "nvidia", 83.3)]
+    assert FUZZY_THRESHOLD == 80
+    assert len(lookalike_pairs(ents, threshold=83.3)) == 2
+    assert len(lookalike_pairs(ents, threshold=83.4)) == 1
+    assert len(lookalike_pairs(ents, threshold=75)) == 4   # groq/grok and meta/beta at 75
+    s = store_of(tmp_path, entities=ents.to_dict("records"),
+                 deals=[deal("d", "2025-01-01", "chip_purchase", "anthro-k", "nvidai", 1)])
     f = found(s, "lookalike-entities")
-    assert f["severity"].tolist() == ["warning"]
-    assert f"{score:.0f}% similar" in f["message"][0]
-    assert f["fix"][0] == "dealgraph entity merge anthropik anthropic"   # a tie: into the id that sorts first
+    assert f["severity"].tolist() == ["warning", "warning"]
+    assert f["message"].tolist() == [
+        "'Anthropik' (anthro-k) and 'Anthropic' (anthropic): 89% similar; 1 vs 0 deal sides and metrics",
+        "'Nvidai' (nvidai) and 'Nvidia' (nvidia): 83% similar; 1 vs 0 deal sides and metrics"]
+    # into the entity more rows mention
+    assert f["fix"].tolist() == ["dealgraph entity merge anthropic anthro-k", "dealgraph entity merge nvidia nvidai"]
+    assert f["ids"].tolist() == ["anthro-k, anthropic", "nvidai, nvidia"]
 
 
 # ---------------------------------------------------------------------------
