@@ -56,7 +56,8 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 DEFAULT_DAYS = 30
 DEFAULT_TOLERANCE = 0.10
 #: Relative slack when comparing amounts, so that binary rounding of a figure at
-#: exactly the tolerance (100 vs 110 at 10 %) does not decide the finding.
+#: exactly the tolerance (100 vs 110 at 10 %) does not decide the finding, and
+#: amounts closer than this count as equal.
 _SLACK = 1e-9
 
 
@@ -249,8 +250,7 @@ class Lint:
         d = self.deals
         parts = [column_texts(d, "payer"), column_texts(d, "payee"), column_texts(self.metrics, "entity")]
         ids = np.concatenate(parts) if parts else np.empty(0, dtype=object)
-        s = pd.Series(ids[ids != ""], dtype=object).value_counts()
-        return s
+        return pd.Series(ids[ids != ""], dtype=object).value_counts()
 
     def keeper(self, a: str, b: str) -> tuple[str, str]:
         """``(source, into)`` for merging two look-alike entities: into the one more
@@ -304,7 +304,7 @@ class Lint:
             payer = np.array([canon.get(x, x) for x in payer], dtype=object)
             payee = np.array([canon.get(x, x) for x in payee], dtype=object)
         kind = _deal_kind(column_texts(d, "type"))
-        group = pd.MultiIndex.from_arrays([payer, payee, kind]).factorize()[0] if n else np.empty(0, np.int64)
+        group = pd.MultiIndex.from_arrays([payer, payee, kind]).factorize()[0]
         start, end = day_interval(d["date_key"].to_numpy(), d["date_precision"].to_numpy())
         order = np.lexsort((start, group))
         g, s, e = group[order], start[order], end[order]
@@ -329,7 +329,7 @@ class Lint:
         both_missing = np.isnan(ai) & np.isnan(aj)
         lo = np.fmin(np.abs(ai), np.abs(aj))
         diff = np.abs(ai - aj)
-        within = diff <= self.tolerance * lo * (1 + _SLACK) + _SLACK * lo
+        within = diff <= (self.tolerance + _SLACK) * lo
         keep = both_missing | within
         rel = np.where(lo > 0, diff / np.where(lo > 0, lo, 1), np.where(diff == 0, 0.0, np.inf))
         out = pd.DataFrame({"i": i[keep], "j": j[keep],
