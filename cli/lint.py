@@ -14,6 +14,9 @@ import click
 from dealgraph.cli.common import emit, format_option, pass_store
 from dealgraph.queries.lint import CHECKS, DEFAULT_DAYS, DEFAULT_TOLERANCE
 
+#: Finding columns a terminal table leaves out.
+TABLE_DROPS = ("ids", "names")
+
 
 class Tolerance(click.ParamType):
     """A relative tolerance written as a fraction (``0.1``) or a percentage (``10%``)."""
@@ -54,7 +57,10 @@ def lint_command(store, checks, days: int, tolerance: float, strict: bool, fmt: 
     from dealgraph.queries.lint import lint_store, summary
 
     findings = lint_store(store, days=days, tolerance=tolerance, checks=checks or None)
-    emit(findings, fmt, title="lint", markdown_title=False)
+    # a terminal table leaves out ids and names (the message names both) so the message and the
+    # fix get the width; csv, json and markdown have every column
+    shown = findings.drop(columns=list(TABLE_DROPS)) if fmt == "table" else findings
+    emit(shown, fmt, title="lint", markdown_title=False)
     click.echo(summary(findings), err=True)
     errors = int((findings["severity"] == "error").sum())
     if errors or (strict and len(findings)):

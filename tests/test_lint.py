@@ -318,7 +318,14 @@ def test_cli_lines_and_exit_codes(cli, tmp_path):
     assert p.stderr == "4 findings: 2 errors, 0 warnings, 2 info\n"
     p = cli("lint", "--check", "orphan-entity", db=db)
     assert p.returncode == 0 and p.stderr == "2 findings: 0 errors, 0 warnings, 2 info\n"
-    assert "dealgraph entity delete spare" in p.stdout and "x1" not in p.stdout
+    # the table: check, severity, message, fix (ids and names are in the message), whole rows off a terminal
+    lines = p.stdout.splitlines()
+    assert lines[0].strip() == "lint"
+    assert [c.strip() for c in lines[2].strip("┃").split("┃")] == ["check", "severity", "message", "fix"]
+    assert [c.strip() for c in lines[-2].strip("│").split("│")] == [
+        "orphan-entity", "info", "'Spare' (spare): no deal and no metric observation mentions it",
+        "dealgraph entity delete spare"]
+    assert "x1" not in p.stdout
     p = cli("lint", "--check", "orphan-entity", "--strict", "--format", "json", db=db)
     assert p.returncode == 1 and [r["ids"] for r in json.loads(p.stdout)] == ["acme-inc", "spare"]
     p = cli("lint", "--check", "round-without-valuation", "--strict", db=db)
