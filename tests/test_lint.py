@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_queries_support import _write, deal, metric
 
 from dealgraph.graph.schema import DEAL_COLUMNS, ENTITY_COLUMNS, METRIC_COLUMNS, ROUND_TYPES
@@ -390,3 +392,55 @@ def test_every_check_is_documented():
         assert f"## {name}" in doc, name
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert "docs/lint.md" in readme
+
+
+# ---------------------------------------------------------------------------
+# the pair search against its definition, pair by pair
+# ---------------------------------------------------------------------------
+
+_DATES = st.tuples(st.integers(2023, 2024), st.integers(1, 12), st.integers(1, 28), st.sampled_from([1, 2, 3, 3]))
+_DEAL = st.tuples(st.sampled_from(["a", "b", ""]), st.sampled_from(["b", "c"]),
+                  st.sampled_from(["funding_round", "investment", "license", "stake"]), _DATES,
+                  st.one_of(st.none(), st.sampled_from([100.0, 105.0, 110.0, 111.0, 200.0])),
+                  st.sampled_from(["s1", "s2"]))
+
+
+def _frames(rows):
+    from dealgraph.graph.dates import format_key
+
+    recs = []
+    for n, (payer, payee, type_, (y, m, d, prec), amount, source) in enumerate(rows):
+        key = y * 10000 + (m * 100 if prec >= 2 else 0) + (d if prec == 3 else 0)
+        recs.append({"deal_id": f"d{n:03d}", "date": format_key(key, prec), "date_key": key, "date_precision": prec,
+                     "type": type_, "payer": payer or pd.NA, "payee": payee, "amount_usd": amount,
+                     "amount_qualifier": "exact", "source": source})
+    deals = pd.DataFrame(recs).astype({"payer": "string", "payee": "string", "type": "string",
+                                       "deal_id": "string", "date": "string", "source": "string"})
+    ents = pd.DataFrame({"id": ["a", "b", "c"], "name": ["Alpha", "Bravo", "Charlie"], "aliases": ["", "", ""]})
+    return deals, ents
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_DEAL, min_size=1, max_size=25), st.integers(0, 400), st.sampled_from([0.0, 0.05, 0.1, 1.0]))
+def test_the_pair_search_finds_exactly_the_pairs_of_the_definition(rows, days, tolerance):
+    from dealgraph.queries.lint import Lint
+
+    deals, ents = _frames(rows)
+    metrics = pd.DataFrame({"entity": pd.Series([], dtype=object)})
+    got = Lint(deals, ents, metrics, days=days, tolerance=tolerance).deal_pairs
+    got = set(zip(got["i"].tolist(), got["j"].tolist()))
+    start, end = day_interval(deals["date_key"], deals["date_precision"])
+    want = set()
+    kind = {"funding_round": "round", "investment": "round", "license": "license", "stake": "stake"}
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            a, b = deals.iloc[i], deals.iloc[j]
+            if (str(a["payer"]), a["payee"], kind[a["type"]]) != (str(b["payer"]), b["payee"], kind[b["type"]]):
+                continue
+            if max(0, start[j] - end[i], start[i] - end[j]) > days:
+                continue
+            x, y = a["amount_usd"], b["amount_usd"]
+            if pd.isna(x) and pd.isna(y) or (not pd.isna(x) and not pd.isna(y)
+                                            and abs(x - y) <= (tolerance + 1e-9) * min(x, y)):
+                want.add((i, j))
+    assert got == want
