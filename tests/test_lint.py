@@ -343,11 +343,15 @@ def test_cli_options(cli, tmp_path):
     db = store_of(tmp_path, deals=[deal("a", "2025-01-01", "license", "p", "q", 100),
                                    deal("b", "2025-01-21", "license", "p", "q", 105)]).path
     assert cli("lint", "--check", "duplicate-deals", "--format", "csv", db=db).stdout.count("\n") == 2
-    for args in (["--days", "19"], ["--tolerance", "4%"], ["--tolerance", "0.04"]):
+    for args in (["--days", "19"], ["--tolerance", "4%"]):
         p = cli("lint", "--check", "duplicate-deals", *args, db=db)
         assert (p.returncode, p.stdout) == (0, "lint: (no rows)\n"), args
     p = cli("lint", "--check", "duplicate-deals", "--tolerance", "5%", "--days", "20", "--format", "csv", db=db)
     assert p.returncode == 0 and p.stdout.count("\n") == 2
+
+
+def test_cli_usage_errors(cli, tmp_path):
+    db = tmp_path / "none.db"
     for args, reason in ((["--tolerance", "10"], "'10' is not between 0 and 1 (0% and 100%); 10% is 0.1"),
                          (["--tolerance", "lots"], "'lots' is not a fraction (0.1) or a percentage (10%)"),
                          (["--days", "-1"], "-1 is not in the range x>=0"),
@@ -444,3 +448,16 @@ def test_the_pair_search_finds_exactly_the_pairs_of_the_definition(rows, days, t
                                             and abs(x - y) <= (tolerance + 1e-9) * min(x, y)):
                 want.add((i, j))
     assert got == want
+
+
+def test_tolerance_is_a_fraction_or_a_percentage():
+    import click
+
+    from dealgraph.cli.lint import Tolerance
+
+    t = Tolerance()
+    assert [t.convert(x, None, None) for x in ("0.1", "10%", " 5% ", "0", "100%", "1")] == \
+        [0.1, 0.1, 0.05, 0.0, 1.0, 1.0]
+    for bad in ("10", "-1%", "-0", "1.5", "ten", "nan", ""):
+        with pytest.raises(click.BadParameter):
+            t.convert(bad, None, None)
