@@ -178,15 +178,19 @@ def lookalike_pairs(entities: pd.DataFrame, *, threshold: float = FUZZY_THRESHOL
             continue
         rows = max(1, _CELLS // len(keys))
         for lo in range(0, len(keys), rows):
+            # rapidfuzz rounds a normalised cutoff: ask a little lower, keep what reaches it
             m = process.cdist(keys[lo:lo + rows], keys, scorer=OSA.normalized_similarity,
-                              score_cutoff=threshold / 100 - 1e-6, dtype=np.float32, workers=-1)
+                              score_cutoff=max(threshold / 100 - 0.001, 0), dtype=np.float32, workers=-1)
             xs, ys = np.nonzero(m)
             for x, y in zip(xs.tolist(), ys.tolist()):
-                if lo + x < y:
-                    for ea, ta in members[keys[lo + x]]:
-                        for eb, tb in members[keys[y]]:
-                            score = round(100 * OSA.normalized_similarity(keys[lo + x], keys[y]), 1)
-                            offer(ea, eb, False, score, keys[y], ta, tb)
+                if lo + x >= y:
+                    continue
+                score = 100 * OSA.normalized_similarity(keys[lo + x], keys[y])
+                if score < threshold - 1e-6:
+                    continue
+                for ea, ta in members[keys[lo + x]]:
+                    for eb, tb in members[keys[y]]:
+                        offer(ea, eb, False, round(score, 1), keys[y], ta, tb)
     if not found:
         return empty_frame(cols)
     rows = [(a, b, *v) for (a, b), v in sorted(found.items())]

@@ -209,6 +209,9 @@ def test_fuzzy_lookalikes_at_the_threshold(tmp_path):
     assert len(lookalike_pairs(ents, threshold=83.3)) == 2
     assert len(lookalike_pairs(ents, threshold=83.4)) == 1
     assert len(lookalike_pairs(ents, threshold=75)) == 4   # groq/grok and meta/beta at 75
+    # exactly at the threshold counts: one edit in five letters is 80
+    edge = lookalike_pairs(pd.DataFrame([ent("intel", "Intel"), ent("intal", "Intal")]))
+    assert list(zip(edge["a"], edge["b"], edge["score"])) == [("intal", "intel", 80.0)]
     s = store_of(tmp_path, entities=ents.to_dict("records"),
                  deals=[deal("d", "2025-01-01", "chip_purchase", "anthro-k", "nvidai", 1)])
     f = found(s, "lookalike-entities")
