@@ -20,7 +20,7 @@ from dealgraph.loaders.amounts import format_amount
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Store", ("init", "add", "validate", "export", "synth")),
     ("Browse", ("deals", "show")),
-    ("Queries", ("queries", "query", "check")),
+    ("Queries", ("queries", "query", "check", "lint")),
     ("Views", ("viz", "report")),
     ("Neo4j", ("neo4j",)),
 )
@@ -34,6 +34,7 @@ class LazyGroup(Group):
         "queries": ("dealgraph.cli.query:queries_command", "List the canned queries, one line each."),
         "query": ("dealgraph.cli.query:query_command", "Run a canned query (circular-flows, multiples, returns, ...)."),
         "check": ("dealgraph.cli.query:check_command", "Check stated figures in a claims CSV against recomputed ones."),
+        "lint": ("dealgraph.cli.lint:lint_command", "Find likely duplicate deals and entities, and gaps; each with its fix."),
         "synth": ("dealgraph.cli.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
         "viz": ("dealgraph.cli.viz:viz_command", "Interactive network view of the deals in a browser (HTML)."),
         "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: query tables + network."),
