@@ -126,6 +126,18 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           "Share of each entity's inflow paid by entities it has paid (directly or within k-1 hops).",
           (Option("max_length", "int", 5, "Longest money cycle counted, in hops (k)."),
            _ENTITY_ROWS)),
+    Query("circularity", "dealgraph.queries.circularity:circularity",
+          "Cycles and circular volume vs a degree-preserving random rewiring: null mean, sd, exact p, z.",
+          (Option("max_length", "int", 4, "Longest cycle, in hops (k)."),
+           Option("samples", "int", 1000, "Null graphs drawn from the edge-swap chain (N)."),
+           Option("seed", "int", 0, "Random seed (the same seed gives the same samples and p-values)."),
+           Option("swaps", "float", 1.0, "Swap proposals per hop between two samples."),
+           Option("burn_in", "float", 20.0, "Swap proposals per hop before the first sample."),
+           Option("amounts", "str", "keep", "keep: a hop's amount stays with its payer through the swaps; "
+                                            "permute: amounts shuffled over the hops in each sample."),
+           Option("alpha", "float", 0.05, "Significance level of the verdict."),
+           Option("top", "int", 20, "Show the N entities with the highest z (0: none)."),
+           Option("timeout", "float", 300.0, "Stop sampling after SECONDS (the result says how many were drawn)."))),
 )}
 
 #: ``dealgraph check CLAIMS.csv`` — not a query (it reads a file) but listed and documented with them.
