@@ -138,6 +138,12 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
            Option("alpha", "float", 0.05, "Significance level of the verdict."),
            Option("top", "int", 20, "Show the N entities with the highest z (0: none)."),
            Option("timeout", "float", 300.0, "Stop sampling after SECONDS (the result says how many were drawn)."))),
+    Query("hubs", "dealgraph.queries.hubs:hubs",
+          "Entities at the centre of the circular web: cycles through each, circular capacity (max flow back to "
+          "itself), share of its flows on cycles, rank.",
+          (Option("max_length", "int", 4, "Longest cycle counted, in hops (k)."),
+           Option("top", "int", 50, "Show the best N by circular capacity."),
+           _ENTITY_ROWS)),
 )}
 
 #: ``dealgraph check CLAIMS.csv`` — not a query (it reads a file) but listed and documented with them.
