@@ -144,6 +144,14 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           (Option("max_length", "int", 4, "Longest cycle counted, in hops (k)."),
            Option("top", "int", 50, "Show the best N by circular capacity."),
            _ENTITY_ROWS)),
+    Query("timeline", "dealgraph.queries.timeline:timeline",
+          "How the circular web formed: per period, deals and money added, cycles, new cycles and the deal that "
+          "closed each, top circular capacity, share of money on cycles.",
+          (Option("freq", "str", "quarter", "Period: month, quarter or year."),
+           Option("max_length", "int", 4, "Longest cycle counted, in hops (k)."),
+           Option("top", "int", 1, "New cycles named per period (largest bottleneck first)."),
+           Option("max_listed", "int", 20000, "Assign at most this many cycles (the largest) to the period that "
+                                              "closed them."))),
 )}
 
 #: ``dealgraph check CLAIMS.csv`` — not a query (it reads a file) but listed and documented with them.
