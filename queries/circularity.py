@@ -46,8 +46,8 @@ import pandas as pd
 
 from dealgraph.errors import QueryError
 from dealgraph.graph.arrays import MoneyArrays, build_arrays
-from dealgraph.queries.circular import _deals_frame, prepare, run_search
-from dealgraph.queries.filters import select_deals
+from dealgraph.queries.circular import prepare, run_search
+from dealgraph.queries.common import deals_of
 from dealgraph.queries.swaps import SwapChain
 
 COLUMNS = ["scope", "figure", "observed", "null_mean", "null_sd", "z", "p_value", "verdict"]
@@ -213,7 +213,7 @@ def circularity(store_or_deals, *, max_length: int = 4, samples: int = 1000, see
     """
     k = check_options(max_length, samples, swaps, burn_in, amounts, alpha)
     alpha = float(alpha)
-    deals = select_deals(_deals_frame(store_or_deals), as_of=as_of, status=status)
+    deals = deals_of(store_or_deals, as_of=as_of, status=status, slim=True)
     arrays = build_arrays(deals)
     t0 = time.perf_counter()
     obs, s = null_ensemble(arrays, k, samples=int(samples), seed=int(seed), swaps=float(swaps),

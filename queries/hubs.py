@@ -39,8 +39,8 @@ import pandas as pd
 from dealgraph.errors import QueryError
 from dealgraph.graph.arrays import MoneyArrays, build_arrays, strong_components
 from dealgraph.graph.kernels import kernel
-from dealgraph.queries.circular import _deals_frame, prepare, run_search
-from dealgraph.queries.filters import select_deals
+from dealgraph.queries.circular import prepare, run_search
+from dealgraph.queries.common import deals_of
 
 
 @dataclass
@@ -251,7 +251,7 @@ def hubs(store_or_deals, *, max_length: int = 4, top: int | None = 50, entity: s
         raise QueryError("max_length must be at least 2")
     if top is not None and int(top) < 1:
         raise QueryError("top must be a positive number")
-    deals = select_deals(_deals_frame(store_or_deals), as_of=as_of, status=status)
+    deals = deals_of(store_or_deals, as_of=as_of, status=status, slim=True)
     arrays = build_arrays(deals)
     res = run_search(prepare(arrays), k, per_node=True)
     by_len = res.node_cycles[:, 2:k + 1]

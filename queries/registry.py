@@ -152,6 +152,13 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
            Option("top", "int", 1, "New cycles named per period (largest bottleneck first)."),
            Option("max_listed", "int", 20000, "Assign at most this many cycles (the largest) to the period that "
                                               "closed them."))),
+    Query("sensitivity", "dealgraph.queries.sensitivity:sensitivity",
+          "Headline figures (cycles, top cycle, top hubs' capacity, round-trip shares) under status scenarios and "
+          "leave-one-deal-out; names the key deals.",
+          (Option("max_length", "int", 4, "Longest cycle, in hops (k)."),
+           Option("top", "int", 10, "Leave out, one at a time, each deal on the best N cycles."),
+           Option("hubs", "int", 3, "Follow the capacity and round-trip share of this many top entities."),
+           Option("key_deals", "int", 5, "Name this many key deals."))),
 )}
 
 #: ``dealgraph check CLAIMS.csv`` — not a query (it reads a file) but listed and documented with them.

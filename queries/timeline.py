@@ -37,8 +37,8 @@ import pandas as pd
 
 from dealgraph.errors import QueryError
 from dealgraph.graph.arrays import build_arrays
-from dealgraph.queries.circular import _deals_frame, prepare, run_search
-from dealgraph.queries.filters import select_deals
+from dealgraph.queries.circular import prepare, run_search
+from dealgraph.queries.common import deals_of
 from dealgraph.queries.hubs import Capacities, hop_flows, top_capacities
 
 FREQS = ("month", "quarter", "year")
@@ -112,7 +112,7 @@ def timeline(store_or_deals, *, freq: str = "quarter", max_length: int = 4, top:
     k = int(max_length)
     if k < 2:
         raise QueryError("max_length must be at least 2")
-    deals = select_deals(_deals_frame(store_or_deals), as_of=as_of, status=status).reset_index(drop=True)
+    deals = deals_of(store_or_deals, as_of=as_of, status=status, slim=True).reset_index(drop=True)
     if not len(deals):
         df = pd.DataFrame(columns=COLUMNS)
         df.attrs.update(new_cycles=pd.DataFrame(columns=["period", "cycle", "length", "closed_by",
