@@ -32,7 +32,6 @@ def run_embedded(name: str, driver, *, database=None, **options) -> pd.DataFrame
         store = open_store(Path(tmp) / "pulled.db", seed=False)
         pull(store, driver, database=database, replace=True)
         df = run_query(name, store, **options)
-        store.close()
     message = df.attrs.get("message")
     df.attrs["message"] = NOTE + (f". {message}" if message else "")
     df.attrs["embedded"] = True
