@@ -45,8 +45,9 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.errors import QueryError
-from dealgraph.graph.arrays import MoneyArrays, build_arrays
-from dealgraph.queries.circular import prepare, run_search
+from dealgraph.graph.arrays import MoneyArrays, build_arrays, strong_components
+from dealgraph.graph.kernels import kernel
+from dealgraph.queries.circular import HopDeals, SearchGraph, _Prepared, prepare, run_search
 from dealgraph.queries.common import deals_of
 from dealgraph.queries.swaps import SwapChain
 
@@ -91,6 +92,86 @@ def graph_stats(arrays: MoneyArrays, k: int) -> GraphStats:
     res = run_search(prep, k, per_node=True)
     vol = float(np.nansum(arrays.hop_amount[prep.graph.hop])) if len(prep.graph.hop) else 0.0
     return GraphStats(counts=res.counts[:k + 1].copy(), volume=vol, node=res.node_cycles[:, 2:k + 1].sum(axis=1))
+
+
+@kernel
+def _rows(n, indptr, rindptr, s, t):  # pragma: no cover - compiled
+    """The search rows of a rewired graph: hop h = s[h] -> t[h] (internal numbers). Out-rows
+    (``dst``/``hop``) in slot order, the same rows target-ascending (``sdst``/``shop``), and
+    in-rows (``rsrc``/``rhop``); ``indptr``/``rindptr`` are fixed by the degrees."""
+    m = len(s)
+    dst = np.empty(m, np.int64)
+    hop = np.empty(m, np.int64)
+    fill = indptr[:-1].copy()
+    rsrc = np.empty(m, np.int64)
+    rhop = np.empty(m, np.int64)
+    rfill = rindptr[:-1].copy()
+    for h in range(m):
+        p = fill[s[h]]
+        fill[s[h]] += 1
+        dst[p] = t[h]
+        hop[p] = h
+        q = rfill[t[h]]
+        rfill[t[h]] += 1
+        rsrc[q] = s[h]
+        rhop[q] = h
+    sdst = dst.copy()
+    shop = hop.copy()
+    for v in range(n):
+        lo, hi = indptr[v], indptr[v + 1]
+        if hi - lo > 1:
+            o = np.argsort(dst[lo:hi])
+            for i in range(hi - lo):
+                sdst[lo + i] = dst[lo + o[i]]
+                shop[lo + i] = hop[lo + o[i]]
+    return dst, hop, sdst, shop, rsrc, rhop
+
+
+class NullGraphs:
+    """Searches rewired versions of one graph without rebuilding everything per sample.
+
+    The swap chain keeps every degree, so the hubs-first numbering (by total degree), the
+    row offsets and the per-hop deal arrays are computed once; each sample only refills
+    the rows (:func:`_rows`) and runs the same compiled search as circular-flows
+    (:func:`~dealgraph.queries.circular.run_search`, count-only with per-entity counts).
+    Unlike :func:`~dealgraph.queries.circular.prepare` it keeps hops between strongly
+    connected components, which no cycle uses (the search prunes them by distance); a
+    test checks that both give the same counts.
+    """
+
+    def __init__(self, ids: np.ndarray, src: np.ndarray, dst: np.ndarray):
+        n, m = len(ids), len(src)
+        self.n, self.m, self.ids = n, m, ids
+        self.src = np.asarray(src, np.int64)
+        deg = np.bincount(self.src, minlength=n) + np.bincount(np.asarray(dst, np.int64), minlength=n)
+        order = np.lexsort((np.arange(n), -deg))  # internal -> entity index, hubs first
+        self.inv = np.empty(n, np.int64)
+        self.inv[order] = np.arange(n)
+        self.code = order.astype(np.int64)
+        self.si = self.inv[self.src]
+        self.indptr = np.r_[0, np.cumsum(np.bincount(self.si, minlength=n))].astype(np.int64)
+        self.rindptr = np.r_[0, np.cumsum(np.bincount(self.inv[np.asarray(dst, np.int64)], minlength=n))].astype(
+            np.int64)
+        self.eindptr = np.r_[0, np.cumsum(np.bincount(self.src, minlength=n))].astype(np.int64)  # src is sorted
+        z = np.zeros(m, np.int64)
+        self.deals = HopDeals(ptr=np.arange(m + 1, dtype=np.int64), order=np.arange(m, dtype=np.int64), lo=z, hi=z,
+                              minlo=z, maxhi=z)
+        self.zeros = np.zeros(m)
+        self.arrays = hop_arrays(ids, self.src, np.asarray(dst, np.int64), np.zeros(m))
+
+    def stats(self, dst: np.ndarray, amount: np.ndarray, k: int) -> GraphStats:
+        dst = np.asarray(dst, np.int64)
+        out, hop, sdst, shop, rsrc, rhop = _rows(self.n, self.indptr, self.rindptr, self.si, self.inv[dst])
+        z = self.zeros
+        graph = SearchGraph(indptr=self.indptr, dst=out, hop=hop, amt=z, sdst=sdst, shop=shop, samt=z,
+                            rindptr=self.rindptr, rsrc=rsrc, rhop=rhop, ramt=z, code=self.code)
+        prep = _Prepared(arrays=self.arrays, graph=graph, deals=self.deals,
+                         n_roots=int((np.diff(self.indptr) > 0).sum()), max_parallel=1)
+        res = run_search(prep, k, per_node=True)
+        comp = strong_components(self.n, self.eindptr, dst) if self.m else np.zeros(0, np.int64)
+        on = comp[self.src] == comp[dst]
+        vol = float(np.nansum(amount[on])) if self.m else 0.0
+        return GraphStats(counts=res.counts[:k + 1].copy(), volume=vol, node=res.node_cycles[:, 2:k + 1].sum(axis=1))
 
 
 class _Moments:
@@ -169,6 +250,7 @@ def null_ensemble(arrays: MoneyArrays, k: int, *, samples: int = 1000, seed: int
     per_sample = max(int(round(swaps * m)), 1)
     if m:
         chain.run(int(round(burn_in * m)))
+    null = NullGraphs(arrays.ids, src, dst)
     mom_counts, mom_total = _Moments(obs.counts[2:]), _Moments(obs.total)
     mom_vol, mom_node = _Moments(obs.volume), _Moments(obs.node)
     series = []
@@ -181,7 +263,7 @@ def null_ensemble(arrays: MoneyArrays, k: int, *, samples: int = 1000, seed: int
         if m:
             chain.run(per_sample)
         amt = rng.permutation(amount) if amounts == "permute" else amount
-        st = graph_stats(hop_arrays(arrays.ids, src, chain.dst, amt), k)
+        st = null.stats(chain.dst, amt, k)
         mom_counts.add(st.counts[2:])
         mom_total.add(st.total)
         mom_vol.add(st.volume)

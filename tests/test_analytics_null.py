@@ -244,3 +244,22 @@ def test_cli_says_the_verdict_in_words(cli, sample_db):
     assert "more circular than chance at the 5% level" in r.stderr
     r = cli("query", "circularity", "--samples", "20", "--amounts", "bogus", db=sample_db)
     assert r.returncode == 1 and "amounts must be one of" in r.stderr
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(simple_digraphs(), st.integers(2, 5), st.integers(0, 2**31 - 1))
+def test_null_graph_search_equals_the_circular_flows_search(graph, k, seed):
+    from dealgraph.queries.circularity import NullGraphs, graph_stats, hop_arrays
+
+    n, src, dst = graph
+    ids = np.array([f"e{i}" for i in range(n)], dtype=object)
+    amount = np.random.default_rng(seed).integers(1, 9, len(src)).astype(float)
+    null = NullGraphs(ids, src, dst)
+    chain = SwapChain(src, dst, n, seed_value=seed)
+    for _ in range(3):  # the start graph and two rewirings
+        want = graph_stats(hop_arrays(ids, src, chain.dst.copy(), amount), k)
+        got = null.stats(chain.dst, amount, k)
+        assert got.counts.tolist() == want.counts.tolist()
+        assert got.node.tolist() == want.node.tolist()
+        assert got.volume == want.volume
+        chain.run(2 * len(src) + 1)
