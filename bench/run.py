@@ -613,7 +613,10 @@ def analytics_section(work: Path, repeats: int, seed: int, n_deals: int = 100_00
     from dealgraph.queries.sensitivity import sensitivity
     from dealgraph.queries.timeline import timeline
 
-    out: dict = {"samples": samples}
+    import datetime as dt
+
+    out: dict = {"samples": samples, "load_start": load_avg(),
+                 "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     sample = open_store(work / "analytics-sample.db")
     sdeals = sample.deals
     circularity(sdeals, samples=5)  # compile / load the kernels (timed apart: "Compilation")
@@ -655,27 +658,34 @@ def analytics_section(work: Path, repeats: int, seed: int, n_deals: int = 100_00
         cmp_rows.append({"label": label, "hops": m, "nx_per_sample": nx_per, "ours_per_sample": ours_per,
                          "ratio": nx_per / ours_per, "nx_counts": counts, "n_ours": n_ours})
     out["nx"] = cmp_rows
+    out["load_end"] = load_avg()
     return out
 
 
 def analytics_lines(a: dict) -> list[str]:
     L = ["## Analytics (issue 14): circularity, hubs, timeline, sensitivity\n"]
-    L.append(f"In-process, store open, kernels compiled (the compile cost is in \"Compilation\"); "
-             f"circularity at k = 4 with the default chain (burn-in 20 proposals per hop, 1 per hop between "
-             f"samples), {a['samples']} samples.\n")
-    L.append("| what | seconds | target |")
+    L.append(f"Measured {a['date']}, load average {a['load_start']} at start and {a['load_end']} at end "
+             f"(the machine is shared: wall-clock above CPU time is waiting for a core). In-process, store "
+             f"open, kernels compiled (the compile cost is in \"Compilation\"); circularity at k = 4 with the "
+             f"default chain (burn-in 20 proposals per hop, 1 per hop between samples), {a['samples']} samples. "
+             f"Targets are judged on the median wall-clock, and on the median CPU time.\n")
+    L.append("| what | seconds | target: wall / cpu |")
     L.append("|---|---|---|")
-    L.append(f"| circularity, sample data | {a['sample_circ']} | < 1 s: {ok(a['sample_circ'].median < 1)} |")
-    L.append(f"| sensitivity, sample data | {a['sample_sens']} | < 5 s: {ok(a['sample_sens'].median < 5)} |")
-    L.append(f"| hubs, sample data | {a['sample_hubs']} | |")
-    L.append(f"| timeline, sample data | {a['sample_timeline']} | |")
-    L.append(f"| circularity, {a['n_deals']:,} synthetic deals ({a['n_entities']:,} entities; "
-             f"{a['nodes']:,} nodes, {a['hops']:,} hops) | {a['big_circ']} | < 30 s: {ok(a['big_circ'].median < 30)} |")
-    L.append(f"| hubs --top 50, {a['n_deals']:,} deals | {a['big_hubs']} | < 5 s: {ok(a['big_hubs'].median < 5)} |")
-    L.append(f"| hubs, every entity on a cycle, {a['n_deals']:,} deals | {a['big_hubs_all']} | "
-             f"< 5 s: {ok(a['big_hubs_all'].median < 5)} |")
-    L.append(f"| timeline (quarters), {a['n_deals']:,} deals | {a['big_timeline']} | "
-             f"< 5 s: {ok(a['big_timeline'].median < 5)} |")
+
+    def row(what, t, target=None):
+        verdict = "" if target is None else (f"< {target:g} s: {ok(t.median < target)} / "
+                                              f"{ok(t.cpu is not None and t.cpu < target)}")
+        L.append(f"| {what} | {t} | {verdict} |")
+
+    row("circularity, sample data", a["sample_circ"], 1)
+    row("sensitivity, sample data", a["sample_sens"], 5)
+    row("hubs, sample data", a["sample_hubs"])
+    row("timeline, sample data", a["sample_timeline"])
+    row(f"circularity, {a['n_deals']:,} synthetic deals ({a['n_entities']:,} entities; {a['nodes']:,} nodes, "
+        f"{a['hops']:,} hops)", a["big_circ"], 30)
+    row(f"hubs --top 50, {a['n_deals']:,} deals", a["big_hubs"], 5)
+    row(f"hubs, every entity on a cycle, {a['n_deals']:,} deals", a["big_hubs_all"], 5)
+    row(f"timeline (quarters), {a['n_deals']:,} deals", a["big_timeline"], 5)
     L.append("")
     L.append(f"Sample data: {a['sample_circ_msg']}\n")
     L.append(f"{a['n_deals']:,} synthetic deals: {a['big_circ_msg']}\n")
