@@ -39,7 +39,7 @@ import pandas as pd
 
 from dealgraph.errors import QueryError
 from dealgraph.graph.arrays import build_arrays
-from dealgraph.graph.schema import STATUSES, TENTATIVE_STATUSES
+from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.queries.circular import circular_flows
 from dealgraph.queries.common import deals_of
 from dealgraph.queries.filters import normalise_statuses
@@ -115,7 +115,7 @@ def sensitivity(store_or_deals, *, max_length: int = 4, top: int = 10, hubs: int
         return headline_figures(deals, k, hub_ids=hub_ids, share_ids=share_ids)
 
     rows = _scenario_rows("baseline", base_figs, base)
-    scenarios = [("all deals", everything[everything["status"].isin(STATUSES)]),
+    scenarios = [("all deals", everything),
                  ("completed only", everything[everything["status"] == "completed"]),
                  ("no in-talks / rumoured", baseline[~baseline["status"].isin(TENTATIVE_STATUSES)])]
     skipped = []

@@ -155,3 +155,20 @@ def test_cli_ranks_with_capacity(cli, sample_db):
     assert head[:4] == ["rank", "entity", "capacity_usd", "cycles"]
     r = cli("query", "hubs", "--entity", "NVIDIA", db=sample_db)
     assert r.returncode == 0 and "nvidia" in r.stdout
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(money_graphs(max_entities=8, max_deals=30), st.integers(2, 5), st.integers(1, 40))
+def test_per_entity_counts_survive_a_paused_search(deals, k, budget):
+    # the search returns to Python every `budget` steps and resumes; per-entity counts must not care
+    from dealgraph.queries import circular
+
+    want = hubs(deals, max_length=k, top=None)
+    old = circular._STEP_BUDGET
+    circular._STEP_BUDGET = budget
+    try:
+        got = hubs(deals, max_length=k, top=None)
+    finally:
+        circular._STEP_BUDGET = old
+    pd_cols = ["entity", "cycles"] + [f"len{L}" for L in range(2, k + 1)]
+    assert got[pd_cols].equals(want[pd_cols])
