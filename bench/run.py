@@ -25,6 +25,10 @@ What it measures, all in one run on this machine (medians with min/max over
    command (process start included).
 4. numba compile cost: the first circular-flows call in a process with an empty
    numba cache vs one with the cache (``cache=True``) warm.
+5. analytics (``--only analytics`` updates just that section of an existing report):
+   circularity (1000 null samples, k = 4) on the sample data and on 100k synthetic
+   deals, hubs and timeline at 100k, sensitivity on the sample data, and per null
+   sample against networkx ``directed_edge_swap`` + ``simple_cycles`` count.
 
 Writes ``BENCHMARKS.md`` (``--out``) with machine info and a table per section.
 The machine may be shared: the load average at start and end is recorded.
@@ -285,6 +289,8 @@ def canned_queries(db: Path, repeats: int) -> list[dict]:
         opts = {}
         if name == "rounds":
             opts["entity"] = top_entity
+        if name == "circularity":
+            opts["samples"] = 100  # 1000 samples: the analytics section
         first_t0 = time.perf_counter()
         df = q.run(store, **opts)
         first = time.perf_counter() - first_t0
@@ -571,14 +577,152 @@ def write_report(path: Path, info: dict, sizes: list[dict], circ: list[dict], ci
                 L.append(f"| {q['query']} | {q['options']} | {fmt_s(q['first'])} | {q['timing']} | {q['rows']:,} | "
                          f"{ok(q['timing'].median < 2)} |")
         L.append("")
+    L.extend(ANALYTICS)
     L.append(NOTES)
     text = "\n".join(L) + "\n"
     path.write_text(text)
     return text
 
 
+# ---------------------------------------------------------------------------
+# analytics (issue 14): circularity, hubs, timeline, sensitivity
+# ---------------------------------------------------------------------------
+
+def _nx_null_sample(g, nswap: int, k: int, seed: int) -> int:
+    """One networkx null sample: ``directed_edge_swap`` on a copy, then a bounded cycle count."""
+    import networkx as nx
+
+    h = g.copy()
+    nx.directed_edge_swap(h, nswap=nswap, max_tries=100 * nswap + 100, seed=seed)
+    return sum(1 for c in nx.simple_cycles(h, length_bound=k) if len(c) >= 2)
+
+
+def analytics_section(work: Path, repeats: int, seed: int, n_deals: int = 100_000, n_entities: int = 10_000,
+                      samples: int = 1000, nx_samples: int = 3, nx_size: tuple[int, int] = (2000, 10000)) -> dict:
+    """circularity (``samples`` null graphs, k = 4) on the sample data and on ``n_deals`` synthetic
+    deals; hubs and timeline at that size; sensitivity on the sample data; and the networkx
+    comparison (``directed_edge_swap`` + ``simple_cycles`` count per null sample) on the sample
+    data and at ``nx_size`` (ENTITIES, DEALS), per sample, with the ratio."""
+    import networkx as nx
+
+    from dealgraph.graph.arrays import build_arrays
+    from dealgraph.graph.store import open_store
+    from dealgraph.queries.circularity import circularity
+    from dealgraph.queries.filters import select_deals
+    from dealgraph.queries.hubs import hubs
+    from dealgraph.queries.sensitivity import sensitivity
+    from dealgraph.queries.timeline import timeline
+
+    import datetime as dt
+
+    out: dict = {"samples": samples, "load_start": load_avg(),
+                 "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    sample = open_store(work / "analytics-sample.db")
+    sdeals = sample.deals
+    circularity(sdeals, samples=5)  # compile / load the kernels (timed apart: "Compilation")
+    hubs(sdeals), timeline(sdeals), sensitivity(sdeals)
+    out["sample_circ"] = timed(lambda: circularity(sdeals, samples=samples), repeats)
+    out["sample_circ_msg"] = circularity(sdeals, samples=samples).attrs["message"]
+    out["sample_sens"] = timed(lambda: sensitivity(sdeals), repeats)
+    out["sample_hubs"] = timed(lambda: hubs(sdeals), repeats)
+    out["sample_timeline"] = timed(lambda: timeline(sdeals), repeats)
+
+    big = make_store(work, n_deals, n_entities, seed, 1, measure=False)
+    store = open_store(big["db"])
+    deals = store.deals
+    arrays = build_arrays(deals)
+    out.update(n_deals=n_deals, n_entities=n_entities, nodes=arrays.n, hops=arrays.m)
+    res = {}
+    out["big_circ"] = timed(lambda: res.update(df=circularity(deals, samples=samples)), 1)
+    out["big_circ_msg"] = res["df"].attrs["message"]
+    out["big_hubs"] = timed(lambda: hubs(deals), repeats)
+    out["big_hubs_all"] = timed(lambda: hubs(deals, top=None), max(1, repeats // 2))
+    out["big_timeline"] = timed(lambda: timeline(deals), repeats)
+
+    # networkx: the same null (degree-preserving swaps, one proposal per hop) + count, a few samples
+    cmp_rows = []
+    mid = make_store(work, nx_size[1], nx_size[0], seed, 1, measure=False)
+    for label, d in (("sample data", sdeals), (f"{nx_size[0]:,} entities / {nx_size[1]:,} deals",
+                                               open_store(mid["db"]).deals)):
+        a = build_arrays(select_deals(d))  # the deals circularity sees (default statuses)
+        g = nx.DiGraph()
+        keep = a.hop_src != a.hop_dst
+        g.add_edges_from(zip(a.hop_src[keep].tolist(), a.hop_dst[keep].tolist()))
+        m = g.number_of_edges()
+        n_ours = max(nx_samples, 50)
+        ours = timed(lambda: circularity(d, samples=n_ours, burn_in=0.0), max(1, repeats // 2))
+        t0 = time.perf_counter()
+        counts = [_nx_null_sample(g, max(m // 3, 1), 4, i) for i in range(nx_samples)]
+        nx_per = (time.perf_counter() - t0) / nx_samples
+        ours_per = ours.median / n_ours
+        cmp_rows.append({"label": label, "hops": m, "nx_per_sample": nx_per, "ours_per_sample": ours_per,
+                         "ratio": nx_per / ours_per, "nx_counts": counts, "n_ours": n_ours})
+    out["nx"] = cmp_rows
+    out["load_end"] = load_avg()
+    return out
+
+
+def analytics_lines(a: dict) -> list[str]:
+    L = ["## Analytics (issue 14): circularity, hubs, timeline, sensitivity\n"]
+    L.append(f"Measured {a['date']}, load average {a['load_start']} at start and {a['load_end']} at end "
+             f"(the machine is shared: wall-clock above CPU time is waiting for a core). In-process, store "
+             f"open, kernels compiled (the compile cost is in \"Compilation\"); circularity at k = 4 with the "
+             f"default chain (burn-in 20 proposals per hop, 1 per hop between samples), {a['samples']} samples. "
+             f"Targets are judged on the median wall-clock, and on the median CPU time.\n")
+    L.append("| what | seconds | target: wall / cpu |")
+    L.append("|---|---|---|")
+
+    def row(what, t, target=None):
+        verdict = "" if target is None else (f"< {target:g} s: {ok(t.median < target)} / "
+                                              f"{ok(t.cpu is not None and t.cpu < target)}")
+        L.append(f"| {what} | {t} | {verdict} |")
+
+    row("circularity, sample data", a["sample_circ"], 1)
+    row("sensitivity, sample data", a["sample_sens"], 5)
+    row("hubs, sample data", a["sample_hubs"])
+    row("timeline, sample data", a["sample_timeline"])
+    row(f"circularity, {a['n_deals']:,} synthetic deals ({a['n_entities']:,} entities; {a['nodes']:,} nodes, "
+        f"{a['hops']:,} hops)", a["big_circ"], 30)
+    row(f"hubs --top 50, {a['n_deals']:,} deals", a["big_hubs"], 5)
+    row(f"hubs, every entity on a cycle, {a['n_deals']:,} deals", a["big_hubs_all"], 5)
+    row(f"timeline (quarters), {a['n_deals']:,} deals", a["big_timeline"], 5)
+    L.append("")
+    L.append(f"Sample data: {a['sample_circ_msg']}\n")
+    L.append(f"{a['n_deals']:,} synthetic deals: {a['big_circ_msg']}\n")
+    L.append("Per null sample against networkx (`directed_edge_swap` with m/3 three-edge swaps, i.e. about one "
+             "rewired hop per hop, then `simple_cycles(length_bound=4)` counted), in the same run; ours is "
+             "`circularity` without burn-in over the stated number of samples, divided by it:\n")
+    L.append("| graph | hops | networkx per sample | ours per sample | ratio |")
+    L.append("|---|---|---|---|---|")
+    for r in a["nx"]:
+        L.append(f"| {r['label']} | {r['hops']:,} | {fmt_s(r['nx_per_sample'])} ({len(r['nx_counts'])} samples) | "
+                 f"{fmt_s(r['ours_per_sample'])} ({r['n_ours']} samples) | {r['ratio']:,.0f}x faster |")
+    L.append("")
+    return L
+
+
+def splice_section(path: Path, lines: list[str]) -> None:
+    """Replace (or append) the analytics section of an existing report, leaving the rest as it is."""
+    text = path.read_text() if path.exists() else "# dealgraph benchmarks\n"
+    head = lines[0].strip()
+    new = "\n".join(lines) + "\n"
+    if head in text:
+        i = text.index(head)
+        j = text.find("\n## ", i + len(head))
+        text = text[:i] + new + (text[j + 1:] if j >= 0 else "")
+    else:
+        marker = "\n## Notes"
+        k = text.find(marker)
+        text = text[:k + 1] + new + "\n" + text[k + 1:] if k >= 0 else text.rstrip("\n") + "\n\n" + new
+    path.write_text(text)
+
+
+#: The analytics section's lines, once measured (a full run writes them before the notes).
+ANALYTICS: list[str] = []
+
+
 #: The sections of a run, in the order they run (``--skip`` / ``--only`` take these names).
-SECTIONS = ("compile", "circular", "sizes", "baseline")
+SECTIONS = ("compile", "circular", "sizes", "baseline", "analytics")
 
 
 def main(argv=None):
@@ -660,6 +804,17 @@ def main(argv=None):
                 say(f"baseline {ne}:{nd}: ours {base['ours']}, nx {base['nx']} (finished {base['nx_finished']}), "
                     f"cli {base['cli']}, counts {base['ours_counts']} vs {base['nx_counts']}")
                 report()
+        if "analytics" not in skip:
+            an = analytics_section(work, args.repeats, args.seed, samples=200 if args.quick else 1000,
+                                   n_deals=20_000 if args.quick else 100_000,
+                                   n_entities=2_000 if args.quick else 10_000)
+            for line in analytics_lines(an):
+                say(line)
+            if only == {"analytics"}:  # the rest of the report stays as it was measured
+                splice_section(Path(args.out), analytics_lines(an))
+                say(f"updated the analytics section of {args.out}")
+                return
+            ANALYTICS.extend(analytics_lines(an))
         report()
         say(f"wrote {args.out}")
     finally:

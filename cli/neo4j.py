@@ -19,6 +19,7 @@ import click
 from dealgraph.cli.common import GeneratedGroup, emit, pass_store, registry_options, resolve_entities
 from dealgraph.errors import Neo4jError
 from dealgraph.neo4j_backend.connection import Settings
+from dealgraph.neo4j_backend.embedded import EMBEDDED
 from dealgraph.neo4j_backend.registry import CYPHER_QUERIES, run_cypher_query, server_entities
 from dealgraph.queries.registry import QUERIES
 
@@ -184,13 +185,18 @@ def _query_command(name: str) -> click.Command:
             # an entity by id, name or alias, as the local CLI resolves it
             resolve_entities(q.options, opts, lambda: server_entities(driver, database), where="on the server ")
             df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
-        emit(df, fmt, title=f"{name} (Neo4j)", markdown_title=False)
+        emit(df, fmt, title=f"{name} ({'embedded, pulled from Neo4j' if name in EMBEDDED else 'Neo4j'})",
+             markdown_title=False)
 
-    help = q.description + f"\n\nComputed in Cypher on the server; same table as `dealgraph query {name}`."
+    help = q.description + (f"\n\nRuns embedded on the graph pulled from the server (no Cypher implementation); "
+                            f"same table as `dealgraph query {name}` on that data." if name in EMBEDDED else
+                            f"\n\nComputed in Cypher on the server; same table as `dealgraph query {name}`.")
     return click.command(name=name, help=help, short_help=q.description)(
         _conn_options(registry_options(q.options)(callback)))
 
 
 neo4j_group.add_command(GeneratedGroup("query", CYPHER_QUERIES, _query_command,
                                        help="Run a canned query in Cypher on the Neo4j server "
-                                            "(same options and table as `dealgraph query`)."))
+                                            "(same options and table as `dealgraph query`); "
+                                            f"{', '.join(EMBEDDED)} run embedded on the graph pulled "
+                                            "from the server, and say so."))

@@ -22,6 +22,11 @@ CYPHER_QUERIES: dict[str, str] = {
     "returns": "dealgraph.neo4j_backend.valuation:returns",
     "rounds": "dealgraph.neo4j_backend.valuation:rounds",
     "deal-comparisons": "dealgraph.neo4j_backend.valuation:deal_comparisons",
+    # no Cypher counterpart: run embedded on the graph pulled from the server (neo4j_backend/embedded.py)
+    "circularity": "dealgraph.neo4j_backend.embedded:circularity",
+    "hubs": "dealgraph.neo4j_backend.embedded:hubs",
+    "timeline": "dealgraph.neo4j_backend.embedded:timeline",
+    "sensitivity": "dealgraph.neo4j_backend.embedded:sensitivity",
 }
 
 

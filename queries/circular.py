@@ -144,6 +144,7 @@ class SearchParams(NamedTuple):
     window: int
     use_heap: bool  # rank: keep the best len(heap) cycles (and prune by the N-th best)
     fast_count: bool  # count only (no ranking, no dates): the last node is never visited
+    per_node: bool  # also count the cycles through each entity, by length (Workspace.node_cycles)
     budget: int  # DFS steps per kernel call before returning to Python (timeout checks)
 
 
@@ -174,6 +175,10 @@ class Workspace(NamedTuple):
     counts: np.ndarray  # (k+2,) cycles found by length
     heap: TopHeap
     ctmp: np.ndarray  # (k,) codes of the cycle being ranked
+    node_cycles: np.ndarray  # (n, k+2) with SearchParams.per_node: cycles through entity index i of length L
+    visits: np.ndarray  # (n,) fast count with per_node: paths of k-2 hops from the root ending at node v
+    vlist: np.ndarray  # (n,) nodes with visits > 0 (vcount[0] of them)
+    vcount: np.ndarray  # (1,)
 
 
 #: Where a search stopped (one record, written when a kernel call returns, read on resume).
@@ -422,11 +427,17 @@ def _find_edge(indptr, sdst, v, w):  # pragma: no cover - compiled
 
 
 @kernel(inline="always")
-def _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, D, w, a, hsize):  # pragma: no cover
+def _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, D, w, a, hsize, per_node,
+           node_cycles):  # pragma: no cover
     """Count (and, with ``use_heap``, rank) the cycle path[0..D-1] + w -> root, whose
-    last hop (w to the root) has amount ``a``. Returns the heap size."""
+    last hop (w to the root) has amount ``a``; with ``per_node`` count it for each of its
+    entities too. Returns the heap size."""
     L = D + 1
     counts[L] += 1
+    if per_node:
+        for i in range(D):
+            node_cycles[code[path[i]], L] += 1
+        node_cycles[code[w], L] += 1
     if use_heap:
         b = min(bott[D], a)
         t = tot[D] + (a if a > -np.inf else 0.0)
@@ -470,6 +481,8 @@ def _search(g, deals, opt, ws, cursor):  # pragma: no cover - compiled
     cnt1, touched2, lasthop, lastamt = ws.cnt1, ws.touched2, ws.lasthop, ws.lastamt
     bott, tot, states, nstates, counts = ws.bott, ws.tot, ws.states, ws.nstates, ws.counts
     heap, ctmp, code = ws.heap, ws.ctmp, g.code
+    per_node, node_cycles = opt.per_node, ws.node_cycles
+    visits, vlist, vcount = ws.visits, ws.vlist, ws.vcount
     hb = heap.bottleneck
     deal_ptr, deal_order, deal_lo, deal_hi = deals.ptr, deals.order, deals.lo, deals.hi
     hop_minlo, hop_maxhi = deals.minlo, deals.maxhi
@@ -559,7 +572,18 @@ def _search(g, deals, opt, ws, cursor):  # pragma: no cover - compiled
                     p = path[j]
                     if dist[p] == 1 and _find_edge(indptr, sdst, v, p) >= 0:
                         c -= 1
+                        if per_node:
+                            node_cycles[code[p], k] -= 1  # undo p's share of visits[v] (below)
                 counts[k] += c
+                if per_node and cnt1[v] > 0:
+                    # the path's entities are on the c cycles; each closing node w is credited
+                    # once per visit of each predecessor v at the end of the root
+                    for j in range(d + 1):
+                        node_cycles[code[path[j]], k] += c
+                    if visits[v] == 0:
+                        vlist[vcount[0]] = v
+                        vcount[0] += 1
+                    visits[v] += 1
                 steps += d + 1
                 onpath[v] = False
                 d -= 1
@@ -587,7 +611,7 @@ def _search(g, deals, opt, ws, cursor):  # pragma: no cover - compiled
                                                        use_window, window):
                             continue
                         hsize = _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, d + 1, w,
-                                       lastamt[w], hsize)
+                                       lastamt[w], hsize, per_node, node_cycles)
                 steps += n1 + 1
                 onpath[v] = False
                 d -= 1
@@ -616,7 +640,7 @@ def _search(g, deals, opt, ws, cursor):  # pragma: no cover - compiled
                     bott[d + 1] = min(bott[d], a)
                     tot[d + 1] = tot[d] + (a if a > -np.inf else 0.0)
                     hsize = _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, d + 1, w,
-                                   lastamt[w], hsize)
+                                   lastamt[w], hsize, per_node, node_cycles)
                 continue
             if temporal:
                 ns = _extend(states, nstates[d], d, hop[e], deal_ptr, deal_order, deal_lo, deal_hi, use_window,
@@ -634,7 +658,7 @@ def _search(g, deals, opt, ws, cursor):  # pragma: no cover - compiled
                 if not temporal or _extend(states, nstates[d + 1], d + 1, lasthop[w], deal_ptr, deal_order,
                                            deal_lo, deal_hi, use_window, window, True) > 0:
                     hsize = _close(counts, path, bott, tot, code, heap, ctmp, k, use_heap, d + 1, w,
-                                   lastamt[w], hsize)
+                                   lastamt[w], hsize, per_node, node_cycles)
             if d + 1 == k - 1:
                 continue  # w could only close the cycle, done above
             d += 1
@@ -643,6 +667,16 @@ def _search(g, deals, opt, ws, cursor):  # pragma: no cover - compiled
             onpath[w] = True
         for i in range(nt):
             dist[touched[i]] = BIG
+        if per_node and fast_count:
+            for i in range(1, n1 + 1):
+                w = touched[i]
+                c = 0
+                for e in range(rindptr[w], rindptr[w + 1]):
+                    c += visits[rsrc[e]]
+                node_cycles[code[w], k] += c
+            for i in range(vcount[0]):
+                visits[vlist[i]] = 0
+            vcount[0] = 0
         for i in range(nt2):
             cnt1[touched2[i]] = 0
         nt = 0
@@ -713,7 +747,7 @@ def prepare(arrays: MoneyArrays) -> _Prepared:
                      max_parallel=int(par.max()) if len(par) else 1)
 
 
-def _workspace(n: int, k: int, cap: int, temporal: bool, ntop: int) -> Workspace:
+def _workspace(n: int, k: int, cap: int, temporal: bool, ntop: int, per_node: bool = False) -> Workspace:
     """Fresh scratch arrays for a pass over ``n`` nodes (Pareto sets of ``cap`` states)."""
     size = max(ntop, 1)
     return Workspace(
@@ -723,7 +757,9 @@ def _workspace(n: int, k: int, cap: int, temporal: bool, ntop: int) -> Workspace
         bott=np.zeros(k + 1), tot=np.zeros(k + 1), states=np.zeros((k + 2, cap if temporal else 1, 5), np.int64),
         nstates=np.zeros(k + 2, np.int64), counts=np.zeros(k + 2, np.int64),
         heap=TopHeap(bottleneck=np.zeros(size), total=np.zeros(size), codes=np.full((size, k), -1, np.int64)),
-        ctmp=np.zeros(k, np.int64))
+        ctmp=np.zeros(k, np.int64), node_cycles=np.zeros((n if per_node else 1, k + 2), np.int64),
+        visits=np.zeros(n if per_node else 1, np.int64), vlist=np.zeros(n if per_node else 1, np.int64),
+        vcount=np.zeros(1, np.int64))
 
 
 @dataclass
@@ -735,11 +771,13 @@ class SearchResult:
     n_roots: int
     pruned: bool
     elapsed: float
+    node_cycles: np.ndarray | None = None  # (n, k+2) with per_node: cycles through entity i of length L
 
 
 def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None,
-               deadline=None) -> SearchResult:
-    """Run one pass. ``top`` = heap size (None: count only)."""
+               deadline=None, per_node=False) -> SearchResult:
+    """Run one pass. ``top`` = heap size (None: count only). ``per_node``: also count the
+    cycles through each entity by length (``SearchResult.node_cycles``, rows = entity index)."""
     t0 = time.perf_counter()
     n = len(prep.graph.indptr) - 1
     use_window = window is not None
@@ -752,9 +790,10 @@ def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None
     ntop = int(top) if top else 0
     opt = SearchParams(k=int(k), temporal=bool(temporal), use_window=use_window,
                        window=int(window) if use_window else 0, use_heap=ntop > 0,
-                       fast_count=not temporal and ntop == 0, budget=int(_STEP_BUDGET))
+                       fast_count=not temporal and ntop == 0, budget=int(_STEP_BUDGET),
+                       per_node=bool(per_node))
     while True:
-        ws = _workspace(n, k, cap, temporal, ntop)
+        ws = _workspace(n, k, cap, temporal, ntop, per_node)
         cursor = np.zeros(1, CURSOR)
         while True:
             status = _search(prep.graph, prep.deals, opt, ws, cursor)
@@ -777,7 +816,7 @@ def run_search(prep: _Prepared, k: int, *, temporal=False, window=None, top=None
     roots = prep.graph.indptr[1:done + 1] - prep.graph.indptr[:done]
     return SearchResult(counts=ws.counts, cycles=cyc, complete=complete,
                         roots_done=int((roots > 0).sum()), n_roots=prep.n_roots, pruned=bool(cur["pruned"]),
-                        elapsed=time.perf_counter() - t0)
+                        elapsed=time.perf_counter() - t0, node_cycles=ws.node_cycles if per_node else None)
 
 # ---------------------------------------------------------------------------
 # witnesses (for the returned cycles only)

@@ -126,6 +126,39 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
           "Share of each entity's inflow paid by entities it has paid (directly or within k-1 hops).",
           (Option("max_length", "int", 5, "Longest money cycle counted, in hops (k)."),
            _ENTITY_ROWS)),
+    Query("circularity", "dealgraph.queries.circularity:circularity",
+          "Cycles and circular volume vs a degree-preserving random rewiring: null mean, sd, exact p, z.",
+          (Option("max_length", "int", 4, "Longest cycle, in hops (k)."),
+           Option("samples", "int", 1000, "Null graphs drawn from the edge-swap chain (N)."),
+           Option("seed", "int", 0, "Random seed (the same seed gives the same samples and p-values)."),
+           Option("swaps", "float", 1.0, "Swap proposals per hop between two samples."),
+           Option("burn_in", "float", 20.0, "Swap proposals per hop before the first sample."),
+           Option("amounts", "str", "keep", "keep: a hop's amount stays with its payer through the swaps; "
+                                            "permute: amounts shuffled over the hops in each sample."),
+           Option("alpha", "float", 0.05, "Significance level of the verdict."),
+           Option("top", "int", 20, "Show the N entities with the highest z (0: none)."),
+           Option("timeout", "float", 300.0, "Stop sampling after SECONDS (the result says how many were drawn)."))),
+    Query("hubs", "dealgraph.queries.hubs:hubs",
+          "Entities at the centre of the circular web: cycles through each, circular capacity (max flow back to "
+          "itself), share of its flows on cycles, rank.",
+          (Option("max_length", "int", 4, "Longest cycle counted, in hops (k)."),
+           Option("top", "int", 50, "Show the best N by circular capacity."),
+           _ENTITY_ROWS)),
+    Query("timeline", "dealgraph.queries.timeline:timeline",
+          "How the circular web formed: per period, deals and money added, cycles, new cycles and the deal that "
+          "closed each, top circular capacity, share of money on cycles.",
+          (Option("freq", "str", "quarter", "Period: month, quarter or year."),
+           Option("max_length", "int", 4, "Longest cycle counted, in hops (k)."),
+           Option("top", "int", 1, "New cycles named per period (largest bottleneck first)."),
+           Option("max_listed", "int", 20000, "Assign at most this many cycles (the largest) to the period that "
+                                              "closed them."))),
+    Query("sensitivity", "dealgraph.queries.sensitivity:sensitivity",
+          "Headline figures (cycles, top cycle, top hubs' capacity, round-trip shares) under status scenarios and "
+          "leave-one-deal-out; names the key deals.",
+          (Option("max_length", "int", 4, "Longest cycle, in hops (k)."),
+           Option("top", "int", 10, "Leave out, one at a time, each deal on the best N cycles."),
+           Option("hubs", "int", 3, "Follow the capacity and round-trip share of this many top entities."),
+           Option("key_deals", "int", 5, "Name this many key deals."))),
 )}
 
 #: ``dealgraph check CLAIMS.csv`` — not a query (it reads a file) but listed and documented with them.
