@@ -20,7 +20,7 @@ from dealgraph.loaders.amounts import format_amount
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Store", ("init", "add", "validate", "export", "synth")),
     ("Browse", ("deals", "show")),
-    ("Queries", ("queries", "query", "check")),
+    ("Queries", ("queries", "query", "check", "sql")),
     ("Views", ("viz", "report")),
     ("Neo4j", ("neo4j",)),
 )
@@ -34,6 +34,7 @@ class LazyGroup(Group):
         "queries": ("dealgraph.cli.query:queries_command", "List the canned queries, one line each."),
         "query": ("dealgraph.cli.query:query_command", "Run a canned query (circular-flows, multiples, returns, ...)."),
         "check": ("dealgraph.cli.query:check_command", "Check stated figures in a claims CSV against recomputed ones."),
+        "sql": ("dealgraph.cli.sql:sql_command", "Run one read-only SQL SELECT (DuckDB) over the store's tables."),
         "synth": ("dealgraph.cli.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
         "viz": ("dealgraph.cli.viz:viz_command", "Interactive network view of the deals in a browser (HTML)."),
         "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: query tables + network."),
