@@ -122,13 +122,25 @@ def split_amount(text: str) -> tuple[str, float] | None:
     return None
 
 
-def _cell_text_problem(value: str) -> str | None:
-    if len(value) > XLSX_MAX_CELL:
-        return f"holds {len(value):,} characters; an Excel cell holds at most {XLSX_MAX_CELL:,}"
-    bad = _ILLEGAL.search(value)
-    if bad:
-        return f"holds the control character U+{ord(bad.group()):04X}, which an xlsx file cannot hold"
-    return None
+def _refuse_what_excel_cannot_hold(frames: dict[str, pd.DataFrame], path: Path) -> None:
+    """Raise for the first sheet too long or cell Excel cannot hold (before writing any)."""
+    from openpyxl.utils import get_column_letter
+
+    for kind, df in frames.items():
+        if len(df) + 1 > XLSX_MAX_ROWS:
+            raise DealgraphError(f"the {kind} table has {len(df):,} rows; an Excel sheet holds at most "
+                                 f"{XLSX_MAX_ROWS - 1:,} below its header: export it as CSV instead")
+        for i, name in enumerate(df.columns, start=1):
+            text = df[name].astype("string").fillna("")
+            too_long = text.str.len() > XLSX_MAX_CELL
+            illegal = text.str.contains(_ILLEGAL, regex=True)
+            for r in (too_long | illegal).to_numpy().nonzero()[0][:1]:
+                v = text.iloc[r]
+                why = (f"holds {len(v):,} characters; an Excel cell holds at most {XLSX_MAX_CELL:,}" if too_long.iloc[r]
+                       else f"holds the control character U+{ord(_ILLEGAL.search(v).group()):04X}, which an xlsx "
+                            f"file cannot hold")
+                raise DealgraphError(f"cannot write {path.name}:{kind}!{get_column_letter(i)}{r + 2}: the text "
+                                     f"{why}; export it as CSV instead")
 
 
 def write_xlsx(store: "Store", path: str | os.PathLike) -> Path:
@@ -139,11 +151,9 @@ def write_xlsx(store: "Store", path: str | os.PathLike) -> Path:
     from openpyxl.utils import get_column_letter
 
     path = Path(path)
+    _folder_of(path)
     frames = store.export_frames()
-    for kind, df in frames.items():
-        if len(df) + 1 > XLSX_MAX_ROWS:
-            raise DealgraphError(f"the {kind} table has {len(df):,} rows; an Excel sheet holds at most "
-                                 f"{XLSX_MAX_ROWS - 1:,} below its header: export it as CSV instead")
+    _refuse_what_excel_cannot_hold(frames, path)
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
     for kind, df in frames.items():
@@ -158,10 +168,7 @@ def write_xlsx(store: "Store", path: str | os.PathLike) -> Path:
             ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
         ws.freeze_panes = "A2"
 
-        def text_cell(value: str, where: str):
-            why = _cell_text_problem(value)
-            if why:
-                raise DealgraphError(f"cannot write {path.name}:{where}: the text {why}; export it as CSV instead")
+        def text_cell(value: str):
             if neutralise(value) == value:
                 return value
             cell = WriteOnlyCell(ws, value=value)
@@ -171,7 +178,7 @@ def write_xlsx(store: "Store", path: str | os.PathLike) -> Path:
 
         heads = []
         for i, name in enumerate(header, start=1):
-            cell = WriteOnlyCell(ws, value=text_cell(name, f"{kind}!{get_column_letter(i)}1"))
+            cell = WriteOnlyCell(ws, value=text_cell(name))
             cell.data_type = "s"
             cell.font = bold
             heads.append(cell)
@@ -192,7 +199,7 @@ def write_xlsx(store: "Store", path: str | os.PathLike) -> Path:
                 elif name in reals and (x := exact_number(v)) is not None:
                     row.append(int(x) if x.is_integer() else x)
                 else:
-                    row.append(text_cell(v, f"{kind}!{get_column_letter(i)}{r + 2}"))
+                    row.append(text_cell(v))
             ws.append(row)
     _atomic(path, wb.save)
     return path
@@ -249,6 +256,7 @@ def write_network(store: "Store", path: str | os.PathLike, fmt: str, **options) 
 
     if fmt not in NETWORK_FORMATS:
         raise DealgraphError(f"unknown network format {fmt!r}; expected one of {', '.join(NETWORK_FORMATS)}")
+    _folder_of(Path(path))
     g = network(store, **options)
     if fmt == "gexf":  # GEXF edge ids come from an "id" attribute (GraphML's from the edge key)
         for _u, _v, key, data in g.edges(keys=True, data=True):
@@ -257,12 +265,17 @@ def write_network(store: "Store", path: str | os.PathLike, fmt: str, **options) 
     return _atomic(Path(path), lambda tmp: writer(g, tmp))
 
 
+def _folder_of(path: Path) -> Path:
+    """The folder ``path`` is written in; it must exist (no folder is made unasked)."""
+    if not path.parent.is_dir():
+        raise DealgraphError(f"cannot write {path}: folder {path.parent} does not exist")
+    return path.parent
+
+
 def _atomic(path: Path, write) -> Path:
     """``write(temporary file name)`` beside ``path``, then rename it to ``path``: a
     reader never sees half a file. The folder must exist (no folder is made unasked)."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise DealgraphError(f"cannot write {path}: folder {folder} does not exist")
+    folder = _folder_of(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=folder)
     os.close(fd)
     umask = os.umask(0)
