@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dealgraph.errors import QueryError
-from dealgraph.graph.schema import TABLES
+from dealgraph.graph.schema import QUALIFIERS, TABLES
 
 if TYPE_CHECKING:
     from dealgraph.graph.store import Store
@@ -94,8 +94,11 @@ def tables_markdown() -> str:
                 notes.append(f"money; qualifier in `{c.name}_qualifier`")
             if c.derived:
                 notes.append(f"= `{c.derived[0]}` x `{c.derived[1]}`")
-            if not c.csv and not c.derived:
-                notes.append("computed when rows are read in")
+            if c.name.endswith("_qualifier") and c.name[:-len("_qualifier")] in table.amounts:
+                notes.append(f"how `{c.name[:-len('_qualifier')]}` relates to the true figure: "
+                             f"{', '.join(QUALIFIERS)}")
+            elif not c.csv and not c.derived:
+                notes.append("computed by `add`")
             out.append(f"| `{c.name}` | {SQL_TYPES[c.type]} | {'; '.join(notes)} |")
         out.append("")
     return "\n".join(out)
