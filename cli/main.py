@@ -214,11 +214,12 @@ def _file_options(f):
 @_file_options
 @pass_store
 def add(store: Store, files, strict, encoding) -> None:
-    """Validate CSV files and add them to the store, all or nothing.
+    """Validate CSV files and xlsx workbooks and add them to the store, all or nothing.
 
-    Each file's kind (entities, deals, metrics, FX rates) is recognised by its header.
-    Any problem in any file: every problem is listed as file:line:column: reason, exit
-    code 1, nothing written. Re-adding a file changes nothing.
+    Each file's (or sheet's) kind (entities, deals, metrics, FX rates) is recognised by
+    its header. Any problem in any file: every problem is listed as file:line:column:
+    reason (file.xlsx:sheet!row:COLUMN: reason), exit code 1, nothing written. Re-adding
+    a file changes nothing.
     """
     bar, progress = _progress(len(files))
     try:
