@@ -50,8 +50,9 @@ listed cycles through it (empty when none); ``on_cycle`` is whether there is any
 An edge is on a cycle when its payer -> payee pair is a hop of the cycle and its
 deal counts under that selection (all deals on a pair form one hop). The graph's
 own attributes (GraphML only: GEXF has none) say how many cycles there are in all
-(``cycles_total``), how many are marked (``cycles_marked``) and up to what length
-(``cycles_max_length``).
+(``cycles_total``), how many are marked (``cycles_marked``), up to what length
+(``cycles_max_length``) and whether the search finished within its ``timeout``
+(``cycles_complete``; when not, the marks are the best cycles found so far).
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ def network(store: "Store", *, max_length: int = 4, cycles_top: int = 100, timeo
     counted = set(select_deals(store.deals)["deal_id"])
 
     g = nx.MultiDiGraph(cycles_total=int(cycles.attrs["total_cycles"]), cycles_marked=len(cycles),
-                        cycles_max_length=int(max_length))
+                        cycles_max_length=int(max_length), cycles_complete=bool(cycles.attrs["complete"]))
     ents = store.entities
     for ident, name, kind in zip(ents["id"], ents["name"], ents["kind"]):
         ranks = node_cycles.get(ident, [])
