@@ -169,41 +169,43 @@ def write_xlsx(store: "Store", path: str | os.PathLike) -> Path:
             ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
         ws.freeze_panes = "A2"
 
-        def text_cell(value: str):
-            if neutralise(value) == value:
+        def text_cell(value: str, font=None):
+            if neutralise(value) == value and font is None:
                 return value
             cell = WriteOnlyCell(ws, value=value)
             cell.data_type = "s"  # openpyxl reads a leading '=' as a formula: it is text
-            cell.quotePrefix = True
+            cell.quotePrefix = neutralise(value) != value
+            if font is not None:
+                cell.font = font
             return cell
 
-        heads = []
-        for i, name in enumerate(header, start=1):
-            cell = WriteOnlyCell(ws, value=text_cell(name))
-            cell.data_type = "s"
-            cell.font = bold
-            heads.append(cell)
+        heads = [text_cell(name, bold) for name in header]
         ws.append(heads)
         columns = [(name, df[name].tolist()) for name in header]
         for r in range(len(df)):
             row = []
             for i, (name, values) in enumerate(columns, start=1):
                 v = values[r]
-                if v == "" or v is None or v is pd.NA:
+                if v is None or v is pd.NA or v == "":
                     row.append(None)
                     continue
                 if name in amounts and (split := split_amount(v)):
                     q, x = split
-                    cell = WriteOnlyCell(ws, value=int(x) if x.is_integer() else x)
+                    cell = WriteOnlyCell(ws, value=_as_cell_number(x))
                     cell.number_format = money_format(q, x.is_integer())
                     row.append(cell)
                 elif name in reals and (x := exact_number(v)) is not None:
-                    row.append(int(x) if x.is_integer() else x)
+                    row.append(_as_cell_number(x))
                 else:
                     row.append(text_cell(v))
             ws.append(row)
     _atomic(path, wb.save)
     return path
+
+
+def _as_cell_number(x: float) -> int | float:
+    """A whole number as an int (written without a decimal point), else the float."""
+    return int(x) if x.is_integer() and abs(x) < 10 ** EXCEL_DIGITS else x
 
 
 # ----------------------------------------------------------------------------- network

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pyarrow as pa
+from openpyxl.utils import get_column_letter
 
 from dealgraph.errors import LoadError
 from dealgraph.graph.schema import FILE_KINDS
@@ -49,15 +50,6 @@ _QUOTED = re.compile(r'"([^"]*)"')
 _SYMBOL_IN_FORMAT = re.compile(r"\[\$([^\]-]*)[^\]]*\]|([$€£¥])")
 
 
-def column_letter(n: int) -> str:
-    """Excel's letters for 1-based column ``n`` (1 -> A, 27 -> AA)."""
-    out = ""
-    while n > 0:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class CellProblem(Problem):
     """A problem at a cell of a sheet: ``file:sheet!row:COLUMN: reason``. Sorts with
@@ -66,7 +58,7 @@ class CellProblem(Problem):
     sheet: str = ""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.sheet}!{self.line}:{column_letter(self.column)}: {self.reason}"
+        return f"{self.file}:{self.sheet}!{self.line}:{get_column_letter(self.column)}: {self.reason}"
 
     def _key(self):
         return (self.file, self.sheet, self.line, self.column, self.reason)
@@ -167,7 +159,7 @@ def _read_sheet(file: str, ws) -> SheetTable | None:
         extra = [i for i in range(len(header), len(values)) if values[i] != ""]
         if extra:
             cell_problems.append(at(n, extra[0] + 1, "a value right of the header's last column "
-                                                     f"({column_letter(len(header))}); give the column a header "
+                                                     f"({get_column_letter(len(header))}); give the column a header "
                                                      "or clear the cell"))
         values = (values + [""] * len(header))[:len(header)]
         records.append(values)

@@ -97,17 +97,18 @@ def test_hostile_text_is_kept_exactly_as_quoted_text_never_a_formula(tmp_path, e
     note = '=HYPERLINK("http://x","click")\nsecond line'
     rows = io.StringIO()
     w = csv.writer(rows, lineterminator="\n")
-    w.writerow(DEAL_COLUMNS)
-    w.writerow(["x", "2025-01-02", "investment", "Acme", "Beta", "1bn", "", "", "", "", "", "", "@SUM(1+1)", note])
-    w.writerow(["y", "2025-01-03", "investment", "Acme", "Beta", "2bn", "", "", "", "", "", "", "-2+3", "\tTab"])
+    w.writerow(list(DEAL_COLUMNS) + ["=extra"])
+    w.writerow(["x", "2025-01-02", "investment", "Acme", "Beta", "1bn", "", "", "", "", "", "", "@SUM(1+1)", note, "=1"])
+    w.writerow(["y", "2025-01-03", "investment", "Acme", "Beta", "2bn", "", "", "", "", "", "", "-2+3", "\tTab", ""])
     assert run_cli("add", write(tmp_path / "d.csv", rows.getvalue()), db=empty_db).returncode == 0
     ents = write(tmp_path / "e.csv", ",".join(ENTITY_COLUMNS) + "\nacme,+cmd|' /C calc'!A0,company,,,,,\n")
     assert run_cli("add", ents, db=empty_db).returncode == 0
     path = tmp_path / "h.xlsx"
     wb = export_xlsx(empty_db, path)
     deals = wb["deals"]
-    hostile = [deals["N2"], deals["M2"], deals["M3"], deals["N3"], wb["entities"]["B2"]]
-    assert [c.value for c in hostile] == [note, "@SUM(1+1)", "-2+3", "\tTab", "+cmd|' /C calc'!A0"]
+    hostile = [deals["N2"], deals["M2"], deals["M3"], deals["N3"], wb["entities"]["B2"], deals["O1"], deals["O2"]]
+    assert [c.value for c in hostile] == [note, "@SUM(1+1)", "-2+3", "\tTab", "+cmd|' /C calc'!A0", "=extra", "=1"]
+    assert deals["O1"].font.bold
     for c in hostile:
         assert c.data_type == "s" and c.quotePrefix, c.coordinate  # text, shown as typed, never evaluated
     assert deals["B2"].quotePrefix is False  # ordinary text is left alone
@@ -122,6 +123,9 @@ def test_hostile_text_is_kept_exactly_as_quoted_text_never_a_formula(tmp_path, e
     back = open_store(db)
     assert back.deals.set_index("deal_id").loc["x", "notes"] == note
     assert back.entities.set_index("id").loc["acme", "name"] == "+cmd|' /C calc'!A0"
+    assert run_cli("export", tmp_path / "a", db=empty_db).returncode == 0
+    assert run_cli("export", tmp_path / "b", db=db).returncode == 0
+    assert same_dirs(tmp_path / "a", tmp_path / "b")
 
 
 def _book(path, sheets: dict[str, list[list]], formats: dict[str, str] | None = None):
