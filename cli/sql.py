@@ -15,7 +15,10 @@ from dealgraph.graph.store import Store
 def sql_command(store: Store, query: str, fmt: str) -> None:
     """Run one read-only SQL SELECT (DuckDB) over the tables deals, entities, metrics, fx.
 
-    Columns: as graph/schema.py declares each table (docs/sql.md), e.g.
+    Columns: as graph/schema.py declares each table (docs/sql.md). Only a query runs:
+    anything else, and reading files, is refused. Example:
+
+    \b
     dealgraph sql "select payer, sum(amount_usd) from deals group by 1"
     """
     from dealgraph.queries.sql import run_sql

@@ -153,6 +153,8 @@ def write_xlsx(store: "Store", path: str | os.PathLike) -> Path:
 
     path = Path(path)
     _folder_of(path)
+    if path.suffix.lower() != ".xlsx":
+        raise DealgraphError(f"cannot write {path}: name the workbook .xlsx (`dealgraph add` knows a workbook by it)")
     frames = store.export_frames()
     _refuse_what_excel_cannot_hold(frames, path)
     wb = Workbook(write_only=True)
@@ -270,6 +272,9 @@ def write_network(store: "Store", path: str | os.PathLike, fmt: str, **options) 
 
 def _folder_of(path: Path) -> Path:
     """The folder ``path`` is written in; it must exist (no folder is made unasked)."""
+    if path.is_dir():
+        raise DealgraphError(f"cannot write {path}: it is a folder; give a file name (e.g. {path / 'deals'}"
+                             f"{path.suffix or '.xlsx'})")
     if not path.parent.is_dir():
         raise DealgraphError(f"cannot write {path}: folder {path.parent} does not exist")
     return path.parent

@@ -247,5 +247,11 @@ def test_export_to_a_missing_folder_is_refused(tmp_path, sample_db):
     r = run_cli("export", "--format", "xlsx", tmp_path / "nope" / "x.xlsx", db=sample_db)
     assert r.returncode == 1
     assert r.stderr == f"error: cannot write {tmp_path / 'nope' / 'x.xlsx'}: folder {tmp_path / 'nope'} does not exist\n"
+    r = run_cli("export", "--format", "xlsx", tmp_path, db=sample_db)
+    assert (r.returncode, r.stderr) == (1, f"error: cannot write {tmp_path}: it is a folder; give a file name "
+                                           f"(e.g. {tmp_path / 'deals.xlsx'})\n")
+    r = run_cli("export", "--format", "xlsx", tmp_path / "x.csv", db=sample_db)
+    assert (r.returncode, r.stderr) == (1, f"error: cannot write {tmp_path / 'x.csv'}: name the workbook .xlsx "
+                                           "(`dealgraph add` knows a workbook by it)\n")
     r = run_cli("export", "--format", "xlsx", "--spreadsheet-safe", tmp_path / "x.xlsx", db=sample_db)
     assert r.returncode == 2 and "--spreadsheet-safe is for --format csv" in r.stderr
