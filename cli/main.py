@@ -20,7 +20,7 @@ from dealgraph.loaders.amounts import format_amount
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Store", ("init", "add", "validate", "export", "synth")),
     ("Browse", ("deals", "show")),
-    ("Queries", ("queries", "query", "check", "lint")),
+    ("Queries", ("queries", "query", "check", "lint", "sql")),
     ("Views", ("viz", "report")),
     ("Neo4j", ("neo4j",)),
 )
@@ -35,6 +35,7 @@ class LazyGroup(Group):
         "query": ("dealgraph.cli.query:query_command", "Run a canned query (circular-flows, multiples, returns, ...)."),
         "check": ("dealgraph.cli.query:check_command", "Check stated figures in a claims CSV against recomputed ones."),
         "lint": ("dealgraph.cli.lint:lint_command", "Find likely duplicate deals and entities, and gaps; each with its fix."),
+        "sql": ("dealgraph.cli.sql:sql_command", "Run one read-only SQL SELECT (DuckDB) over the store's tables."),
         "synth": ("dealgraph.cli.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
         "viz": ("dealgraph.cli.viz:viz_command", "Interactive network view of the deals in a browser (HTML)."),
         "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: query tables + network."),
@@ -214,11 +215,12 @@ def _file_options(f):
 @_file_options
 @pass_store
 def add(store: Store, files, strict, encoding) -> None:
-    """Validate CSV files and add them to the store, all or nothing.
+    """Validate CSV files and xlsx workbooks and add them to the store, all or nothing.
 
-    Each file's kind (entities, deals, metrics, FX rates) is recognised by its header.
-    Any problem in any file: every problem is listed as file:line:column: reason, exit
-    code 1, nothing written. Re-adding a file changes nothing.
+    Each file's (or sheet's) kind (entities, deals, metrics, FX rates) is recognised by
+    its header. Any problem in any file: every problem is listed as file:line:column:
+    reason (file.xlsx:sheet!row:COLUMN: reason), exit code 1, nothing written. Re-adding
+    a file changes nothing.
     """
     bar, progress = _progress(len(files))
     try:
@@ -238,13 +240,34 @@ def validate(store: Store, files, strict, encoding) -> None:
     _print_summary(summary, verb="valid; nothing written")
 
 
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "gexf", "graphml")
+
+
 @main.command()
-@click.argument("outdir", type=click.Path(file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.argument("target", metavar="OUT", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True,
+              help="csv: a folder of CSV files; xlsx: one workbook, a sheet per table; gexf/graphml: the network "
+                   "for Gephi / Cytoscape.")
 @click.option("--spreadsheet-safe", is_flag=True,
-              help="Prefix cells starting with = + - @ with ' so spreadsheets do not run them.")
+              help="csv only: prefix cells starting with = + - @ with ' so spreadsheets do not run them "
+                   "(xlsx always writes such cells as quoted text).")
+@click.option("--max-length", default=4, show_default=True, type=click.IntRange(2, 6),
+              help="gexf/graphml: mark cycles of up to this many hops.")
+@click.option("--cycles-top", default=100, show_default=True, type=click.IntRange(1),
+              help="gexf/graphml: mark the top N cycles by bottleneck (as `query circular-flows --top N`).")
 @pass_store
-def export(store: Store, outdir, fmt, spreadsheet_safe) -> None:
-    """Write the store as CSV files in the input schema (adding them reproduces the store)."""
-    for p in store.export_csv(outdir, spreadsheet_safe=spreadsheet_safe):
-        click.echo(str(p))
+def export(store: Store, target, fmt, spreadsheet_safe, max_length, cycles_top) -> None:
+    """Write the store: CSV files in the input schema (adding them reproduces the store),
+    an Excel workbook (adding it does too) or a GEXF / GraphML network."""
+    if spreadsheet_safe and fmt != "csv":
+        raise click.UsageError("--spreadsheet-safe is for --format csv (xlsx always quotes such cells)")
+    if fmt == "csv":
+        for p in store.export_csv(target, spreadsheet_safe=spreadsheet_safe):
+            click.echo(str(p))
+        return
+    from dealgraph.graph import exports
+
+    if fmt == "xlsx":
+        click.echo(str(exports.write_xlsx(store, target)))
+    else:
+        click.echo(str(exports.write_network(store, target, fmt, max_length=max_length, cycles_top=cycles_top)))

@@ -49,7 +49,7 @@ import pyarrow.ipc as ipc
 
 from dealgraph.graph.schema import APPLY_ORDER, DEAL_METRIC_COLUMNS, DEALS, ENTITIES, TABLES
 from dealgraph.loaders.amounts import format_amount, format_number
-from dealgraph.loaders.csv import LoadError, Problem, read_csv_file
+from dealgraph.loaders.csv import LoadError, Problem, read_tables
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
 from dealgraph.loaders.arrow import mask_of, numbers
 from dealgraph.loaders.validate import strictly_increasing, validate_table
@@ -254,7 +254,8 @@ class Store:
     # -- writing ----------------------------------------------------------
     def add(self, paths: Iterable[str | os.PathLike], *, strict: bool = False, dry_run: bool = False,
             encoding: str | None = None, progress: Callable[[str], None] | None = None) -> AddSummary:
-        """Validate CSV files of any kind (recognised by header) and apply them together.
+        """Validate CSV files and xlsx workbooks (a table a sheet) of any kind (recognised
+        by header) and apply them together.
 
         Raises :class:`~dealgraph.loaders.csv.LoadError` listing every problem, having
         written nothing. ``dry_run`` validates and reports what would change.
@@ -263,10 +264,9 @@ class Store:
         for p in paths:
             if progress:
                 progress(f"reading {p}")
-            try:
-                tables.append(read_csv_file(p, encoding=encoding))
-            except LoadError as e:
-                problems.extend(e.problems)
+            found, failed = read_tables(p, encoding=encoding)
+            tables.extend(found)
+            problems.extend(failed)
         batches = _validated(tables, problems, progress)
         return self._apply(batches, strict=strict, dry_run=dry_run, progress=progress)
 
@@ -374,7 +374,7 @@ class Store:
         written = []
         for kind, df in self.export_frames().items():
             if spreadsheet_safe:
-                df = df.map(_neutralise)
+                df = df.map(neutralise)
             target = outdir / f"{kind}.csv"
             fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", suffix=".csv", dir=outdir)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
@@ -456,7 +456,9 @@ def frames_from_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFram
     return out
 
 
-def _neutralise(v: str) -> str:
+def neutralise(v: str) -> str:
+    """``v`` with a ``'`` before it when a spreadsheet would run or reinterpret it (a leading
+    ``= + - @``, tab or CR); anything else as it is."""
     return "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
 
 

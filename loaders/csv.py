@@ -143,6 +143,19 @@ def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind:
     return table
 
 
+def read_tables(path: str | os.PathLike, *, encoding: str | None = None) -> tuple[list[CsvTable], list[Problem]]:
+    """The tables of one input file and the problems reading it: an ``.xlsx`` workbook
+    gives one table per sheet (:mod:`dealgraph.loaders.xlsx`), any other file is CSV."""
+    if os.fspath(path).lower().endswith(".xlsx"):
+        from dealgraph.loaders.xlsx import read_xlsx_file
+
+        return read_xlsx_file(path)
+    try:
+        return [read_csv_file(path, encoding=encoding)], []
+    except LoadError as e:
+        return [], list(e.problems)
+
+
 def detect_kind(header: list[str]) -> str | None:
     """The kind of file a header belongs to: the kind sharing the most columns with it
     (required columns count one and a half). ``None`` when fewer than two columns match
