@@ -187,7 +187,7 @@ def plan_merge(t: dict[str, pa.Table], source: str, into: str) -> Plan:
         raise EditError(f"cannot merge {source!r} into itself")
     plan: Plan = {}
     _move_refs(t, source, into, plan)
-    extra = [src["id"], src["name"]] + (src.get("aliases") or "").split(";")
+    extra = [src["name"], src["id"]] + (src.get("aliases") or "").split(";")
     plan["entities"] = (_rows("entities", [_with_aliases(dst, extra)], t["entities"]), pa.array([source]), None)
     return plan
 

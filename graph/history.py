@@ -279,7 +279,8 @@ def plan_undo(con: sqlite3.Connection, target: int, log: list[Change], label) ->
                 raise EditError(f"change {target} is already undone (by change {by.id})")
             n = len(mismatch) - 1
             more = f" and {n} more row{'s' if n > 1 else ''}" if n else ""
-            raise EditError(f"cannot undo change {target}: {label(table, first)}{more} changed since by change "
+            how = "deleted" if int(later.loc[first, "op"]) == DELETE else "changed"
+            raise EditError(f"cannot undo change {target}: {label(table, first)}{more} was {how} since by change "
                             f"{by.id} ({by.command}); undo change {by.id} first")
         ops = mine["op"].to_numpy()
         back = mine[ops != INSERT]
