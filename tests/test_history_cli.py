@@ -180,7 +180,8 @@ def test_log_of_one_deal_and_one_entity_with_sources(tmp_path, store):
         "      payer: 'nvidai' -> 'nvidia'",
         "      source: press"]
     ent = ok(run_cli("log", "--entity", "nvidai", db=store), store)
-    assert ent[0] == "entity nvidai: 2 changes" and "deleted  by dealgraph entity merge nvidai nvidia" in ent[-1]
+    assert ent[0] == "entity nvidai: 2 changes" and ent[-2].endswith("deleted  by dealgraph entity merge nvidai nvidia")
+    assert ent[-1] == "      source: created by dealgraph add from a deal's payer/payee"
 
 
 def test_help_texts_say_what_each_command_does(store):

@@ -196,3 +196,23 @@ def test_undo_after_an_add_killed_midway_reverts_the_change_before_it(tmp_path):
         assert r.returncode == 0 and r.stdout.startswith(f"undo change {n_log} (Store.merge('big', 'other')):"), r
         frames_equal(before_merge, open_store(copy).export_frames())
     assert checked, "every kill came after the add had finished: the test proved nothing"
+
+
+def test_an_import_that_replaces_the_store_is_recorded_and_undone(tmp_path, sample_template):
+    """`neo4j pull --replace` applies frames with ``import_frames(replace=True)``: the log
+    records what really changed (not every row), and undo gives the store back."""
+    db = tmp_path / "s.db"
+    shutil.copy(sample_template, db)
+    store = open_store(db)
+    before = store.export_frames()
+    store.import_frames(store.export_frames(), replace=True)  # the same content: no change to record
+    assert len(store.log()) == 1
+    frames = store.export_frames()
+    deals = frames["deals"].iloc[:-3].copy()
+    deals.loc[0, "notes"] = "pulled"
+    frames["deals"] = deals
+    store.import_frames(frames, replace=True, origin="neo4j")
+    last = store.log()[-1]
+    assert (last.command, last.counts) == ("Store.import_frames(origin='neo4j', replace=True)", {"deals": [0, 1, 3]})
+    store.undo()
+    frames_equal(before, store.export_frames())
