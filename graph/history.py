@@ -197,8 +197,12 @@ def changes(con: sqlite3.Connection) -> list[Change]:
 def all_keys(con: sqlite3.Connection, table: str) -> pd.DataFrame:
     """Every key row of ``table`` in the log: change, key, op, version, in change order."""
     parts = []
-    for (cid,) in con.execute("SELECT DISTINCT change FROM change_rows WHERE tbl = ? AND what = 'keys' "
-                              "ORDER BY change", (table,)):
+    try:
+        cids = con.execute("SELECT DISTINCT change FROM change_rows WHERE tbl = ? AND what = 'keys' "
+                           "ORDER BY change", (table,)).fetchall()
+    except sqlite3.OperationalError:
+        cids = []  # a store from before the log
+    for (cid,) in cids:
         k = _read(con, cid, table, "keys")
         parts.append(k.append_column("change", pa.repeat(pa.scalar(cid, pa.int32()), k.num_rows)))
     if not parts:

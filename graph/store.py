@@ -156,8 +156,8 @@ class Store(Curation):
     """A dealgraph store (a SQLite file). Use :func:`open_store` to get one.
 
     ``command``: the command line recorded in the change log with each write (the CLI
-    sets it; from Python the log says which method wrote). ``history = False`` writes
-    without recording (only the benchmark's bare baseline does this)."""
+    sets it; from Python the log says which method wrote). ``history = False``: adds
+    write without recording (only the benchmark's bare baseline does this)."""
 
     history: bool = True
     command: str | None = None
