@@ -56,7 +56,7 @@ def entity_group() -> None:
     """
 
 
-@entity_group.command("merge")
+@entity_group.command("merge", short_help="Merge a duplicate entity SOURCE into INTO (its deals and metrics re-pointed).")
 @click.argument("source")
 @click.argument("into")
 @dry_run_option
@@ -71,7 +71,7 @@ def merge(store, source, into, dry_run) -> None:
     print_edit(store.merge(source, into, dry_run=dry_run), store)
 
 
-@entity_group.command("rename")
+@entity_group.command("rename", short_help="Give an entity a new id everywhere (the old id stays an alias).")
 @click.argument("ident", metavar="ID")
 @click.argument("new_id", metavar="NEW-ID")
 @dry_run_option
@@ -81,7 +81,7 @@ def rename(store, ident, new_id, dry_run) -> None:
     print_edit(store.rename(ident, new_id, dry_run=dry_run), store)
 
 
-@entity_group.command("alias")
+@entity_group.command("alias", short_help="Add a name an entity answers to in the files you add.")
 @click.argument("ident", metavar="ID")
 @click.argument("alias")
 @dry_run_option
@@ -91,7 +91,7 @@ def alias(store, ident, alias, dry_run) -> None:
     print_edit(store.alias(ident, alias, dry_run=dry_run), store)
 
 
-@entity_group.command("delete")
+@entity_group.command("delete", short_help="Delete an entity (refused while deals use it, unless --cascade).")
 @click.argument("ident", metavar="ID")
 @click.option("--cascade", is_flag=True, help="Also delete the deals and metrics that refer to it.")
 @dry_run_option
@@ -106,7 +106,7 @@ def deal_group() -> None:
     """Correct deals: delete wrong ones (to change a deal, add a file with its deal_id and the new values)."""
 
 
-@deal_group.command("delete")
+@deal_group.command("delete", short_help="Delete deals by id.")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @dry_run_option
 @pass_store
