@@ -87,8 +87,11 @@ def changed(summary):
         return None
 
 mode = sys.argv[4]  # "deals": add deals.csv to a store holding the entities; "both": both files, empty store
+bare = mode.endswith("-bare")  # "deals-bare": as "deals", with the change log off (a bare store)
+mode = mode.removesuffix("-bare")
 files = [deals] if mode == "deals" else [ents, deals]
 store = open_store(db, seed=False)  # for "deals", a store the bench filled with entities.csv in another process
+store.history = not bare
 # An untimed read of the same file first: a process's first heavy work runs slower here
 # (cores coming out of idle, first use of the memory pool), and that must not fall on
 # the baseline alone. The timed read and the add then both run warm.
@@ -103,11 +106,17 @@ stages = {}
 for (t, stage), nxt in zip(marks, [m[0] for m in marks[1:]] + [end]):
     stages[stage] = stages.get(stage, 0.0) + max(0.0, nxt - t)  # the last ("writing") runs to the commit
 add_peak = peak_mb()
+import os, sqlite3
+db_mb = os.path.getsize(db) / 1e6  # the store file after the add (journal mode DELETE: one file)
+con = sqlite3.connect(db)
+log_mb = con.execute("SELECT COALESCE(SUM(LENGTH(data)), 0) FROM change_rows").fetchone()[0] / 1e6
+con.close()
 again, readd_s, readd_cpu = clock(lambda: store.add(files))
 print(json.dumps({"read_s": read_s, "read_cpu": read_cpu, "read_peak_mb": read_peak,
                   "add_s": add_s, "add_cpu": add_cpu, "add_peak_mb": add_peak,
                   "readd_s": readd_s, "readd_cpu": readd_cpu, "peak_mb": peak_mb(),
-                  "add_changed": changed(first), "readd_changed": changed(again), "stages": stages}))
+                  "add_changed": changed(first), "readd_changed": changed(again), "stages": stages,
+                  "db_mb": db_mb, "log_mb": log_mb}))
 """
 
 
@@ -133,7 +142,7 @@ def inprocess_add(db: Path, ents_csv: Path, deals_csv: Path, mode: str) -> dict:
     (read, validation, resolution, SQLite writes) -- then the same add again (nothing
     changes). Peak RSS of that process (VmHWM), in MB, after the read, after the add and
     at the end."""
-    if mode == "deals":  # the stored entities: a copy of a store another process filled once
+    if mode.startswith("deals"):  # the stored entities: a copy of a store another process filled once
         template = db.parent / f"entities-{ents_csv.parent.name}.db"
         if not template.exists():
             run_json("import json, sys\nfrom dealgraph.graph.store import open_store\n"
@@ -192,11 +201,11 @@ def make_store(work: Path, n_deals: int, n_entities: int, seed: int, repeats: in
     :func:`cli_read` (both new processes)."""
     s = synth(work, n_deals, n_entities, seed)
     rounds = max(1, repeats) if measure else 1
-    runs, both_runs, cli_adds, cli_reads = [], [], [], []
+    runs, bare_runs, both_runs, cli_adds, cli_reads = [], [], [], [], []
     db = None
     for i in range(rounds):
         if measure:
-            for mode, out in (("deals", runs), ("both", both_runs)):
+            for mode, out in (("deals", runs), ("deals-bare", bare_runs), ("both", both_runs)):
                 inproc_db = work / f"store-{n_deals}-inproc-{mode}-{i}.db"
                 out.append(inprocess_add(inproc_db, s["ents_csv"], s["deals_csv"], mode))
                 drop_db(inproc_db)
@@ -209,6 +218,7 @@ def make_store(work: Path, n_deals: int, n_entities: int, seed: int, repeats: in
     if measure:
         s.update(summarise_add(runs, cli_adds, cli_reads))
         s["both"] = summarise_add(both_runs, cli_adds, cli_reads)
+        s["bare"] = summarise_add(bare_runs, cli_adds, cli_reads)
     return s
 
 
@@ -221,6 +231,7 @@ def summarise_add(runs: list[dict], cli_adds: list[tuple], cli_reads: list[tuple
             "readd": Timing.of(col(runs, "readd_s"), col(runs, "readd_cpu")),
             "peak_mb": max(col(runs, "peak_mb")), "read_peak_mb": max(col(runs, "read_peak_mb")),
             "add_changed": runs[-1]["add_changed"], "readd_changed": runs[-1]["readd_changed"],
+            "db_mb": statistics.median(col(runs, "db_mb")), "log_mb": statistics.median(col(runs, "log_mb")),
             "stages": {k: statistics.median(r["stages"].get(k, 0.0) for r in runs) for k in runs[-1]["stages"]},
             "cli_add": Timing.of([a[0] for a in cli_adds], [a[2] for a in cli_adds]),
             "cli_add_peak_mb": max(a[1] for a in cli_adds),
@@ -456,6 +467,8 @@ def add_lines(s: dict) -> list[str]:
     same = "" if s["readd_changed"] is None else f"; rows changed: {s['readd_changed']:,}"
     b = s["both"]
     both_ratio = b["add"].median / b["read"].median
+    bare = s["bare"]
+    bare_ratio = bare["add"].median / bare["read"].median
     return [
         (f"- **add vs bare read, in-process (the target)**: {n} fresh process(es), each importing pandas and "
          f"dealgraph and opening a store holding entities.csv ({s['n_entities']:,} entities; added by "
@@ -471,6 +484,12 @@ def add_lines(s: dict) -> list[str]:
         (f"  - peak RSS of the process (imports, read and adds): {s['peak_mb']:,.0f} MB "
          f"(target < 4 GB: {ok(s['peak_mb'] < 4096)}); after the read alone {s['read_peak_mb']:,.0f} MB"),
         f"  - re-adding the same file in the same process (nothing changes{same}): {s['readd']}",
+        (f"  - **the change log's cost** (issue 12): the same add in {bare['add'].n} other fresh processes of the "
+         f"same rounds with the log off (`store.history = False`: a bare store): bare read {bare['read']}, add "
+         f"{bare['add']} -> {bare_ratio:.1f}x; with the log {s['add'].median / bare['add'].median:.2f}x the bare "
+         f"store's add. Store file after the add: {s['db_mb']:.1f} MB with the log ({s['log_mb']:.1f} MB of it the "
+         f"log: the inserted keys) vs {bare['db_mb']:.1f} MB bare -> {s['db_mb'] / bare['db_mb']:.2f}x "
+         f"(target <= 2x: {ok(s['db_mb'] <= 2 * bare['db_mb'])})"),
         ("  - where the add's time goes (medians, from its progress messages): "
          + ", ".join(f"{k} {v:.2f} s" for k, v in s["stages"].items())
          + " (writing runs to the commit)"),

@@ -153,9 +153,12 @@ def pass_store(f):
 
     @functools.wraps(f)
     def with_store(*args, **kwargs):
+        from dealgraph.graph.history import command_line
         from dealgraph.graph.store import open_store
 
-        return f(open_store(db_path()), *args, **kwargs)
+        store = open_store(db_path())
+        store.command = command_line()  # what the change log records for any write it makes
+        return f(store, *args, **kwargs)
     return with_store
 
 

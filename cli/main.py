@@ -20,6 +20,7 @@ from dealgraph.loaders.amounts import format_amount
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Store", ("init", "add", "validate", "export", "synth")),
     ("Browse", ("deals", "show")),
+    ("Correct", ("entity", "deal", "log", "undo")),
     ("Queries", ("queries", "query", "check", "lint", "sql")),
     ("Views", ("viz", "report")),
     ("Neo4j", ("neo4j",)),
@@ -40,6 +41,10 @@ class LazyGroup(Group):
         "viz": ("dealgraph.cli.viz:viz_command", "Interactive network view of the deals in a browser (HTML)."),
         "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: query tables + network."),
         "neo4j": ("dealgraph.cli.neo4j:neo4j_group", "Push to / pull from Neo4j and run the canned queries in Cypher."),
+        "entity": ("dealgraph.cli.edit:entity_group", "Merge, rename, alias or delete entities (undoable)."),
+        "deal": ("dealgraph.cli.edit:deal_group", "Delete deals (undoable)."),
+        "log": ("dealgraph.cli.history:log_command", "The changes made to the store, newest first; one deal's or entity's history."),
+        "undo": ("dealgraph.cli.history:undo_command", "Revert a change from the log exactly (default: the latest)."),
     }
 
     def list_commands(self, ctx):

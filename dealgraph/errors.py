@@ -9,6 +9,9 @@ prints each as ``error: <message>`` and exits with status 1 (see
 * :class:`QueryError` -- a query was asked something it cannot answer: an unknown
   entity, a bad ``as_of`` date or ``status``, an option value out of range. Also a
   :class:`ValueError`, as these were before they had their own class.
+* :class:`EditError` -- an edit (merge, rename, alias, delete) or an undo was refused: an
+  unknown id, a merge that would make a deal pay itself, a deletion of something still
+  in use, an undo of a change whose rows were changed since.
 * :class:`Neo4jError` -- a Neo4j server could not be reached or refused an operation.
 * :class:`ServerError` (in :mod:`dealgraph.neo4j_backend.jars`) -- the local Neo4j
   test server could not be fetched or started.
@@ -36,6 +39,10 @@ class LoadError(DealgraphError):
 
 class QueryError(DealgraphError, ValueError):
     """A query's parameters name nothing known or are out of range (one line)."""
+
+
+class EditError(DealgraphError):
+    """An edit or undo was refused (one line; nothing was written)."""
 
 
 class Neo4jError(DealgraphError):

@@ -23,6 +23,18 @@ long log and rewriting stays proportional to what was added. Why not a row per
 deal: inserting a million rows through SQLite costs about six seconds and reading
 them back twenty, against a few tenths of a second for columns -- and SQLite still
 gives the single file, the atomic commit and the writer lock.
+
+Removing rows (``deal delete``, ``entity delete``, ``entity merge``/``rename``, an undo
+of an insert) rewrites the table as one segment without them -- the compaction ``add``
+already does every :data:`MAX_SEGMENTS` adds -- in the same transaction. Not
+tombstones: they would make every read of the table filter them out for ever after,
+and the reading path stays as simple and as fast as it is; deletions are rare curation
+edits, and rewriting even a million-deal table costs a few tenths of a second.
+
+History: every write (add, import, edit, undo) is recorded in the same transaction in
+the change log of :mod:`dealgraph.graph.history` (what it inserted, changed -- old and
+new values -- and deleted), so ``undo`` can revert it exactly. The edits and undo are
+the methods of :class:`dealgraph.graph.edit.Curation`, which :class:`Store` inherits.
 """
 
 from __future__ import annotations
@@ -47,6 +59,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
+from dealgraph.graph import history
+from dealgraph.graph.edit import Curation
 from dealgraph.graph.schema import APPLY_ORDER, DEAL_METRIC_COLUMNS, DEALS, ENTITIES, TABLES
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, read_tables
@@ -102,6 +116,7 @@ def open_store(path: str | os.PathLike | None = None, *, seed: bool = True) -> "
         try:
             fresh = Store(tmp)
             fresh._create_schema()
+            fresh.command = "the sample data, loaded when the store was created"
             if seed:
                 fresh.add(sample_files(), strict=True)
             try:
@@ -127,6 +142,7 @@ class FileSummary:
     inserted: int = 0
     updated: list[tuple[str, list[str]]] = field(default_factory=list)  # key, changed fields
     unchanged: int = 0
+    written: pa.Table | None = field(default=None, repr=False)  # the rows written (changed, then new)
 
 
 @dataclass
@@ -136,8 +152,15 @@ class AddSummary:
     dry_run: bool = False
 
 
-class Store:
-    """A dealgraph store (a SQLite file). Use :func:`open_store` to get one."""
+class Store(Curation):
+    """A dealgraph store (a SQLite file). Use :func:`open_store` to get one.
+
+    ``command``: the command line recorded in the change log with each write (the CLI
+    sets it; from Python the log says which method wrote). ``history = False``: adds
+    write without recording (only the benchmark's bare baseline does this)."""
+
+    history: bool = True
+    command: str | None = None
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -261,14 +284,26 @@ class Store:
         written nothing. ``dry_run`` validates and reports what would change.
         """
         tables, problems = [], []
+        paths = list(paths)
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1)  # the checksums for the change log, while reading
+        digests = [pool.submit(history.sha256_file, p) for p in paths] if self.history and not dry_run else []
+        pool.shutdown(wait=False)
         for p in paths:
             if progress:
                 progress(f"reading {p}")
             found, failed = read_tables(p, encoding=encoding)
             tables.extend(found)
             problems.extend(failed)
-        batches = _validated(tables, problems, progress)
-        return self._apply(batches, strict=strict, dry_run=dry_run, progress=progress)
+        try:
+            batches = _validated(tables, problems, progress)
+            files = lambda: history.file_list(paths, [d.result() for d in digests])  # noqa: E731
+            return self._apply(batches, strict=strict, dry_run=dry_run, progress=progress, files=files,
+                               what=f"Store.add({', '.join(repr(os.fspath(p)) for p in paths)})")
+        finally:
+            for d in digests:
+                d.cancel()
 
     def import_frames(self, frames: dict[str, pd.DataFrame], *, replace: bool = False, strict: bool = True,
                       origin: str = "<frames>") -> AddSummary:
@@ -286,19 +321,23 @@ class Store:
             t = CsvTable(f"{origin}/{kind}", kind, [str(c) for c in df.columns], cells)
             t._lines = list(range(2, len(df) + 2))
             tables.append(t)
-        return self._apply(_validated(tables, []), strict=strict, dry_run=False, replace=replace)
+        return self._apply(_validated(tables, []), strict=strict, dry_run=False, replace=replace,
+                           what=f"Store.import_frames(origin={origin!r}, replace={replace})")
 
     def _apply(self, batches, *, strict: bool, dry_run: bool, replace: bool = False,
-               progress: Callable[[str], None] | None = None) -> AddSummary:
+               progress: Callable[[str], None] | None = None, files=lambda: [], what: str = "") -> AddSummary:
         batches = sorted(batches, key=lambda b: APPLY_ORDER.index(b[0].kind))
         con = self._connect()
         summary = AddSummary(dry_run=dry_run)
         try:
             con.execute("BEGIN IMMEDIATE")  # take the write lock before reading what we resolve against
             _ensure_schema(con)
+            before: dict[str, pa.Table] = {}  # table -> rows before this change, for the log
             if replace:
+                before = {name: self._load(con, name)[1] for name in APPLY_ORDER}
                 con.execute("DELETE FROM segments")
             current: dict[str, tuple[int, pa.Table]] = {}  # table -> (generation, rows) as we write
+            writes: dict[str, list[pa.Table]] = {}  # table -> the rows each write of it wrote
 
             def table_now(name: str) -> tuple[int, pa.Table]:
                 if name not in current:
@@ -336,7 +375,10 @@ class Store:
                 if t is not None and progress:
                     progress(f"writing {t.path}")
                 gen, now = table_now(kind)
+                before.setdefault(kind, now)
                 fs, merged = _upsert(con, kind, rows, now)
+                if fs.written is not None:
+                    writes.setdefault(kind, []).append(fs.written)
                 current[kind] = (gen, merged)
                 written.add(kind)
                 if t is not None:
@@ -346,6 +388,14 @@ class Store:
                 con.execute("ROLLBACK")
             else:
                 changed = written | (set(APPLY_ORDER) if replace else set())
+                if self.history:
+                    deltas = [d for name in APPLY_ORDER if name in before and (
+                              d := table_delta(name, before[name], writes.get(name, []),
+                                               removed(name, before[name], table_now(name)[1]) if replace else None))]
+                    if deltas:
+                        kinds = {f.path: f.kind for f in summary.files}
+                        listed = [dict(f, kind=kinds.get(f["name"], "")) for f in files()]
+                        history.record_change(con, self.command or what, listed, deltas)
                 for table in changed:
                     con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (f"gen:{table}",))
                 con.execute("COMMIT")
@@ -559,6 +609,7 @@ def _ensure_schema(con: sqlite3.Connection) -> None:
     con.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (uuid.uuid4().hex,))
     for table in APPLY_ORDER:
         con.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (f"gen:{table}",))
+    history.ensure_schema(con)
 
 
 def _upgrade(con: sqlite3.Connection, path: Path) -> None:
@@ -753,10 +804,10 @@ def _same(a, b) -> np.ndarray:
 
 
 def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
-            current: pa.Table) -> tuple[FileSummary, pa.Table]:
+            current: pa.Table, *, write: bool = True) -> tuple[FileSummary, pa.Table]:
     """Insert new rows and replace changed ones in ``table`` (inside the caller's
     transaction); identical rows are not written. ``current`` is the table's content
-    now; returns the summary and the content after.
+    now; returns the summary and the content after (``write=False``: only computes them).
 
     What is written is one segment: the changed rows, then the new ones, in file
     order -- the order they take in the table, after the rows that stay."""
@@ -794,13 +845,98 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
     fs.unchanged = rows.num_rows - fs.inserted - changed_rows.num_rows
     if not new_rows.num_rows and not changed_rows.num_rows:
         return fs, current
+    fs.written = pa.concat_tables([changed_rows, new_rows])
     kept = current
     if changed_rows.num_rows:
         kept = current.filter(pc.invert(pc.is_in(k_cur, value_set=_keys(changed_rows, table))))
     segment = pa.concat_tables([changed_rows, new_rows])
     merged = pa.concat_tables([kept, segment])
+    if not write:
+        return fs, merged
     if _segment_count(con, table) + 1 > MAX_SEGMENTS or segment.num_rows >= current.num_rows:
         _write_segment(con, table, merged, replace=True)  # compaction: the table as one segment
     else:
         _write_segment(con, table, segment)
     return fs, merged
+
+
+# -- the change log's view of a write ------------------------------------------------
+
+def table_delta(name: str, before: pa.Table, writes: list[pa.Table], deleted: pa.Table | None,
+                versions: "pd.Series | None" = None) -> "history.TableDelta | None":
+    """What a change did to table ``name``, for :mod:`~dealgraph.graph.history`: ``before``
+    the table before the change, ``writes`` the rows each write of it wrote (a later write
+    of a key wins), ``deleted`` the rows it removed. Rows written that equal what was
+    there are left out. ``versions`` (key -> version) for rows an undo puts back;
+    otherwise every written row gets the change's own id."""
+    writes = [w for w in writes if w.num_rows]
+    written = pa.concat_tables(writes) if writes else empty_table(name)
+    if len(writes) > 1 and pc.count_distinct(_keys(written, name)).as_py() < written.num_rows:
+        last = ~pd.Series(_keys(written, name).to_pylist()).duplicated(keep="last").to_numpy()
+        written = written.filter(pa.array(last))
+    kw = _keys(written, name)
+    if before.num_rows and written.num_rows:
+        pos = pc.index_in(kw, value_set=_keys(before, name))
+        is_new = mask_of(pc.is_null(pos))
+    else:
+        pos, is_new = None, np.ones(written.num_rows, dtype=bool)
+    ins_keys = kw if is_new.all() else kw.filter(pa.array(is_new))
+    parts_keys, old, new = [], [], None
+    if not is_new.all():
+        both = written.filter(pa.array(~is_new))
+        was = before.take(pos.filter(pa.array(~is_new)))
+        differs = np.zeros(both.num_rows, dtype=bool)
+        for c in TABLES[name].names:
+            differs |= ~_same(both[c], was[c])
+        both, was = both.filter(pa.array(differs)), was.filter(pa.array(differs))
+        if both.num_rows:
+            new = _to_segment(both, name)
+            old.append(_to_segment(was, name))
+            parts_keys.append((_keys(both, name), history.CHANGE))
+    if deleted is not None and deleted.num_rows:
+        old.append(_to_segment(deleted, name))
+        parts_keys.append((_keys(deleted, name), history.DELETE))
+    tables = [history.keys_table(ins_keys, history.INSERT, -1)] + [
+        history.keys_table(k, op, None if op == history.DELETE else -1) for k, op in parts_keys]
+    keys = pa.concat_tables(tables)
+    if not keys.num_rows:
+        return None
+    if versions is not None:
+        mapped = pd.Series(keys["key"].to_pylist()).map(versions).to_numpy(dtype=object)
+        v = [None if op == history.DELETE else (int(m) if m is not None and not pd.isna(m) else -1)
+             for op, m in zip(keys["op"].to_pylist(), mapped)]
+        keys = keys.set_column(2, "version", pa.array(v, pa.int32()))
+    return history.TableDelta(name, keys, pa.concat_tables(old) if old else None, new)
+
+
+def removed(name: str, before: pa.Table, after: pa.Table) -> pa.Table:
+    """The rows of ``before`` whose key ``after`` no longer holds."""
+    if not before.num_rows:
+        return before
+    return before.filter(pc.invert(pc.is_in(_keys(before, name), value_set=_keys(after, name))))
+
+
+def write_rows(con: sqlite3.Connection, name: str, current: pa.Table, upserts: pa.Table | None,
+               delete_keys: pa.Array | None) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Delete the rows of ``delete_keys`` and upsert ``upserts`` in table ``name`` (inside
+    the caller's transaction): a deletion rewrites the table as one segment (see the
+    module docstring). Returns (the table after, the rows written, the rows deleted)."""
+    deleted = current.slice(0, 0)
+    base = current
+    if delete_keys is not None and len(delete_keys):
+        gone = pc.is_in(_keys(current, name), value_set=delete_keys.cast(pa.string()))
+        deleted = current.filter(gone)
+        base = current.filter(pc.invert(gone))
+        if deleted.num_rows and not (upserts is not None and upserts.num_rows):
+            _write_segment(con, name, base, replace=True)
+    written = current.slice(0, 0)
+    if upserts is not None and upserts.num_rows:
+        if deleted.num_rows:  # one rewrite: the rows kept, then the upserted ones
+            fs, after = _upsert(con, name, upserts, base, write=False)
+            _write_segment(con, name, after, replace=True)
+        else:
+            fs, after = _upsert(con, name, upserts, base)
+        if fs.written is not None:
+            written = fs.written
+        base = after
+    return base, written, deleted

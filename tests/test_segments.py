@@ -120,7 +120,7 @@ def test_a_version_1_store_is_converted_on_first_open_and_loses_nothing(tmp_path
     mode = con.execute("PRAGMA journal_mode").fetchone()[0]
     page = con.execute("PRAGMA page_size").fetchone()[0]
     con.close()
-    assert names == {"meta", "segments"} and version == "2" and mode == "delete" and page == PAGE_SIZE
+    assert names == {"meta", "segments", "changes", "change_rows"} and version == "2" and mode == "delete" and page == PAGE_SIZE
     # and it is a working store: queries and adds run on it
     assert len(converted.deals) == len(before.deals)
     converted.add([write(tmp_path / "n.csv", _csv([_deal(1, 1, "")]))])

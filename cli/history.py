@@ -1,0 +1,75 @@
+"""``dealgraph log`` and ``dealgraph undo``: the change log of the store and reverting a
+change. The log itself: :mod:`dealgraph.graph.history`."""
+
+from __future__ import annotations
+
+import click
+
+from dealgraph.cli.common import pass_store
+from dealgraph.cli.edit import dry_run_option, print_edit
+from dealgraph.errors import EditError
+from dealgraph.graph import history
+
+
+def _value(v) -> str:
+    return "(empty)" if v is None or v == "" else repr(v)
+
+
+@click.command("log")
+@click.option("--deal", "deal_id", metavar="ID", help="The history of one deal (by deal_id), with its sources.")
+@click.option("--entity", "entity_id", metavar="ID", help="The history of one entity (by id), with its sources.")
+@pass_store
+def log_command(store, deal_id, entity_id) -> None:
+    """List the changes made to the store, newest first: id, time (UTC), command, what changed.
+
+    Every add, edit, delete, merge, undo and neo4j pull is recorded with its command line,
+    its input files (name and sha256) and the rows it inserted, changed (old and new
+    values) and deleted. `dealgraph undo ID` reverts one.
+    """
+    if deal_id and entity_id:
+        raise click.UsageError("give --deal or --entity, not both")
+    if deal_id or entity_id:
+        table, key = ("deals", deal_id) if deal_id else ("entities", entity_id)
+        _fact(store, table, key)
+        return
+    log = store.log()
+    if not log:
+        click.echo("no changes recorded")
+        return
+    gone = history.undone(log)
+    for c in reversed(log):
+        mark = "  (undone)" if c.id in gone else ""
+        click.echo(f"{c.id:>4}  {c.time}  {c.command}  [{c.counts_text()}]{mark}")
+
+
+def _fact(store, table: str, key: str) -> None:
+    noun = "deal" if table == "deals" else "entity"
+    events = store.fact_history(table, key)
+    if not events:
+        raise EditError(f"no {noun} {key!r} in the change log")
+    click.echo(f"{noun} {key}: {len(events)} change{'s' if len(events) != 1 else ''}")
+    for ev in events:
+        c = ev.change
+        click.echo(f"{c.id:>4}  {c.time}  {history.OP_NAMES[ev.op]}  by {c.command}")
+        for col, old, new in ev.fields:
+            click.echo(f"      {col}: {_value(old)} -> {_value(new)}")
+        if ev.row is not None and ev.row.get("source"):
+            click.echo(f"      source: {ev.row['source']}")
+        for f in c.files:
+            if f.get("kind") not in (None, "", table):
+                continue  # a file of another kind in the same add
+            click.echo(f"      file: {f['name']} (sha256 {f['sha256']})")
+
+
+@click.command("undo")
+@click.argument("change", type=int, required=False)
+@dry_run_option
+@pass_store
+def undo_command(store, change, dry_run) -> None:
+    """Revert CHANGE (an id from `dealgraph log`; default: the latest change not yet undone).
+
+    The store goes back exactly to how it was before that change; the undo is itself a
+    change in the log (undo it to re-apply). Refused, naming the later change, when a
+    row it touched was changed since: undo that one first.
+    """
+    print_edit(store.undo(change, dry_run=dry_run), store)
