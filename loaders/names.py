@@ -119,10 +119,13 @@ class Candidates:
         key = name_key(name)
         best: dict[int, float] = {j: 100.0 for j in self._exact.get(key, ())}
         if self.keys:
+            # rapidfuzz compares a normalised cutoff after rounding: ask a little lower, then keep
+            # what reaches the cutoff here (4 of 5 letters is 80, not 79.99...)
             for _, score, at in process.extract(key, self.keys, scorer=OSA.normalized_similarity,
-                                                score_cutoff=cutoff / 100 - 1e-9, limit=None):
-                j = self.owner[at]
-                best[j] = max(best.get(j, 0.0), round(100 * score, 1))
+                                                score_cutoff=max(cutoff / 100 - 0.001, 0), limit=None):
+                if 100 * score >= cutoff - 1e-6:
+                    j = self.owner[at]
+                    best[j] = max(best.get(j, 0.0), round(100 * score, 1))
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], self.ids[kv[0]]))
         return [(self.ids[j], self.names[j], s) for j, s in ranked[:limit]]
 
@@ -142,4 +145,4 @@ def suggestion(matches: list[tuple[str, str, float]]) -> str:
     """``did you mean 'nvidia' (NVIDIA Corporation)?`` for the best of ``matches``
     (``or 'x' (X)`` for a second as close)."""
     shown = [m for m in matches if m[2] == matches[0][2]][:2]
-    return "did you mean " + " or ".join(f"{i!r} ({n})" for i, n, _ in shown) + "?"
+    return "did you mean " + " or ".join(f"{i!r}" + (f" ({n})" if n != i else "") for i, n, _ in shown) + "?"
