@@ -85,6 +85,8 @@ def plain_numbers(text, *, approx: bool = True) -> tuple[np.ndarray, np.ndarray]
     if len(others):  # decimals, "~", and what is not a plain number at all
         sub = text.take(pa.array(others))
         ok = mask_of(pc.match_substring_regex(sub, _FAST if approx else _FAST.replace("~?", "")))
+        # at most 15 digits in all (16 characters with the point): a float keeps them exactly
+        ok &= mask_of(pc.less_equal(pc.binary_length(pc.ascii_ltrim(sub, "~")), 16))
         if ok.any():
             value[others[ok]] = pc.cast(pc.ascii_ltrim(sub.filter(pa.array(ok)), "~"), pa.float64()).to_numpy()
             fast[others[ok]] = True
@@ -186,8 +188,26 @@ def _parse_general(text: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, p
         errors[bad] = text[bad].map(_explain)
     too_big = ok.to_numpy() & ~np.isfinite(number)
     errors[too_big] = "amount is too large"
-    number = np.where(too_big, np.nan, number)
+    # A float keeps 15 significant digits exactly; more would be stored rounded.
+    digits = m["num"].fillna("").str.replace(r"[,.]", "", regex=True).str.lstrip("0").str.rstrip("0").str.len()
+    too_precise = ok.to_numpy() & ~too_big & (digits.to_numpy() > MAX_DIGITS)
+    if too_precise.any():
+        errors[too_precise] = [f"amount {t.strip()!r} has {d} significant digits; figures are stored with at most "
+                               f"{MAX_DIGITS} exactly: round it (e.g. {_rounded(t)!r})"
+                               for t, d in zip(text[too_precise], digits[too_precise])]
+    number = np.where(too_big | too_precise, np.nan, number)
     return number, qual, sym, errors
+
+
+#: Significant digits an amount may have: a 64-bit float holds any 15-digit decimal exactly.
+MAX_DIGITS = 15
+
+
+def _rounded(text: str) -> str:
+    """``text``'s number to :data:`MAX_DIGITS` significant digits, for a message."""
+    t = text.strip()
+    m = re.search(r"\d[\d,]*(?:\.\d+)?|\.\d+", t)
+    return t[:m.start()] + f"{float(m.group().replace(',', '')):.{MAX_DIGITS}g}" + t[m.end():] if m else t
 
 
 def _explain(text: str) -> str:

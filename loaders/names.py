@@ -146,3 +146,14 @@ def suggestion(matches: list[tuple[str, str, float]]) -> str:
     (``or 'x' (X)`` for a second as close)."""
     shown = [m for m in matches if m[2] == matches[0][2]][:2]
     return "did you mean " + " or ".join(f"{i!r}" + (f" ({n})" if n != i else "") for i, n, _ in shown) + "?"
+
+
+def closest(value: str, options) -> str | None:
+    """The one of ``options`` (a vocabulary: deal types, statuses, column names) that
+    ``value`` is most like by :func:`name_key` (ignoring ``_``), if it reaches :data:`CUTOFF`:
+    ``"investmnt"`` -> ``"investment"``, ``"rumored"`` -> ``"rumoured"``."""
+    options = list(options)
+    keys = [name_key(o.replace("_", " ")) for o in options]
+    hit = process.extractOne(name_key(value.replace("_", " ")), keys, scorer=OSA.normalized_similarity,
+                             score_cutoff=max(CUTOFF / 100 - 0.001, 0))
+    return options[hit[2]] if hit and 100 * hit[1] >= CUTOFF - 1e-6 else None
