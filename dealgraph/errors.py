@@ -5,8 +5,8 @@ prints each as ``error: <message>`` and exits with status 1 (see
 :mod:`dealgraph.cli.common`). Any other exception escaping dealgraph is a bug.
 
 * :class:`LoadError` -- input files (or frames, or what Neo4j holds) were refused;
-  ``problems`` lists the reasons as ``file:line:column: reason`` (files in the order
-  given, then by line and column); ``total`` counts every problem found, ``more``
+  ``problems`` lists the reasons as ``file:line:column: reason`` (by file, line and
+  column); ``total`` counts every problem found, ``more``
   those not listed.
 * :class:`QueryError` -- a query was asked something it cannot answer: an unknown
   entity, a bad ``as_of`` date or ``status``, an option value out of range. Also a
@@ -32,10 +32,7 @@ class LoadError(DealgraphError):
     """Input was refused; ``problems`` says every reason found (nothing was written)."""
 
     def __init__(self, problems: list[Problem], more: int | None = None):
-        order = {}  # files in the order they were given, then line, column
-        for p in problems:
-            order.setdefault(p.file, len(order))
-        self.problems = sorted(problems, key=lambda p: (order[p.file], p.line, p.column, p.reason))
+        self.problems = sorted(problems)  # by file, line, column, reason: a stable order
         #: problems found but not listed (``total`` counts them all)
         self.more = getattr(problems, "more", 0) if more is None else more
         self.total = len(self.problems) + self.more

@@ -23,6 +23,7 @@ hundredths of a second.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -188,18 +189,24 @@ def _parse_general(text: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, p
         errors[bad] = text[bad].map(_explain)
     too_big = ok.to_numpy() & ~np.isfinite(number)
     errors[too_big] = "amount is too large"
-    # A float keeps 15 significant digits exactly; more would be stored rounded.
+    # A float keeps any 15 significant digits; with more, the figure must read back as written.
     digits = m["num"].fillna("").str.replace(r"[,.]", "", regex=True).str.lstrip("0").str.rstrip("0").str.len()
     too_precise = ok.to_numpy() & ~too_big & (digits.to_numpy() > MAX_DIGITS)
-    if too_precise.any():
-        errors[too_precise] = [f"amount {t.strip()!r} has {d} significant digits; figures are stored with at most "
-                               f"{MAX_DIGITS} exactly: round it (e.g. {_rounded(t)!r})"
-                               for t, d in zip(text[too_precise], digits[too_precise])]
+    for i in np.flatnonzero(too_precise):
+        written = Decimal(m["num"].iat[i].replace(",", "")) * Decimal(10) ** int(exp[i]) * int(unit[i])
+        if Decimal(repr(float(number[i]))) == written:
+            too_precise[i] = False  # e.g. 100000000000.9375, as export writes a float: exact
+        else:
+            t = text.iat[i].strip()
+            errors.iat[i] = (f"amount {t!r} cannot be stored as written: it has more significant digits than a "
+                             f"figure keeps ({MAX_DIGITS}) and would read {format_number(number[i])}; "
+                             f"round it, e.g. {_rounded(t)!r}")
     number = np.where(too_big | too_precise, np.nan, number)
     return number, qual, sym, errors
 
 
-#: Significant digits an amount may have: a 64-bit float holds any 15-digit decimal exactly.
+#: Significant digits any amount may have: a 64-bit float tells apart every 15-digit
+#: decimal. A longer figure is taken only when it reads back as written.
 MAX_DIGITS = 15
 
 

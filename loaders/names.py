@@ -13,6 +13,8 @@
   edits -- insertions, deletions, substitutions, swaps of neighbours -- over the
   longer key's length). :data:`CUTOFF` (80) keeps one edit in five characters:
   ``"Nvidai"`` is 83 from ``nvidia``, ``"Grok"`` is 75 from ``groq`` and not listed.
+  Names whose numbers differ are never similar (``Fund II`` is not ``Fund III``'s
+  typo, nor ``Fund 2`` ``Fund 1``'s: the digits must be the same).
 
 Used by ``dealgraph add`` (an unknown payer/payee close to a known entity is refused
 with ``did you mean ...?``) and by ``dealgraph lint`` (entities that look alike).
@@ -117,17 +119,22 @@ class Candidates:
         """``(id, display name, score)`` of the entities ``name`` is close to, best first
         (ties by id), each entity once, at most ``limit``; ``[]`` when none reaches ``cutoff``."""
         key = name_key(name)
+        digits = _digits(key)  # "Fund 2" is not a misspelling of "Fund 1"
         best: dict[int, float] = {j: 100.0 for j in self._exact.get(key, ())}
         if self.keys:
             # rapidfuzz compares a normalised cutoff after rounding: ask a little lower, then keep
             # what reaches the cutoff here (4 of 5 letters is 80, not 79.99...)
             for _, score, at in process.extract(key, self.keys, scorer=OSA.normalized_similarity,
                                                 score_cutoff=max(cutoff / 100 - 0.001, 0), limit=None):
-                if 100 * score >= cutoff - 1e-6:
+                if 100 * score >= cutoff - 1e-6 and _digits(self.keys[at]) == digits:
                     j = self.owner[at]
                     best[j] = max(best.get(j, 0.0), round(100 * score, 1))
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], self.ids[kv[0]]))
         return [(self.ids[j], self.names[j], s) for j, s in ranked[:limit]]
+
+
+def _digits(key: str) -> list[str]:
+    return re.findall(r"\d+", key)
 
 
 def similar(name: str, candidates, *, cutoff: float = CUTOFF, limit: int = 3) -> list[tuple[str, str, float]]:
