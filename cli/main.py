@@ -176,9 +176,9 @@ def _print_summary(summary: AddSummary, *, verb: str) -> None:
             click.echo(f"  ... and {len(f.updated) - 20} more changed")
     if summary.new_entities:
         n = len(summary.new_entities)
-        click.echo(f"NEW ENTITIES: {n} name{'s' if n != 1 else ''} matched no known entity and "
-                   f"{'were' if summary.dry_run is False else 'would be'} created (kind company); "
-                   "check none is a misspelling:")
+        verb_ = "would be" if summary.dry_run else ("was" if n == 1 else "were")
+        click.echo(f"NEW ENTITIES: {n} name{'s' if n != 1 else ''} matched no known entity and {verb_} created "
+                   "(kind company); check none is a misspelling:")
         for i, name in summary.new_entities[:20]:
             click.echo(f"  + {i} ({name})")
         if n > 20:
