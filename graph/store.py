@@ -772,7 +772,7 @@ def keep_stored(t, rows: pa.Table, stored: pa.Table) -> pa.Table:
     def old(c: str) -> pa.Array:
         return plain(stored[c]) if pos is None else plain(stored[c]).take(pos)
     cols = [x for c in absent for x in (c, f"{c}_qualifier") if x in rows.column_names]
-    if "extra" in table.names and not given:
+    if "extra" in table.names and not given and not _all_empty_json(stored["extra"]):
         cols.append("extra")
     for c in cols:
         kept = old(c) if exists.all() else pc.if_else(pa.array(exists), old(c), plain(rows[c]))
@@ -791,6 +791,17 @@ def keep_stored(t, rows: pa.Table, stored: pa.Table) -> pa.Table:
             extra[i] = json.dumps(merged, ensure_ascii=False, sort_keys=True)
         rows = rows.set_column(rows.column_names.index("extra"), "extra", pa.array(extra, pa.string()))
     return rows
+
+
+def _all_empty_json(extra) -> bool:
+    """Is every value of an ``extra`` column ``{}`` (no extra columns stored)? Read off
+    a dictionary column's values, not its rows."""
+    chunks = extra.chunks if isinstance(extra, pa.ChunkedArray) else [extra]
+    for c in chunks:
+        values = c.dictionary if pa.types.is_dictionary(c.type) else c
+        if len(c) and not pc.all(pc.equal(pc.unique(values), "{}")).as_py():
+            return False
+    return True
 
 
 #: What makes a row without a ``deal_id`` a probable edit of a stored deal.
