@@ -52,7 +52,7 @@ from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, Problems, read_csv_file
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
 from dealgraph.loaders.arrow import mask_of, numbers
-from dealgraph.loaders.validate import DERIVED, across_files, strictly_increasing, validate_table
+from dealgraph.loaders.validate import DERIVED, FAILED, FAILED_FX, across_files, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -334,7 +334,7 @@ class Store:
                 if t.kind == "deals" and not as_new:
                     found.extend(probable_edits(t, rows, table_now("deals")[1]))
                 prepared.append((t, rows))
-            problems.extend(_not_on_lines_of(found, problems))
+            problems.extend(found)
             if problems:
                 raise LoadError(problems)
             created = index.created
@@ -413,14 +413,6 @@ def _validated(tables, problems: Problems, progress: Callable[[str], None] | Non
         batches.append((t, rows))
     problems.extend(across_files(batches))
     return batches
-
-
-def _not_on_lines_of(found: Problems, earlier: list[Problem]) -> Problems:
-    """``found`` without the problems on a line ``earlier`` has one on already (a row
-    with a bad date has no FX rate either; one reason a line is enough)."""
-    taken = {(p.file, p.line) for p in earlier}
-    out = Problems([p for p in found if (p.file, p.line) not in taken], more=found.more)
-    return out
 
 
 def with_usd(deals: pd.DataFrame) -> pd.DataFrame:
@@ -722,8 +714,8 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
     if t.kind not in ("deals", "metrics"):
         return keep_stored(t, rows, stored)
 
-    def listed(mask: np.ndarray, column: str, reason) -> None:
-        failing = np.flatnonzero(mask)
+    def listed(mask: np.ndarray, column: str, reason, where: np.ndarray | None = None) -> None:
+        failing = np.flatnonzero(mask if where is None else mask & where)
         problems.more += max(len(failing) - 50, 0)
         for i in failing[:50]:
             problems.append(t.problem(int(rows["_row"][int(i)].as_py()), column, reason(int(i))))
@@ -741,7 +733,8 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
                                               rows["date_precision"].to_numpy(), fx)
     listed(missing, "currency", lambda i: f"no FX rate for {rows['currency'][i].as_py()} on or before "
                                           f"{rows['date'][i].as_py()}; add one in an fx file "
-                                          f"({','.join(TABLES['fx'].csv_columns)})")
+                                          f"({','.join(TABLES['fx'].csv_columns)})",
+           where=~mask_of(rows[FAILED_FX]))  # a bad date or currency has no rate: said once
     rows = rows.append_column("fx_rate", numbers(rate))  # the USD figures follow from it (derived)
     if t.kind == "deals":
         rows = rows.append_column("fx_date", rate_date)
@@ -816,7 +809,7 @@ def probable_edits(t, rows: pa.Table, stored: pa.Table) -> Problems:
     if DERIVED not in rows.column_names or not stored.num_rows or not pc.any(rows[DERIVED]).as_py():
         return out
     stored_ids = stored["deal_id"].combine_chunks()
-    new = mask_of(rows[DERIVED]) & ~mask_of(pc.is_in(rows["deal_id"], value_set=stored_ids))
+    new = mask_of(rows[DERIVED]) & ~mask_of(rows[FAILED]) & ~mask_of(pc.is_in(rows["deal_id"], value_set=stored_ids))
     if not new.any():
         return out
     sub = rows.filter(pa.array(new))

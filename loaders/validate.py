@@ -47,8 +47,12 @@ class _Checker:
         self.n = self.cells.num_rows
         self.problems = Problems()
         self.repeats: np.ndarray | None = None  # rows repeating an earlier row's key and values
+        self.failed = np.zeros(self.n, dtype=bool)  # rows with a problem, listed or not
+        self.failed_fx = np.zeros(self.n, dtype=bool)  # ... with one in what an FX rate is looked up by
 
     def problem(self, i: int, column: str, reason: str) -> None:
+        self.failed[int(i)] = True
+        self.failed_fx[int(i)] |= column in FX_INPUTS
         self.problems.append(self.table.problem(self.start + int(i), column, reason))
 
     def raw(self, name: str) -> pa.ChunkedArray | pa.Array:
@@ -81,6 +85,9 @@ class _Checker:
         if not mask.any():
             return
         failing = np.flatnonzero(mask)
+        self.failed |= mask
+        if column in FX_INPUTS:
+            self.failed_fx |= mask
         self.problems.more += max(len(failing) - _MAX_LISTED, 0)
         for i in failing[:_MAX_LISTED]:
             i = int(i)
@@ -147,6 +154,7 @@ class _Checker:
         """``(value, qualifier)`` of an amount column (see ``loaders.amounts``)."""
         value, qual, sym, errors = parse_amounts(self.raw(name))
         self.problems.more += max(len(errors) - _MAX_LISTED, 0)
+        self.failed[list(errors)] = True
         for i, why in list(errors.items())[:_MAX_LISTED]:
             self.problem(i, name, why)
         if currency is not None and sym.null_count < len(sym):
@@ -203,7 +211,8 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
 
     The rows are an Arrow table in the store's columns for the kind (see
     ``dealgraph.graph.schema.TABLES``; what resolution adds is absent) plus ``_row``,
-    the 0-based data row each came from. Missing numbers are null. Deal and entity
+    the 0-based data row each came from, and :data:`FAILED` (and, for deals, :data:`DERIVED`).
+    Missing numbers are null. Deal and entity
     rows that repeat an earlier row exactly are dropped, so their keys are unique.
     """
     fields = {"deals": _deals, "entities": _entities, "metrics": _metrics, "fx": _fx}[table.kind]
@@ -221,6 +230,9 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
         (key,) = TABLES[table.kind].key
         _check_duplicates(whole, out, key)
     out = out.append_column("_row", pa.array(np.arange(out.num_rows, dtype=np.int64)))
+    failed = np.concatenate([c.failed for c in checkers]) | whole.failed
+    out = out.append_column(FAILED, pa.array(failed))
+    out = out.append_column(FAILED_FX, pa.array(np.concatenate([c.failed_fx for c in checkers])))
     if whole.repeats is not None:
         out = out.filter(pa.array(~whole.repeats))
     problems = Problems()
@@ -264,6 +276,13 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
     })
 
 
+#: Columns of validated rows saying the row has a problem already (:data:`FAILED`), or
+#: one in the columns its FX rate is looked up by (:data:`FAILED_FX`): the store's checks
+#: that depend on those values skip such rows, so a row with a bad date is not also
+#: told it has no FX rate (entity names are checked on every row).
+FAILED, FAILED_FX = "_failed", "_failed_fx"
+FX_INPUTS = ("date", "currency")
+
 #: The column of validated deal rows saying the file left the row's ``deal_id`` empty
 #: (its id is derived, see :func:`_derived_ids`); the store does not keep it.
 DERIVED = "_derived_id"
@@ -306,11 +325,13 @@ def _check_duplicates(c: _Checker, out: pa.Table, key: str) -> None:
                     other = [col for col in grp.columns if col not in ("_row", DERIVED) and col in
                              c.table.header and grp.at[j, col] != grp.at[grp.index[0], col]]
                     same = ", ".join(col for col in DEALS.identity if col in DEALS.csv_columns)
+                    c.failed[int(j)] = True
                     c.problems.append(c.table.problem(int(j), None, (
                         f"no deal_id, and the same {same} as line {first} but a different "
                         f"{', '.join(other) or 'value'}: if these are separate deals (e.g. tranches on one day), "
                         f"give each row its own deal_id; if it is one deal, keep one row")))
                 else:
+                    c.failed[int(j)] = True
                     c.problems.append(c.table.problem(int(j), key,
                                                       f"{key} {k!r} appears on line {first} with other values"))
 

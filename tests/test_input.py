@@ -189,12 +189,16 @@ def test_same_day_tranches_are_told_to_carry_ids(tmp_path, sample_db):
 def test_strict_fx_and_field_problems_are_listed_together(tmp_path, sample_db):
     f = write(tmp_path / "d.csv", HEADER + "a,2025-02-30,investment,nvidia,groq,1bn,,,,,,,s,\n"
                                            "b,2025-01-02,investment,Nobody Known,groq,1bn,,,,,,,s,\n"
-                                           "c,2025-01-02,investment,nvidia,groq,1bn,CHF,,,,,,s,\n")
+                                           "c,2025-01-02,investment,nvidia,groq,1bn,CHF,,,,,,s,\n"
+                                           # a bad date has no FX rate either: said once; the name is checked
+                                           "d,2025-13,investment,Someone Else,groq,1bn,CHF,,,,,,s,\n")
     refused(tmp_path, sample_db, f, args=["--strict"], lines=[
         f"{f}:2:2: date: date '2025-02-30' does not exist",
         f"{f}:3:4: payer: unknown entity 'Nobody Known' (--strict: add it in an entities file first)",
         f"{f}:4:7: currency: no FX rate for CHF on or before 2025-01-02; add one in an fx file "
-        "(currency,date,usd_per_unit,source)"])
+        "(currency,date,usd_per_unit,source)",
+        f"{f}:5:2: date: date '2025-13' has no month 13",
+        f"{f}:5:4: payer: unknown entity 'Someone Else' (--strict: add it in an entities file first)"])
 
 
 def test_many_problems_are_counted_exactly(tmp_path, sample_db):
