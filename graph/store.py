@@ -752,15 +752,17 @@ def keep_stored(t, rows: pa.Table, stored: pa.Table) -> pa.Table:
     given = [c for c in t.header if c not in table.csv_columns]
     if not rows.num_rows or not stored.num_rows or (not absent and not given and "extra" not in table.names):
         return rows
-    k_rows, k_cur = _keys(rows, t.kind), _keys(stored, t.kind)
-    pos = None if k_rows.equals(k_cur) else pc.index_in(k_rows, value_set=k_cur)  # None: row i is stored row i
-    exists = np.ones(rows.num_rows, dtype=bool) if pos is None else mask_of(pc.is_valid(pos))
-    if not exists.any():
-        return rows
 
     def plain(a):
         a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
         return a.cast(a.type.value_type) if pa.types.is_dictionary(a.type) else a
+
+    k_rows = _keys(pa.table({k: plain(rows[k]) for k in table.key}), t.kind)  # validated keys may be encoded
+    k_cur = _keys(stored, t.kind)
+    pos = None if k_rows.equals(k_cur) else pc.index_in(k_rows, value_set=k_cur)  # None: row i is stored row i
+    exists = np.ones(rows.num_rows, dtype=bool) if pos is None else mask_of(pc.is_valid(pos))
+    if not exists.any():
+        return rows
 
     def old(c: str) -> pa.Array:
         return plain(stored[c]) if pos is None else plain(stored[c]).take(pos)

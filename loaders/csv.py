@@ -111,7 +111,7 @@ def read_csv_file(path: str | os.PathLike, *, encoding: str | None = None, kind:
     try:
         size = os.path.getsize(name)
     except OSError as e:
-        raise LoadError([Problem(name, 1, 1, f"cannot read file: {e.strerror or e}")]) from None
+        raise LoadError([Problem(name, 0, 0, f"cannot read file: {e.strerror or e}")]) from None
     if size == 0:
         raise LoadError([Problem(name, 1, 1, "file is empty; expected a header line and rows")])
     data = None

@@ -271,3 +271,28 @@ def test_a_directory_is_a_bad_file_like_any_other(tmp_path, sample_db):
     d = tmp_path / "folder"
     d.mkdir()
     refused(tmp_path, sample_db, d, lines=[f"{d}: is a directory; give the CSV files in it (e.g. DIR/*.csv)"])
+
+
+def test_a_missing_file_is_named_like_a_directory(tmp_path, sample_db):
+    f = tmp_path / "nowhere.csv"
+    refused(tmp_path, sample_db, f, lines=[f"{f}: cannot read file: No such file or directory"])
+
+
+def test_extra_columns_and_metrics_keep_what_a_file_does_not_say(tmp_path, sample_db):
+    first = write(tmp_path / "1.csv", "deal_id,date,type,payer,payee,region,deal_lead\n"
+                                      "e1,2025-01-02,investment,nvidia,groq,EU,Ann\n")
+    assert run_cli("add", first, db=sample_db).returncode == 0
+    # no extra columns: both kept; one extra column, empty: that one removed
+    assert run_cli("add", write(tmp_path / "2.csv", "deal_id,date,type,payer,payee,amount\n"
+                                                    "e1,2025-01-02,investment,nvidia,groq,1bn\n"), db=sample_db).returncode == 0
+    assert deal_rows(sample_db, "groq")["e1"]["extra"] == '{"deal_lead": "Ann", "region": "EU"}'
+    r = run_cli("add", write(tmp_path / "3.csv", "deal_id,date,type,payer,payee,amount,region\n"
+                                                 "e1,2025-01-02,investment,nvidia,groq,1bn,\n"), db=sample_db)
+    assert "  changed e1: extra" in r.stdout.splitlines(), r.stdout + r.stderr
+    assert deal_rows(sample_db, "groq")["e1"]["extra"] == '{"deal_lead": "Ann"}'
+    # a metrics file without notes keeps the stored notes (source is part of a metric's key)
+    m1 = write(tmp_path / "m1.csv", "entity,metric,date,value,source,notes\ngroq,revenue,2024,90m,filing,audited\n")
+    m2 = write(tmp_path / "m2.csv", "entity,metric,date,value,source\ngroq,revenue,2024,95m,filing\n")
+    assert run_cli("add", m1, db=sample_db).returncode == 0
+    r = run_cli("add", m2, db=sample_db)
+    assert r.returncode == 0 and "  changed groq/revenue/2024/filing: value, value_usd" in r.stdout.splitlines(), r.stdout
