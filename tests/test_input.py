@@ -232,7 +232,8 @@ def test_the_same_deal_id_with_other_values_in_two_files_is_refused(tmp_path, sa
     b = write(tmp_path / "b.csv", HEADER + "x1,2025-01-02,investment,nvidia,groq,2bn,,,,,,,s,\n")
     refused(tmp_path, sample_db, a, b, lines=[
         f"{b}:2:1: deal_id: deal_id 'x1' is also in {a} (line 2) with other values: one add takes one version of a row"])
-    same = write(tmp_path / "c.csv", HEADER + "x1,2025-01-02,investment,nvidia,groq,1bn,,,,,,,s,\n")
+    same = write(tmp_path / "c.csv", HEADER + "x0,2025-01-01,investment,nvidia,groq,3bn,,,,,,,s,\n"
+                                              "x1,2025-01-02,investment,nvidia,groq,1bn,,,,,,,s,\n")
     assert run_cli("add", a, same, db=sample_db).returncode == 0
 
 
