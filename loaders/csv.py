@@ -341,10 +341,10 @@ def _swallowed_rows(table: CsvTable, cells: pa.Table) -> list[Problem]:
     commas as a row has is refused (at the row and column where the field opens)."""
     width = len(cells.column_names)
     out = []
-    if _count_newlines(table) <= cells.num_rows + 1:
-        return out  # a line a row (and the header): no cell holds a line break
     for c, name in enumerate(cells.column_names):
         col = cells[name]
+        if not _has_newline(col):
+            continue
         multi = np.flatnonzero(mask_of(pc.match_substring(col, "\n")))
         for i in multi:
             lines = col[int(i)].as_py().rstrip("\r\n").split("\n")[1:]
@@ -357,15 +357,17 @@ def _swallowed_rows(table: CsvTable, cells: pa.Table) -> list[Problem]:
     return out
 
 
-def _count_newlines(table: CsvTable) -> int:
-    """Line breaks in the file (a last line without one counts too), counted at memchr
-    speed in 16 MiB chunks: a tenth of the time of looking for one in every cell."""
-    n, last = 0, b"\n"
-    with table._open() as f:
-        while chunk := f.read(_CHUNK):
-            n += chunk.count(b"\n")
-            last = chunk[-1:]
-    return n + (last != b"\n")
+def _has_newline(col: pa.ChunkedArray) -> bool:
+    """Does any cell of a text column hold a line break? Looked for in the bytes of all its
+    cells at once (each chunk's data buffer), a fifth of the time of a search cell by cell."""
+    for ch in col.chunks:
+        data = ch.buffers()[2]
+        if data is None or not len(ch):
+            continue
+        offsets = np.frombuffer(ch.buffers()[1], dtype=np.int32, count=len(ch) + 1, offset=ch.offset * 4)
+        if (np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] == 10).any():
+            return True
+    return False
 
 
 def _locate_bad_utf8(table: CsvTable) -> None:
