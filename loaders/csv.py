@@ -7,6 +7,12 @@ pyarrow checks the rows are UTF-8 as it goes. Problems are reported as
 :class:`Problem` (``file:line:column: reason``); a bad byte's line and field are
 found afterwards by :func:`_check_utf8`, which streams the file.
 
+What would be misread is refused instead: a header name that is a known column but
+for case, spacing or a letter (:func:`_near_columns`: ``did you mean 'amount'?``), a
+file separated by ``;``, tabs or ``|`` (:func:`_other_delimiter` names it), a quoted
+field never closed that swallows the rows after it (:func:`_swallowed_rows`), a path
+that is a directory (``path: is a directory``).
+
 Bounded memory: the header is read with a 1 MiB limit, the reader stops after
 :data:`MAX_PROBLEMS` bad rows and the UTF-8 search streams in 16 MiB chunks, so a
 gigabyte of garbage fails fast without being held in memory.
