@@ -38,9 +38,10 @@ from dealgraph.queries.registry import COMMON_OPTIONS, Option
 def error_lines(e: DealgraphError) -> list[str]:
     """What the terminal shows for ``e``: a LoadError's problems, then one ``error:`` line."""
     if isinstance(e, LoadError):
-        n = len(e.problems)
-        return [str(p) for p in e.problems] + [f"error: {n} problem{'s' if n != 1 else ''} found; "
-                                               "nothing was written"]
+        n, total = len(e.problems), getattr(e, "total", len(e.problems))
+        counted = f"{total} problem{'s' if total != 1 else ''} found" if total == n \
+            else f"showing {n} of {total} problems"
+        return [str(p) for p in e.problems] + [f"error: {counted}; nothing was written"]
     return [f"error: {e}"]
 
 

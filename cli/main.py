@@ -182,9 +182,14 @@ def _print_summary(summary: AddSummary, *, verb: str) -> None:
         if len(f.updated) > 20:
             click.echo(f"  ... and {len(f.updated) - 20} more changed")
     if summary.new_entities:
-        names = ", ".join(f"{i} ({n})" for i, n in summary.new_entities[:20])
-        more = f" and {len(summary.new_entities) - 20} more" if len(summary.new_entities) > 20 else ""
-        click.echo(f"new entities (kind company; add an entities file to say more): {names}{more}")
+        n = len(summary.new_entities)
+        verb_ = "would be" if summary.dry_run else ("was" if n == 1 else "were")
+        click.echo(f"NEW ENTITIES: {n} name{'s' if n != 1 else ''} matched no known entity and {verb_} created "
+                   "(kind company); check none is a misspelling:")
+        for i, name in summary.new_entities[:20]:
+            click.echo(f"  + {i} ({name})")
+        if n > 20:
+            click.echo(f"  ... and {n - 20} more")
     click.echo(verb)
 
 
@@ -213,13 +218,20 @@ def _file_options(f):
     """What `add` and `validate` both take."""
     f = click.option("--encoding", help="The files' encoding when it is not UTF-8 (e.g. cp1252).")(f)
     f = click.option("--strict", is_flag=True, help="Refuse payer/payee names that match no known entity.")(f)
-    return click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))(f)
+    f = click.option("--as-new", is_flag=True,
+                     help="Add rows without a deal_id that match a stored deal's date, type, payer and payee "
+                          "as new deals (they are refused as probable edits otherwise).")(f)
+    f = click.option("--new-entity", "new_entities", multiple=True, metavar="NAME",
+                     help="Accept this payer/payee name as a new entity although it is close to a known one "
+                          "(repeatable).")(f)
+    # directories too: read_csv_file refuses one with a `path: is a directory` line (exit 1)
+    return click.argument("files", nargs=-1, required=True, type=click.Path())(f)
 
 
 @main.command()
 @_file_options
 @pass_store
-def add(store: Store, files, strict, encoding) -> None:
+def add(store: Store, files, strict, encoding, new_entities, as_new) -> None:
     """Validate CSV files and xlsx workbooks and add them to the store, all or nothing.
 
     Each file's (or sheet's) kind (entities, deals, metrics, FX rates) is recognised by
@@ -229,7 +241,8 @@ def add(store: Store, files, strict, encoding) -> None:
     """
     bar, progress = _progress(len(files))
     try:
-        summary = store.add(files, strict=strict, encoding=encoding, progress=progress)
+        summary = store.add(files, strict=strict, encoding=encoding, progress=progress, new_entities=new_entities,
+                            as_new=as_new)
     finally:
         if bar:
             bar.stop()
@@ -239,9 +252,10 @@ def add(store: Store, files, strict, encoding) -> None:
 @main.command()
 @_file_options
 @pass_store
-def validate(store: Store, files, strict, encoding) -> None:
+def validate(store: Store, files, strict, encoding, new_entities, as_new) -> None:
     """Run every check `add` runs and report what it would change; write nothing."""
-    summary = store.add(files, strict=strict, encoding=encoding, dry_run=True)
+    summary = store.add(files, strict=strict, encoding=encoding, dry_run=True, new_entities=new_entities,
+                        as_new=as_new)
     _print_summary(summary, verb="valid; nothing written")
 
 

@@ -5,7 +5,9 @@ prints each as ``error: <message>`` and exits with status 1 (see
 :mod:`dealgraph.cli.common`). Any other exception escaping dealgraph is a bug.
 
 * :class:`LoadError` -- input files (or frames, or what Neo4j holds) were refused;
-  ``problems`` lists every reason as ``file:line:column: reason``.
+  ``problems`` lists the reasons as ``file:line:column: reason`` (by file, line and
+  column); ``total`` counts every problem found, ``more``
+  those not listed.
 * :class:`QueryError` -- a query was asked something it cannot answer: an unknown
   entity, a bad ``as_of`` date or ``status``, an option value out of range. Also a
   :class:`ValueError`, as these were before they had their own class.
@@ -32,8 +34,11 @@ class DealgraphError(Exception):
 class LoadError(DealgraphError):
     """Input was refused; ``problems`` says every reason found (nothing was written)."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+    def __init__(self, problems: list[Problem], more: int | None = None):
+        self.problems = sorted(problems)  # by file, line, column, reason: a stable order
+        #: problems found but not listed (``total`` counts them all)
+        self.more = getattr(problems, "more", 0) if more is None else more
+        self.total = len(self.problems) + self.more
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

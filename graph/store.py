@@ -63,10 +63,10 @@ from dealgraph.graph import history
 from dealgraph.graph.edit import Curation
 from dealgraph.graph.schema import APPLY_ORDER, DEAL_METRIC_COLUMNS, DEALS, ENTITIES, TABLES
 from dealgraph.loaders.amounts import format_amount, format_number
-from dealgraph.loaders.csv import LoadError, Problem, read_tables
+from dealgraph.loaders.csv import LoadError, Problem, Problems, read_tables
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
 from dealgraph.loaders.arrow import mask_of, numbers
-from dealgraph.loaders.validate import strictly_increasing, validate_table
+from dealgraph.loaders.validate import DERIVED, FAILED, FAILED_FX, across_files, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -276,14 +276,19 @@ class Store(Curation):
 
     # -- writing ----------------------------------------------------------
     def add(self, paths: Iterable[str | os.PathLike], *, strict: bool = False, dry_run: bool = False,
-            encoding: str | None = None, progress: Callable[[str], None] | None = None) -> AddSummary:
+            encoding: str | None = None, progress: Callable[[str], None] | None = None,
+            new_entities: Iterable[str] = (), as_new: bool = False) -> AddSummary:
         """Validate CSV files and xlsx workbooks (a table a sheet) of any kind (recognised
         by header) and apply them together.
 
         Raises :class:`~dealgraph.loaders.csv.LoadError` listing every problem, having
         written nothing. ``dry_run`` validates and reports what would change.
+        ``new_entities``: payer/payee names to create although they are close to a
+        known entity (refused with "did you mean" otherwise). ``as_new``: rows without
+        a ``deal_id`` that match a stored deal on date, type, payer and payee are new
+        deals (refused as probable edits of it otherwise).
         """
-        tables, problems = [], []
+        tables, problems = [], Problems()
         paths = list(paths)
         from concurrent.futures import ThreadPoolExecutor
 
@@ -300,7 +305,8 @@ class Store(Curation):
             batches = _validated(tables, problems, progress)
             files = lambda: history.file_list(paths, [d.result() for d in digests])  # noqa: E731
             return self._apply(batches, strict=strict, dry_run=dry_run, progress=progress, files=files,
-                               what=f"Store.add({', '.join(repr(os.fspath(p)) for p in paths)})")
+                               what=f"Store.add({', '.join(repr(os.fspath(p)) for p in paths)})",
+                               problems=problems, new_entities=new_entities, as_new=as_new)
         finally:
             for d in digests:
                 d.cancel()
@@ -321,11 +327,19 @@ class Store(Curation):
             t = CsvTable(f"{origin}/{kind}", kind, [str(c) for c in df.columns], cells)
             t._lines = list(range(2, len(df) + 2))
             tables.append(t)
-        return self._apply(_validated(tables, []), strict=strict, dry_run=False, replace=replace,
+        problems = Problems()
+        batches = _validated(tables, problems)
+        return self._apply(batches, strict=strict, dry_run=False, replace=replace, problems=problems,
                            what=f"Store.import_frames(origin={origin!r}, replace={replace})")
 
     def _apply(self, batches, *, strict: bool, dry_run: bool, replace: bool = False,
-               progress: Callable[[str], None] | None = None, files=lambda: [], what: str = "") -> AddSummary:
+               progress: Callable[[str], None] | None = None, problems: Problems | None = None,
+               new_entities: Iterable[str] = (), as_new: bool = False, files=lambda: [],
+               what: str = "") -> AddSummary:
+        """Resolve and write validated ``batches`` in one transaction. ``problems``: those
+        found before (reading, validation); resolution's are added (not on a line that has
+        one already) and, if there are any, all are raised together with nothing written."""
+        problems = problems if problems is not None else Problems()
         batches = sorted(batches, key=lambda b: APPLY_ORDER.index(b[0].kind))
         con = self._connect()
         summary = AddSummary(dry_run=dry_run)
@@ -350,14 +364,17 @@ class Store(Curation):
                 return pa.concat_tables([table_now(kind)[1]] + incoming)
 
             entities, fx = with_incoming("entities"), with_incoming("fx")
-            index = EntityIndex(entities)
-            problems: list[Problem] = []
+            index = EntityIndex(entities, new_entities=new_entities)
+            found = Problems()
             prepared = []
             for t, rows in batches:
                 if progress:
                     progress(f"resolving {t.path}")
-                rows = _resolve(t, rows, index, fx, strict, problems)
+                rows = _resolve(t, rows, index, fx, strict, found, table_now(t.kind)[1])
+                if t.kind == "deals" and not as_new:
+                    found.extend(probable_edits(t, rows, table_now("deals")[1]))
                 prepared.append((t, rows))
+            problems.extend(found)
             if problems:
                 raise LoadError(problems)
             created = index.created
@@ -434,9 +451,10 @@ class Store(Curation):
         return written
 
 
-def _validated(tables, problems: list[Problem], progress: Callable[[str], None] | None = None) -> list:
-    """``(table, typed rows)`` for each table; raises :class:`LoadError` with ``problems``
-    (those found before, e.g. reading) and every validation problem, if there are any."""
+def _validated(tables, problems: Problems, progress: Callable[[str], None] | None = None) -> list:
+    """``(table, typed rows)`` for each table; every validation problem (and the same key
+    with other values in two files) is added to ``problems``, which the caller raises
+    after resolution has added its own: every problem is listed in one run."""
     batches = []
     for t in tables:
         if progress:
@@ -444,8 +462,7 @@ def _validated(tables, problems: list[Problem], progress: Callable[[str], None] 
         rows, probs = validate_table(t)
         problems.extend(probs)
         batches.append((t, rows))
-    if problems:
-        raise LoadError(problems)
+    problems.extend(across_files(batches))
     return batches
 
 
@@ -744,21 +761,25 @@ def _segment_count(con: sqlite3.Connection, name: str) -> int:
 
 # -- applying a batch --------------------------------------------------------------
 
-def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, problems) -> pa.Table:
-    """Entity ids for references and USD rates for non-USD rows; problems appended."""
+def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, problems: Problems,
+             stored: pa.Table) -> pa.Table:
+    """Entity ids for references, the stored values of columns the file lacks (for rows
+    the store has: see :func:`keep_stored`), and USD rates for non-USD rows; problems appended."""
     if t.kind not in ("deals", "metrics"):
-        return rows
+        return keep_stored(t, rows, stored)
 
-    def listed(mask: np.ndarray, column: str, reason) -> None:
-        for i in np.flatnonzero(mask)[:50]:
+    def listed(mask: np.ndarray, column: str, reason, where: np.ndarray | None = None) -> None:
+        failing = np.flatnonzero(mask if where is None else mask & where)
+        problems.more += max(len(failing) - 50, 0)
+        for i in failing[:50]:
             problems.append(t.problem(int(rows["_row"][int(i)].as_py()), column, reason(int(i))))
 
     cols = ("payer", "payee") if t.kind == "deals" else ("entity",)
     for col, (ids, unknown) in zip(cols, index.resolve_many([rows[c] for c in cols], strict=strict)):
         names = rows[col]
-        listed(unknown, col, lambda i: f"unknown entity {names[i].as_py()!r} "
-                                       f"(--strict: add it in an entities file first)")
+        listed(unknown, col, lambda i: index.unknown_reason(names[i].as_py(), strict))
         rows = rows.set_column(rows.column_names.index(col), col, ids)
+    rows = keep_stored(t, rows, stored)
     if t.kind == "deals":
         listed(same_values(rows["payer"], rows["payee"]), "payee",
                lambda i: f"payer and payee are the same entity ({rows['payee'][i].as_py()})")
@@ -766,11 +787,109 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
                                               rows["date_precision"].to_numpy(), fx)
     listed(missing, "currency", lambda i: f"no FX rate for {rows['currency'][i].as_py()} on or before "
                                           f"{rows['date'][i].as_py()}; add one in an fx file "
-                                          f"({','.join(TABLES['fx'].csv_columns)})")
+                                          f"({','.join(TABLES['fx'].csv_columns)})",
+           where=~mask_of(rows[FAILED_FX]))  # a bad date or currency has no rate: said once
     rows = rows.append_column("fx_rate", numbers(rate))  # the USD figures follow from it (derived)
     if t.kind == "deals":
         rows = rows.append_column("fx_date", rate_date)
     return rows
+
+
+def keep_stored(t, rows: pa.Table, stored: pa.Table) -> pa.Table:
+    """Rows of file ``t`` whose key the store holds keep the stored value of every CSV
+    column the file lacks (an update file without ``notes`` leaves the notes alone); a
+    column present with an empty cell clears the value. Columns outside the schema
+    (``extra``) likewise: a file without any keeps them all, one with some sets (or, where
+    empty, removes) those."""
+    table = TABLES[t.kind]
+    absent = [c for c in table.csv_columns if c not in t.header and c not in table.key]
+    given = [c for c in t.header if c not in table.csv_columns]
+    if not rows.num_rows or not stored.num_rows or (not absent and not given and "extra" not in table.names):
+        return rows
+
+    def plain(a):
+        a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+        return a.cast(a.type.value_type) if pa.types.is_dictionary(a.type) else a
+
+    k_rows = _keys(pa.table({k: plain(rows[k]) for k in table.key}), t.kind)  # validated keys may be encoded
+    k_cur = _keys(stored, t.kind)
+    pos = None if k_rows.equals(k_cur) else pc.index_in(k_rows, value_set=k_cur)  # None: row i is stored row i
+    exists = np.ones(rows.num_rows, dtype=bool) if pos is None else mask_of(pc.is_valid(pos))
+    if not exists.any():
+        return rows
+
+    def old(c: str) -> pa.Array:
+        return plain(stored[c]) if pos is None else plain(stored[c]).take(pos)
+    cols = [x for c in absent for x in (c, f"{c}_qualifier") if x in rows.column_names]
+    if "extra" in table.names and not given and not _all_empty_json(stored["extra"]):
+        cols.append("extra")
+    for c in cols:
+        kept = old(c) if exists.all() else pc.if_else(pa.array(exists), old(c), plain(rows[c]))
+        rows = rows.set_column(rows.column_names.index(c), c, kept)
+    if "extra" in table.names and given:
+        stored_extra, extra = old("extra").to_pylist(), plain(rows["extra"]).to_pylist()
+        at = rows["_row"].to_pylist()
+        for i in np.flatnonzero(exists):
+            merged = json.loads(stored_extra[i] or "{}")
+            for c in given:
+                v = t.cells[c][at[i]].as_py()
+                if v == "":
+                    merged.pop(c, None)
+                else:
+                    merged[c] = v
+            extra[i] = json.dumps(merged, ensure_ascii=False, sort_keys=True)
+        rows = rows.set_column(rows.column_names.index("extra"), "extra", pa.array(extra, pa.string()))
+    return rows
+
+
+def _all_empty_json(extra) -> bool:
+    """Is every value of an ``extra`` column ``{}`` (no extra columns stored)? Read off
+    a dictionary column's values, not its rows."""
+    chunks = extra.chunks if isinstance(extra, pa.ChunkedArray) else [extra]
+    for c in chunks:
+        values = c.dictionary if pa.types.is_dictionary(c.type) else c
+        if len(c) and not pc.all(pc.equal(pc.unique(values), "{}")).as_py():
+            return False
+    return True
+
+
+#: What makes a row without a ``deal_id`` a probable edit of a stored deal.
+EDIT_MATCH = ("date", "type", "payer", "payee")
+
+
+def probable_edits(t, rows: pa.Table, stored: pa.Table) -> Problems:
+    """Rows without a ``deal_id`` (their id derived from content) that are not a stored
+    deal but match one on :data:`EDIT_MATCH`: most likely that deal with a figure
+    corrected, which adding would duplicate. Each is a problem naming the stored deal."""
+    out = Problems()
+    if DERIVED not in rows.column_names or not stored.num_rows or not pc.any(rows[DERIVED]).as_py():
+        return out
+    stored_ids = stored["deal_id"].combine_chunks()
+    new = mask_of(rows[DERIVED]) & ~mask_of(rows[FAILED]) & ~mask_of(pc.is_in(rows["deal_id"], value_set=stored_ids))
+    if not new.any():
+        return out
+    sub = rows.filter(pa.array(new))
+    dates = pc.unique(sub["date"].cast(pa.string()))
+    cand = stored.filter(pc.is_in(stored["date"].cast(pa.string()), value_set=dates))
+    compare = [c for c in DEALS.identity if c in DEALS.csv_columns and c not in EDIT_MATCH]
+    by_match: dict[tuple, list[dict]] = {}
+    for r in cand.select(["deal_id", *EDIT_MATCH, *compare]).to_pylist():
+        by_match.setdefault(tuple(r[c] for c in EDIT_MATCH), []).append(r)
+    for r in sub.select(["_row", *EDIT_MATCH, *compare]).to_pylist():
+        hits = by_match.get(tuple(r[c] for c in EDIT_MATCH))
+        if not hits:
+            continue
+        if len(out) >= 50:
+            out.more += 1
+            continue
+        first = hits[0]
+        other = [c for c in compare if r[c] != first[c] and not (r[c] is None and first[c] is None)]
+        also = f" (and {len(hits) - 1} more stored deal{'s' if len(hits) > 2 else ''} like it)" if len(hits) > 1 else ""
+        out.append(t.problem(r["_row"], None, (
+            f"probable edit of stored deal {first['deal_id']!r}{also}: the same {', '.join(EDIT_MATCH[:-1])} and "
+            f"{EDIT_MATCH[-1]} but a different {', '.join(other) or 'value'}. To change that deal give its deal_id in a deal_id column; "
+            f"to add this row as another deal, use --as-new")))
+    return out
 
 
 def _first_of_each_key(rows: pa.Table, name: str) -> pa.Table:

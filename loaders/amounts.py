@@ -23,6 +23,7 @@ hundredths of a second.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -87,6 +88,8 @@ def plain_numbers(text, *, approx: bool = True) -> tuple[np.ndarray, np.ndarray]
     if len(others):  # decimals, "~", and what is not a plain number at all
         sub = text.take(pa.array(others))
         ok = mask_of(pc.match_substring_regex(sub, _FAST if approx else _FAST.replace("~?", "")))
+        # at most 15 digits in all (16 characters with the point): a float keeps them exactly
+        ok &= mask_of(pc.less_equal(pc.binary_length(pc.ascii_ltrim(sub, "~")), 16))
         if ok.any():
             value[others[ok]] = pc.cast(pc.ascii_ltrim(sub.filter(pa.array(ok)), "~"), pa.float64()).to_numpy()
             fast[others[ok]] = True
@@ -188,8 +191,32 @@ def _parse_general(text: pd.Series) -> tuple[np.ndarray, pd.Series, pd.Series, p
         errors[bad] = text[bad].map(_explain)
     too_big = ok.to_numpy() & ~np.isfinite(number)
     errors[too_big] = "amount is too large"
-    number = np.where(too_big, np.nan, number)
+    # A float keeps any 15 significant digits; with more, the figure must read back as written.
+    digits = m["num"].fillna("").str.replace(r"[,.]", "", regex=True).str.lstrip("0").str.rstrip("0").str.len()
+    too_precise = ok.to_numpy() & ~too_big & (digits.to_numpy() > MAX_DIGITS)
+    for i in np.flatnonzero(too_precise):
+        written = Decimal(m["num"].iat[i].replace(",", "")) * Decimal(10) ** int(exp[i]) * int(unit[i])
+        if Decimal(repr(float(number[i]))) == written:
+            too_precise[i] = False  # e.g. 100000000000.9375, as export writes a float: exact
+        else:
+            t = text.iat[i].strip()
+            errors.iat[i] = (f"amount {t!r} cannot be stored as written: it has more significant digits than a "
+                             f"figure keeps ({MAX_DIGITS}) and would read {format_number(number[i])}; "
+                             f"round it, e.g. {_rounded(t)!r}")
+    number = np.where(too_big | too_precise, np.nan, number)
     return number, qual, sym, errors
+
+
+#: Significant digits any amount may have: a 64-bit float tells apart every 15-digit
+#: decimal. A longer figure is taken only when it reads back as written.
+MAX_DIGITS = 15
+
+
+def _rounded(text: str) -> str:
+    """``text``'s number to :data:`MAX_DIGITS` significant digits, for a message."""
+    t = text.strip()
+    m = re.search(r"\d[\d,]*(?:\.\d+)?|\.\d+", t)
+    return t[:m.start()] + f"{float(m.group().replace(',', '')):.{MAX_DIGITS}g}" + t[m.end():] if m else t
 
 
 def _explain(text: str) -> str:

@@ -2,7 +2,9 @@
 
 * :class:`EntityIndex` matches ``payer``/``payee``/``entity`` cells to entity ids,
   names or aliases, case-insensitively, a column at a time. Unknown names become
-  new entities (kind ``company``), unless ``strict``. :func:`entity_lookup` is the
+  new entities (kind ``company``), unless ``strict`` -- or unless the name is close to
+  a known entity (:mod:`dealgraph.loaders.names`): then it is refused with ``did you
+  mean ...?`` unless accepted as new (``new_entities``, the CLI's ``--new-entity``). :func:`entity_lookup` is the
   same rule for one name at a time (the CLI's ``show``).
 * :func:`convert_to_usd` finds, for every non-USD row, the latest FX rate of its
   currency dated on or before the row's date (at their common precision).
@@ -16,7 +18,7 @@ import pyarrow.compute as pc
 
 from dealgraph.graph.dates import truncate_key
 from dealgraph.loaders.arrow import distinct, encoded, flat, mask_of
-from dealgraph.loaders.validate import slugify
+from dealgraph.loaders.names import Candidates, slugify, suggestion
 
 
 def _column(table, name: str) -> list:
@@ -50,7 +52,13 @@ class EntityIndex:
     are remembered in ``created`` (id -> name) so later references reuse them.
     """
 
-    def __init__(self, entities: pa.Table):
+    def __init__(self, entities: pa.Table, *, new_entities=()):
+        self.entities = entities
+        #: names accepted as new entities although close to a known one (``--new-entity``)
+        self.accepted = {n.strip().lower() for n in new_entities}
+        #: unknown name -> the known entities it is close to (see :meth:`near_misses`)
+        self.near: dict[str, list[tuple[str, str, float]]] = {}
+        self._candidates: Candidates | None = None
         ids = flat(entities["id"])
         names = pc.utf8_lower(pc.utf8_trim_whitespace(flat(entities["name"])))
         alias_lists = pc.split_pattern(pc.fill_null(flat(entities["aliases"]), ""), ";")
@@ -117,6 +125,8 @@ class EntityIndex:
         key = ref.strip().lower()
         if key in self._more:
             return self._more[key]
+        if by_slug is None and key not in self.accepted and self.near_misses(ref):
+            return None  # refused: close to a known entity (did you mean ...?)
         if strict:
             return None
         ident = by_slug if by_slug is not None else self._more.get(slug)
@@ -125,6 +135,28 @@ class EntityIndex:
             self.created[ident] = ref.strip()
         self._more[key] = self._more[slug] = ident
         return ident
+
+
+    def near_misses(self, ref: str) -> list[tuple[str, str, float]]:
+        """The known entities (stored, or in this batch's entities files) ``ref`` is close
+        to, best first (:func:`dealgraph.loaders.names.similar`); computed once a name."""
+        name = ref.strip()
+        if name not in self.near:
+            if self._candidates is None:
+                self._candidates = Candidates(self.entities)
+            self.near[name] = self._candidates.similar(name)
+        return self.near[name]
+
+    def unknown_reason(self, ref: str, strict: bool) -> str:
+        """Why the reference ``ref`` was refused: close to a known entity, or (``strict``) unknown."""
+        name = ref.strip()
+        near = self.near.get(name)
+        if near:
+            if strict:
+                return f"unknown entity {name!r}: {suggestion(near)} (--strict: add new ones in an entities file first)"
+            return (f"unknown entity {name!r}: {suggestion(near)} If it is a new entity, accept it with "
+                    f"--new-entity {name!r} or add it in an entities file")
+        return f"unknown entity {name!r} (--strict: add it in an entities file first)"
 
 
 def same_values(a, b) -> np.ndarray:

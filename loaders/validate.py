@@ -29,7 +29,8 @@ from dealgraph.graph.schema import (DEAL_TYPES, DEALS, DEFAULT_CURRENCY, DEFAULT
                                     PAYER_OPTIONAL_TYPES, STATUSES, TABLES)
 from dealgraph.loaders.amounts import parse_amounts, plain_numbers
 from dealgraph.loaders.arrow import distinct, encoded, equals, flat, mask_of, numbers
-from dealgraph.loaders.csv import CsvTable, Problem
+from dealgraph.loaders.csv import CsvTable, Problem, Problems
+from dealgraph.loaders.names import closest, slugify  # noqa: F401 - slugify: its old home
 
 _SLUG_RE = r"^[a-z0-9][a-z0-9._-]*$"
 _CURRENCY_RE = r"^[A-Z]{3}$"
@@ -44,10 +45,14 @@ class _Checker:
         self.start = start  # this checker sees rows start .. start + length of the file
         self.cells = table.cells if start == 0 and length is None else table.cells.slice(start, length)
         self.n = self.cells.num_rows
-        self.problems: list[Problem] = []
+        self.problems = Problems()
         self.repeats: np.ndarray | None = None  # rows repeating an earlier row's key and values
+        self.failed = np.zeros(self.n, dtype=bool)  # rows with a problem, listed or not
+        self.failed_fx = np.zeros(self.n, dtype=bool)  # ... with one in what an FX rate is looked up by
 
     def problem(self, i: int, column: str, reason: str) -> None:
+        self.failed[int(i)] = True
+        self.failed_fx[int(i)] |= column in FX_INPUTS
         self.problems.append(self.table.problem(self.start + int(i), column, reason))
 
     def raw(self, name: str) -> pa.ChunkedArray | pa.Array:
@@ -79,7 +84,12 @@ class _Checker:
         mask = mask_of(mask)
         if not mask.any():
             return
-        for i in np.flatnonzero(mask)[:_MAX_LISTED]:
+        failing = np.flatnonzero(mask)
+        self.failed |= mask
+        if column in FX_INPUTS:
+            self.failed_fx |= mask
+        self.problems.more += max(len(failing) - _MAX_LISTED, 0)
+        for i in failing[:_MAX_LISTED]:
             i = int(i)
             self.problem(i, column, reason if isinstance(reason, str)
                          else reason(i if values is None else values[i].as_py()))
@@ -116,8 +126,13 @@ class _Checker:
         out, mapped, codes = self.mapped(name, canonical)
         bad = np.array([m not in allowed for m in mapped], dtype=bool)
         if bad.any():
-            self.fail(bad[codes], name, lambda v: f"unknown value {v!r}; expected one of {', '.join(allowed)}"
-                      if v != "" else "required value is empty", out)
+            def why(v: str) -> str:
+                if v == "":
+                    return "required value is empty"
+                near = closest(v, allowed)
+                return f"unknown value {v!r}; " + (f"did you mean {near!r}? " if near else "") + \
+                    f"expected one of {', '.join(allowed)}"
+            self.fail(bad[codes], name, why, out)
         return out
 
     def mapped(self, name: str, fn) -> tuple[pa.DictionaryArray, list[str], np.ndarray]:
@@ -138,6 +153,8 @@ class _Checker:
     def amount(self, name: str, currency: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
         """``(value, qualifier)`` of an amount column (see ``loaders.amounts``)."""
         value, qual, sym, errors = parse_amounts(self.raw(name))
+        self.problems.more += max(len(errors) - _MAX_LISTED, 0)
+        self.failed[list(errors)] = True
         for i, why in list(errors.items())[:_MAX_LISTED]:
             self.problem(i, name, why)
         if currency is not None and sym.null_count < len(sym):
@@ -163,11 +180,14 @@ class _Checker:
         other = np.flatnonzero(~fast & mask_of(pc.greater(pc.binary_length(text), 0)))
         if len(other):
             cells = pd.Series([t.strip().rstrip(strip).strip() for t in text.take(pa.array(other)).to_pylist()])
-            parsed = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
-            value[other] = parsed
-            bad = np.zeros(len(text), dtype=bool)
+            parsed = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float, copy=True)
+            bad, infinite = np.zeros(len(text), dtype=bool), np.zeros(len(text), dtype=bool)
             bad[other[np.isnan(parsed) & (cells != "").to_numpy()]] = True
+            infinite[other[np.isinf(parsed)]] = True  # "inf", or "1e400" beyond a float: no figure
+            parsed[np.isinf(parsed)] = np.nan
+            value[other] = parsed
             self.fail(bad, name, reason)
+            self.fail(infinite, name, lambda i: f"{text[i].as_py().strip()!r} is infinite or too large; {reason}")
         return numbers(value)
 
     def extra(self) -> pa.Array:
@@ -191,7 +211,8 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
 
     The rows are an Arrow table in the store's columns for the kind (see
     ``dealgraph.graph.schema.TABLES``; what resolution adds is absent) plus ``_row``,
-    the 0-based data row each came from. Missing numbers are null. Deal and entity
+    the 0-based data row each came from, and :data:`FAILED` (and, for deals, :data:`DERIVED`).
+    Missing numbers are null. Deal and entity
     rows that repeat an earlier row exactly are dropped, so their keys are unique.
     """
     fields = {"deals": _deals, "entities": _entities, "metrics": _metrics, "fx": _fx}[table.kind]
@@ -209,9 +230,15 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
         (key,) = TABLES[table.kind].key
         _check_duplicates(whole, out, key)
     out = out.append_column("_row", pa.array(np.arange(out.num_rows, dtype=np.int64)))
+    failed = np.concatenate([c.failed for c in checkers]) | whole.failed
+    out = out.append_column(FAILED, pa.array(failed))
+    out = out.append_column(FAILED_FX, pa.array(np.concatenate([c.failed_fx for c in checkers])))
     if whole.repeats is not None:
         out = out.filter(pa.array(~whole.repeats))
-    return out, table.problems + [p for c in checkers for p in c.problems] + whole.problems
+    problems = Problems()
+    for found in [table.problems] + [c.problems for c in checkers] + [whole.problems]:
+        problems.extend(found)
+    return out, problems
 
 
 def _deals(c: _Checker) -> pa.Table:
@@ -225,7 +252,7 @@ def _deals(c: _Checker) -> pa.Table:
         ids = np.array(out["deal_id"].to_pylist(), dtype=object)
         ids[missing] = _derived_ids(out.filter(pa.array(missing)).to_pandas())
         out = out.set_column(0, "deal_id", pa.array(ids, pa.string()))
-    return out
+    return out.append_column(DERIVED, pa.array(missing))
 
 
 def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
@@ -247,6 +274,18 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
         "type": typ, "payer": payer, "payee": payee, "currency": currency, "status": status,
         "stake_pct": stake, "source": c.text("source"), "notes": c.text("notes"), "extra": c.extra(),
     })
+
+
+#: Columns of validated rows saying the row has a problem already (:data:`FAILED`), or
+#: one in the columns its FX rate is looked up by (:data:`FAILED_FX`): the store's checks
+#: that depend on those values skip such rows, so a row with a bad date is not also
+#: told it has no FX rate (entity names are checked on every row).
+FAILED, FAILED_FX = "_failed", "_failed_fx"
+FX_INPUTS = ("date", "currency")
+
+#: The column of validated deal rows saying the file left the row's ``deal_id`` empty
+#: (its id is derived, see :func:`_derived_ids`); the store does not keep it.
+DERIVED = "_derived_id"
 
 
 def _derived_ids(rows: pd.DataFrame) -> list[str]:
@@ -281,7 +320,54 @@ def _check_duplicates(c: _Checker, out: pa.Table, key: str) -> None:
         if len(grp.drop_duplicates()) > 1:
             first = c.table.line_of(int(grp.index[0]))
             for j in grp.index[1:]:
-                c.problems.append(c.table.problem(int(j), key, f"{key} {k!r} appears on line {first} with other values"))
+                if DERIVED in grp.columns and grp.at[j, DERIVED] == "True":
+                    # the id is the file's content, not something the user wrote: say what matched
+                    other = [col for col in grp.columns if col not in ("_row", DERIVED) and col in
+                             c.table.header and grp.at[j, col] != grp.at[grp.index[0], col]]
+                    same = ", ".join(col for col in DEALS.identity if col in DEALS.csv_columns)
+                    c.failed[int(j)] = True
+                    c.problems.append(c.table.problem(int(j), None, (
+                        f"no deal_id, and the same {same} as line {first} but a different "
+                        f"{', '.join(other) or 'value'}: if these are separate deals (e.g. tranches on one day), "
+                        f"give each row its own deal_id; if it is one deal, keep one row")))
+                else:
+                    c.failed[int(j)] = True
+                    c.problems.append(c.table.problem(int(j), key,
+                                                      f"{key} {k!r} appears on line {first} with other values"))
+
+
+def across_files(batches: list[tuple[CsvTable, pa.Table]]) -> Problems:
+    """The same key (``deal_id``, entity ``id``) in two files of one add with other values
+    is refused at the later file's row, naming the earlier file and line (the last file
+    must not silently win); the same row twice is fine."""
+    out = Problems()
+    for kind, table in TABLES.items():
+        mine = [(t, rows) for t, rows in batches if t.kind == kind]
+        if not table.unique_in_file or len(mine) < 2:
+            continue
+        (key,) = table.key
+        keep = [c for c in table.names if c in mine[0][1].column_names] + ["_row"]
+        seen_keys: list[pa.Array] = []
+        for j, (t, rows) in enumerate(mine):
+            keys = rows[key].combine_chunks() if isinstance(rows[key], pa.ChunkedArray) else rows[key]
+            for (t0, rows0), keys0 in zip(mine[:j], seen_keys):
+                both = mask_of(pc.is_in(keys, value_set=keys0))
+                if not both.any():
+                    continue
+                at0 = pc.index_in(keys.filter(pa.array(both)), value_set=keys0)
+                here = rows.filter(pa.array(both))
+                there = rows0.take(at0)
+                for r, r0 in zip(here.select(keep).to_pylist(), there.select(keep).to_pylist()):
+                    if r | {"_row": 0} == r0 | {"_row": 0}:  # the same row (anywhere in its file)
+                        continue
+                    if len(out) >= _MAX_LISTED:
+                        out.more += 1
+                        continue
+                    line0 = t0.line_of(r0["_row"])
+                    out.append(t.problem(r["_row"], key, f"{key} {r[key]!r} is also in {t0.path} (line {line0}) "
+                                                         f"with other values: one add takes one version of a row"))
+            seen_keys.append(keys)
+    return out
 
 
 def strictly_increasing(keys) -> bool:
@@ -331,7 +417,3 @@ def _fx(c: _Checker) -> pa.Table:
                      "usd_per_unit": rate, "source": c.raw("source")})
 
 
-def slugify(name: str) -> str:
-    """``"Scale AI"`` -> ``"scale-ai"``: the id given to an entity created from a name."""
-    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return s or "entity-" + hashlib.sha1(name.encode()).hexdigest()[:8]

@@ -78,3 +78,17 @@ def test_entity_index_matches_one_name_at_a_time(refs, strict):
     assert ids.to_pylist() == want
     assert unknown.tolist() == [r != "" and w is None for r, w in zip(refs, want)]
     assert index.created == created
+
+
+def test_a_name_close_to_a_known_entity_is_held_back_unless_accepted():
+    refs = pa.array(["Nvidai", "Nvidia Corp.", "Cerebras"], pa.string())
+    index = EntityIndex(ENTITIES)
+    ids, unknown = index.resolve(refs, strict=False)
+    assert ids.to_pylist() == [None, None, "cerebras"] and unknown.tolist() == [True, True, False]
+    # (this table's groq has the alias "nvidia": both are as close, named by id)
+    assert [m[:2] for m in index.near["Nvidai"]] == [("groq", "Groq"), ("nvidia", "Nvidia")]
+    assert index.unknown_reason("Nvidai", strict=False).startswith(
+        "unknown entity 'Nvidai': did you mean 'groq' (Groq) or 'nvidia' (Nvidia)? If it is a new entity")
+    accepted = EntityIndex(ENTITIES, new_entities=["nvidai ", "NVIDIA CORP."])
+    ids, unknown = accepted.resolve(refs, strict=False)
+    assert ids.to_pylist() == ["nvidai", "nvidia-corp", "cerebras"] and not unknown.any()
