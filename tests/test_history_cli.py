@@ -54,8 +54,14 @@ def test_done_when_typo_then_merge_then_log_then_undo_twice_restores_the_export(
     the right one re-points every deal; the log shows both changes; two undos give the
     store back byte for byte in its export."""
     before = exported(store, tmp_path / "before")
-    added = ok(run_cli("add", typo_file(tmp_path), db=store), store)
-    assert "new entities (kind company; add an entities file to say more): nvidai (Nvidai)" in added
+    typo = typo_file(tmp_path)
+    r = run_cli("add", typo, db=store)  # refused first, with the suggestion and the way to accept it
+    assert r.returncode == 1 and r.stdout == ""
+    assert (f"{typo}:2:4: payer: unknown entity 'Nvidai': did you mean 'nvidia' (NVIDIA Corporation)? If it is a "
+            f"new entity, accept it with --new-entity 'Nvidai' or add it in an entities file") in r.stderr
+    assert exported(store, tmp_path / "refused") == before
+    added = ok(run_cli("add", typo, "--new-entity", "Nvidai", db=store), store)
+    assert "  + nvidai (Nvidai)" in added, added
     merged = ok(run_cli("entity", "merge", "nvidai", "nvidia", db=store), store)
     assert merged == ["merge nvidai into nvidia:",
                       "entities: 0 new, 1 changed, 1 deleted", "  changed nvidia: aliases", "  deleted nvidai",
@@ -69,9 +75,9 @@ def test_done_when_typo_then_merge_then_log_then_undo_twice_restores_the_export(
     log = ok(run_cli("log", db=store), store)
     assert [line.split()[0] for line in log] == ["3", "2", "1"]
     assert log[0].endswith(f"dealgraph entity merge nvidai nvidia  [entities: 1 changed, 1 deleted; deals: 2 changed]")
-    assert log[1].endswith(f"dealgraph add {tmp_path / 'deals.csv'}  [entities: 1 new; deals: 3 new]")
+    assert log[1].endswith(f"dealgraph add {typo} --new-entity Nvidai  [entities: 1 new; deals: 3 new]")
     assert ok(run_cli("undo", db=store), store)[0] == "undo change 3 (dealgraph entity merge nvidai nvidia):"
-    assert ok(run_cli("undo", db=store), store)[0] == f"undo change 2 (dealgraph add {tmp_path / 'deals.csv'}):"
+    assert ok(run_cli("undo", db=store), store)[0] == f"undo change 2 (dealgraph add {typo} --new-entity Nvidai):"
     assert exported(store, tmp_path / "after") == before
     log = ok(run_cli("log", db=store), store)
     assert [line.split()[0] for line in log] == ["5", "4", "3", "2", "1"]
@@ -79,7 +85,7 @@ def test_done_when_typo_then_merge_then_log_then_undo_twice_restores_the_export(
 
 
 def test_every_edit_and_its_report(tmp_path, store):
-    assert ok(run_cli("add", typo_file(tmp_path), db=store), store)
+    assert ok(run_cli("add", typo_file(tmp_path), "--new-entity", "Nvidai", db=store), store)
     assert ok(run_cli("entity", "rename", "microsoft", "msft", db=store), store) == [
         "rename microsoft to msft:", "entities: 1 new, 0 changed, 1 deleted", "  new msft", "  deleted microsoft",
         "deals: 0 new, 1 changed, 0 deleted", "  changed d3: payer",
@@ -107,7 +113,7 @@ def test_every_edit_and_its_report(tmp_path, store):
 
 
 def test_dry_run_writes_nothing_on_every_edit(tmp_path, store):
-    ok(run_cli("add", typo_file(tmp_path), db=store), store)
+    ok(run_cli("add", typo_file(tmp_path), "--new-entity", "Nvidai", db=store), store)
     before = exported(store, tmp_path / "before")
     for args in (["entity", "merge", "nvidai", "nvidia"], ["entity", "rename", "nvidai", "nv"],
                  ["entity", "alias", "nvidia", "Team Green"], ["deal", "delete", "d1", "d2"],
@@ -119,7 +125,7 @@ def test_dry_run_writes_nothing_on_every_edit(tmp_path, store):
 
 
 def test_every_refusal_is_one_line_and_exit_1(tmp_path, store):
-    ok(run_cli("add", typo_file(tmp_path), db=store), store)
+    ok(run_cli("add", typo_file(tmp_path), "--new-entity", "Nvidai", db=store), store)
     ok(run_cli("entity", "merge", "nvidai", "nvidia", db=store), store)
     before = exported(store, tmp_path / "before")
     refused(run_cli("entity", "merge", "nope", "nvidia", db=store), "no entity with id 'nope'")
@@ -157,7 +163,7 @@ def test_every_refusal_is_one_line_and_exit_1(tmp_path, store):
 
 
 def test_undo_of_an_undo_reapplies_the_change(tmp_path, store):
-    ok(run_cli("add", typo_file(tmp_path), db=store), store)
+    ok(run_cli("add", typo_file(tmp_path), "--new-entity", "Nvidai", db=store), store)
     ok(run_cli("entity", "merge", "nvidai", "nvidia", db=store), store)
     merged = exported(store, tmp_path / "merged")
     ok(run_cli("undo", db=store), store)
@@ -168,12 +174,12 @@ def test_undo_of_an_undo_reapplies_the_change(tmp_path, store):
 
 def test_log_of_one_deal_and_one_entity_with_sources(tmp_path, store):
     f = typo_file(tmp_path)
-    ok(run_cli("add", f, db=store), store)
+    ok(run_cli("add", f, "--new-entity", "Nvidai", db=store), store)
     ok(run_cli("entity", "merge", "nvidai", "nvidia", db=store), store)
     lines = ok(run_cli("log", "--deal", "d1", db=store), store)
     assert [re.sub(r"^ +\d+  \S+  ", "", line) for line in lines] == [
         "deal d1: 2 changes",
-        f"inserted  by dealgraph add {f}",
+        f"inserted  by dealgraph add {f} --new-entity Nvidai",
         "      source: press",
         f"      file: {f} (sha256 {__import__('hashlib').sha256(f.read_bytes()).hexdigest()})",
         "changed  by dealgraph entity merge nvidai nvidia",
