@@ -179,12 +179,12 @@ class _progress:
 def _query_command(name: str) -> click.Command:
     q = QUERIES[name]
 
-    def callback(uri, user, password, database, fmt, as_of, status, **opts):
+    def callback(uri, user, password, database, fmt, as_of, status, view, **opts):
         with _session(uri, user, password, database, failed="query failed") as (_, driver):
             # an entity by id, name or alias, as the local CLI resolves it
             resolve_entities(q.options, opts, lambda: server_entities(driver, database), where="on the server ")
             df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
-        emit(df, fmt, title=f"{name} (Neo4j)", markdown_title=False)
+        emit(df, fmt, title=f"{name} (Neo4j)", markdown_title=False, layout=q.layout, view=view)
 
     help = q.description + f"\n\nComputed in Cypher on the server; same table as `dealgraph query {name}`."
     return click.command(name=name, help=help, short_help=q.description)(

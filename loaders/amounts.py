@@ -41,6 +41,7 @@ _QUALIFIER_WORDS = {
 _WORD_TO_QUALIFIER = {w: q for q, ws in _QUALIFIER_WORDS.items() for w in ws}
 _FAST = r"^~?\d{1,15}(\.\d{1,15})?$"
 _QUALIFIER_PREFIX = {"exact": "", "approx": "~", "up_to": "up to ", "at_least": "at least "}
+QUALIFIER_PREFIX = _QUALIFIER_PREFIX  #: how each qualifier is written before an amount (also in tables)
 SYMBOL_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _UNITS = {
     "": 1.0, "k": 1e3, "thousand": 1e3,
