@@ -155,17 +155,17 @@ def registry_options(options: tuple[Option, ...]):
 
 class GeneratedGroup(click.Group):
     """A group whose subcommands are made when asked for: ``make(name)`` for each of ``names``
-    (the queries of a registry, each with its own options)."""
+    (the queries of a registry, each with its own options), then any added with ``add_command``."""
 
     def __init__(self, name: str, names, make, **kwargs):
         super().__init__(name=name, **kwargs)
         self.names, self.make = tuple(names), make
 
     def list_commands(self, ctx):
-        return list(self.names)
+        return list(self.names) + [n for n in self.commands if n not in self.names]
 
     def get_command(self, ctx, name):
-        return self.make(name) if name in self.names else None
+        return self.make(name) if name in self.names else super().get_command(ctx, name)
 
 
 # ---------------------------------------------------------------------------

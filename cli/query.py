@@ -37,8 +37,15 @@ def queries_command(fmt: str, view) -> None:
     emit(list_queries(), fmt, title="queries", markdown_title=False, layout=QUERIES_LAYOUT, view=view)
 
 
-@click.command(name="check")
-@click.argument("claims", type=click.Path(exists=True, dir_okay=False))
+def bundled_claims() -> str:
+    """The sample data's claims file (the article's stated figures), wherever dealgraph is installed."""
+    from importlib.resources import files
+
+    return str(files("dealgraph.data") / "claims.csv")
+
+
+@click.command(name="check", short_help="Check stated figures in a claims CSV against recomputed ones.")
+@click.argument("claims", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--tolerance", type=float, default=0.01, show_default=True,
               help="Relative tolerance beyond the rounding of the stated digits.")
 @click.option("--approx-tolerance", type=float, default=0.10, show_default=True,
@@ -53,17 +60,24 @@ def check_command(store, claims: str, tolerance: float, approx_tolerance: float,
     """Check stated figures (CSV: subject,metric,stated,source) against the store.
 
     Prints stated vs recomputed, the difference and a verdict (supported / not
-    supported / cannot check); definitions in docs/queries.md.
+    supported / cannot check); definitions in docs/queries.md. Without CLAIMS: the
+    bundled sample claims (the article's figures, data/claims.csv), from any directory.
+    Also runs as `dealgraph query check`.
     """
     from dealgraph.queries.claims import check_claims
 
+    shown = claims or "the sample claims (data/claims.csv)"
+    claims = claims or bundled_claims()
     df = check_claims(store, claims, tolerance=tolerance, approx_tolerance=approx_tolerance,
                       as_of=as_of, status=status)
     counts = df["verdict"].value_counts()
     summary = f"{len(df)} claims: " + ", ".join(f"{int(counts.get(v, 0))} {v}"
                                                 for v in ("supported", "not supported", "cannot check"))
-    emit(df, fmt, title=f"claims: {claims}", markdown_title=False, layout=CHECK.layout, view=view, summary=summary)
+    emit(df, fmt, title=f"claims: {shown}", markdown_title=False, layout=CHECK.layout, view=view, summary=summary)
     if fmt != "table":  # a table ends with it
         click.echo(summary, err=True)
     if strict and int(counts.get("not supported", 0)):
         click.get_current_context().exit(1)  # a failed check
+
+
+query_command.add_command(check_command)  # `dealgraph query check` is `dealgraph check`, as `queries` lists it

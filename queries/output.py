@@ -354,8 +354,9 @@ def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = D
         line += f"; showing {len(df):,} (--limit)"
     hidden = [headers[i] for i in range(len(headers)) if i not in keep]
     if hidden:
-        line += f"; {len(hidden)} more column{'s' if len(hidden) != 1 else ''} (--wide, --columns): " \
-                + ", ".join(hidden)
+        more = f"; {len(hidden)} more column{'s' if len(hidden) != 1 else ''}"
+        named = f"{more} (--wide, --columns): {', '.join(hidden)}"
+        line += named if len(line) + len(named) <= width else more + ": --wide"
     out.append(line if wide else _clip(line, width))
     return "\n".join(out) + "\n"
 

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from dealgraph.errors import QueryError
 from dealgraph.queries.output import Layout
 
 
@@ -40,6 +41,7 @@ class Option:
     help: str = ""
     argument: bool = False   # positional on the CLI
     required: bool = False
+    minimum: float | None = None  # smallest value allowed (checked by Query.run: a QueryError below it)
 
     @property
     def flag(self) -> str:
@@ -89,6 +91,9 @@ class Query:
         for o in self.options:
             if o.required and options.get(o.name) is None:
                 raise TypeError(f"query {self.name!r} needs {o.name}")
+            value = options.get(o.name)
+            if o.minimum is not None and value is not None and value < o.minimum:
+                raise QueryError(f"{o.name} must be at least {o.minimum:g}, not {value:g}")
         return self.function(store, **options)
 
 
@@ -109,7 +114,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
            Option("window", "int", None, "With --temporal: first-to-last deal within DAYS days (implies --temporal)."),
            Option("top", "int", 100, "Show the best N cycles by bottleneck."),
            Option("count_only", "bool", False, "Only count cycles per length."),
-           Option("timeout", "float", 30.0, "Stop searching after SECONDS (results are then marked partial).")),
+           Option("timeout", "float", 30.0, "Stop searching after SECONDS (results are then marked partial).",
+                  minimum=0)),
           layout=Layout(("cycle", "bottleneck_usd", "length", "total_usd", "time_ordered", "tentative", "undisclosed_hops", "cycles", "deal_ids", "witness", "hops"), names=("cycle",), noun="cycles")),
     Query("multiples", "dealgraph.queries.multiples:multiples",
           "Deal value / target revenue (the article's \"EV/revenue\"), implied valuation, % of acquirer market cap.",
