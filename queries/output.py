@@ -213,6 +213,8 @@ def _numeric(s: pd.Series) -> bool:
 
 
 def _name_cell(v: Any, names: Mapping[str, str]) -> Any:
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_name_cell(x, names) for x in v]
     if not isinstance(v, str) or not v:
         return v
     if " -> " in v:
@@ -255,8 +257,8 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence
 
     A column's *full* width is its widest cell or header word; its *least* width is
     the full width for numbers and short text, else ``max(longest header word,
-    MIN_TEXT_WIDTH)``; its *wanted* width is the full width up to a quarter of
-    ``width`` (at least the least). Columns are taken in ``priority`` order (then the
+    MIN_TEXT_WIDTH)``; its *wanted* width is the full width up to a fifth of
+    ``width`` (half for the most important column), at least the least. Columns are taken in ``priority`` order (then the
     rest in frame order) while their wanted widths and the gaps fit; the space left
     widens them, most important first, up to their full widths; then, in the same
     order, columns left out that still fit at their least width are taken and widened
@@ -267,9 +269,9 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence
     word = [max((cell_len(w) for w in _header(h).split()), default=1) for h in headers]
     full = [max([word[i]] + [cell_len(r[i]) for r in rows]) for i in range(n)]
     least = [full[i] if numeric[i] else min(full[i], max(word[i], MIN_TEXT_WIDTH)) for i in range(n)]
-    want = [max(least[i], min(full[i], width // 4)) for i in range(n)]
     rank = {h: k for k, h in enumerate(priority)}
     order = sorted(range(n), key=lambda i: (rank.get(headers[i], len(rank)), i))
+    want = [max(least[i], min(full[i], width // (2 if i == order[0] else 5))) for i in range(n)]
     widths: dict[int, int] = {}
     used = 0
 

@@ -134,7 +134,8 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
     Query("rounds", "dealgraph.queries.returns:rounds",
           "An entity's round history with post-money valuations, step-ups and exits.",
           (Option("entity", "entity", None, "The entity.", argument=True, required=True),),
-          layout=Layout(("date", "kind", "amount_usd", "valuation_usd", "step_up", "months_since_previous", "investors", "valuation_basis", "status", "deal_ids", "types", "entity"), names=("entity",), noun="rounds")),
+          layout=Layout(("date", "kind", "amount_usd", "valuation_usd", "step_up", "months_since_previous", "investors", "valuation_basis", "status", "deal_ids", "types", "entity"), names=("entity", "investors"),
+                        noun="rounds")),
     Query("concentration", "dealgraph.queries.concentration:concentration",
           "Inflow by counterparty, top share, Herfindahl; --without X: what others lose if X stops paying.",
           (Option("without", "entity", None, "Show what each other entity loses without this payer "
@@ -155,7 +156,7 @@ CHECK = Query("check", "dealgraph.queries.claims:check_claims",
                       required=True),
                Option("tolerance", "float", 0.01, "Relative tolerance (beyond rounding of the stated digits)."),
                Option("approx_tolerance", "float", 0.10, "Relative tolerance for '~'/approx stated values.")),
-              layout=Layout(("subject", "metric", "stated", "verdict", "recomputed", "difference_pct", "reason",
+              layout=Layout(("verdict", "subject", "metric", "stated", "recomputed", "difference_pct", "reason",
                              "difference", "tolerance"), noun="claims"))
 
 #: ``dealgraph queries``: the listing itself.
