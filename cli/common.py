@@ -181,17 +181,22 @@ def db_path() -> str | None:
     return None if db is None else str(in_existing_dir(db, "--db"))
 
 
-def in_existing_dir(path, option: str):
+def in_existing_dir(path, option: str, *, file: bool = True):
     """``path`` as a :class:`~pathlib.Path` when its parent directory exists.
 
     The rule for every file or directory a command writes (``--db``, ``-o``,
     ``export OUTDIR``, ``synth -o``): the thing named may be created, the directory
     it goes in must exist -- a typo in a path is refused (exit 1), never a silently
     made directory tree. The default store (in the user data directory) is the
-    exception: dealgraph makes its directory itself."""
+    exception: dealgraph makes its directory itself. ``file``: ``path`` must not be an
+    existing directory (for OUTDIR options, pass False)."""
     from pathlib import Path
 
+    if not str(path).strip():
+        raise DealgraphError(f"{option}: an empty path")
     p = Path(path).expanduser()
+    if file and p.is_dir():
+        raise DealgraphError(f"{option}: {str(p)!r} is a directory; name a file")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise DealgraphError(f"{option}: directory {str(parent)!r} does not exist (for {str(p)!r}); create it first")

@@ -286,6 +286,6 @@ def export(store: Store, outdir, fmt, spreadsheet_safe) -> None:
     """Write the store as CSV files in the input schema (adding them reproduces the store).
 
     OUTDIR is created when missing; the directory it is in must exist."""
-    in_existing_dir(outdir, "OUTDIR")
+    in_existing_dir(outdir, "OUTDIR", file=False)
     for p in store.export_csv(outdir, spreadsheet_safe=spreadsheet_safe):
         click.echo(str(p))
