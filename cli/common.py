@@ -259,8 +259,12 @@ def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None, markdown_title
     names = None
     if fmt == "table" and entities is not None and layout.names:
         names = dict(zip(entities["id"], entities["name"]))
-    click.echo(render(df, fmt, title=shown, layout=layout, names=names, wide=view.wide, columns=view.columns,
-                      sort=view.sort, limit=view.limit, summary=summary), nl=False)
+    text = render(df, fmt, title=shown, layout=layout, names=names, wide=view.wide, columns=view.columns,
+                  sort=view.sort, limit=view.limit, summary=summary)
+    gap = fmt == "table" and text.endswith("\n\n")   # the note goes under the table, before its blank line
+    click.echo(text[:-1] if gap else text, nl=False)
     message = df.attrs.get("message")
     if message:
         click.echo(str(message), err=True)
+    if gap:
+        click.echo("")

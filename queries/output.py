@@ -157,7 +157,7 @@ DEFAULT_WIDTH = 80
 #: A text column is not squeezed below this many characters (or its header's longest word).
 MIN_TEXT_WIDTH = 12
 #: Characters between two columns.
-GAP = 3
+GAP = 2
 ELLIPSIS = "…"
 
 
@@ -258,11 +258,12 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence
     A column's *full* width is its widest cell or header word; its *least* width is
     the full width for numbers and short text, else ``max(longest header word,
     MIN_TEXT_WIDTH)``; its *wanted* width is the full width up to a fifth of
-    ``width`` (half for the most important column), at least the least. Columns are taken in ``priority`` order (then the
-    rest in frame order) while their wanted widths and the gaps fit; the space left
-    widens them, most important first, up to their full widths; then, in the same
-    order, columns left out that still fit at their least width are taken and widened
-    the same way. The most important column is always taken."""
+    ``width`` (half for the most important column), at least the least. Columns are
+    taken in ``priority`` order (then the rest in frame order) until one does not fit
+    at its wanted width; the space left widens them, most important first, up to
+    their full widths; then, in the same order, columns left out that still fit at
+    their least width are taken and widened the same way. The most important column
+    is always taken."""
     from rich.cells import cell_len
 
     n = len(headers)
@@ -275,13 +276,15 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence
     widths: dict[int, int] = {}
     used = 0
 
-    def take(size) -> None:
+    def take(size, *, stop: bool) -> None:
         nonlocal used
         for i in order:
             need = size[i] + (GAP if widths else 0)
             if i not in widths and (not widths or used + need <= width):
                 widths[i] = size[i]
                 used += need
+            elif i not in widths and stop:
+                return
 
     def widen() -> None:
         nonlocal used
@@ -291,9 +294,9 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence
                 widths[i] += more
                 used += more
 
-    take(want)
+    take(want, stop=True)
     widen()
-    take(least)
+    take(least, stop=False)
     widen()
     keep = sorted(widths)
     return keep, [widths[i] for i in keep]
@@ -316,7 +319,7 @@ def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = D
                total_rows: int | None = None, total_usd: float | None = None, summary: str | None = None) -> str:
     """``df`` as a terminal table at most ``width`` wide (:func:`terminal_width` by
     default; ``wide``: every column at full width, however wide), the title above and
-    a one-line summary below. ``total_rows`` / ``total_usd``: the row count and money
+    a one-line summary below, then a blank line. ``total_rows`` / ``total_usd``: the row count and money
     total before ``--limit`` (default: ``df``'s); ``summary`` replaces the leading
     count ("15 claims: 12 supported, ...")."""
     from rich import box
@@ -338,7 +341,8 @@ def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = D
     if title:
         out.append(title if wide else _clip(title, width))
     if len(df):
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), header_style="bold")
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                      header_style="bold")  # a space of padding and the box's blank separator: GAP
         for i, w in zip(keep, widths):
             table.add_column(Text(_header(headers[i])), width=w, justify="right" if numeric[i] else "left",
                              no_wrap=False, overflow="fold")
@@ -360,7 +364,7 @@ def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = D
         named = f"{more} (--wide, --columns): {', '.join(hidden)}"
         line += named if len(line) + len(named) <= width else more + ": --wide"
     out.append(line if wide else _clip(line, width))
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n\n"   # a blank line after the summary, as psql does: tables in a row stay apart
 
 
 def render(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None, layout: Layout | None = None,

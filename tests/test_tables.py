@@ -69,7 +69,8 @@ def test_the_exact_table(db, name, width):
     assert all(len(line) <= width for line in lines), [line for line in lines if len(line) > width]
     for text in musts:
         assert text in out, (text, out)
-    assert "\n\n" not in out.strip() and not any(line != line.rstrip() for line in lines)
+    assert ("\n\n" not in out.strip() or name == "show") and out.endswith("\n\n")   # a blank line after a table
+    assert not any(line != line.rstrip() for line in lines)
     expected = GOLDEN / f"{name}-{width}.txt"
     if UPDATE or not expected.exists():
         expected.write_text(out, encoding="utf-8")
@@ -102,7 +103,7 @@ def test_columns_sort_limit_in_every_format(db):
     args = ["query", "circular-flows", "--max-length", "4", "--columns", "cycle,total usd", "--sort", "-total_usd",
             "--limit", "3"]
     table = run(db, args, 80)
-    body = table.split("─\n")[1].splitlines()
+    body = table.rstrip().split("─\n")[1].splitlines()
     assert body[0].startswith("Nvidia → OpenAI → Oracle → Nvidia") and len(body) == 4
     assert "13 cycles; showing 3 (--limit)" in table
     recs = json.loads(run(db, args + ["--format", "json"]))
@@ -147,10 +148,10 @@ def frame() -> pd.DataFrame:
 
 def test_numbers_are_never_shortened_text_ends_in_an_ellipsis():
     out = render(frame(), "table", width=50, layout=Layout(("label", "amount_usd", "share_pct")))
-    lines = out.splitlines()
+    lines = out.rstrip().splitlines()
     assert all(len(line) <= 50 for line in lines)
     assert "up to $20.0bn" in out and "~$650m" in out and "12.5%" in out
-    assert lines[3].startswith("a rather long label that…") and "qualifier" not in out  # folded into the money
+    assert lines[3].startswith("a rather long label that ca…") and "qualifier" not in out  # folded into the money
     assert lines[-1].startswith("2 rows; 2 more columns")
 
 
@@ -165,16 +166,17 @@ def test_names_replace_ids_in_named_columns_and_paths():
     df = pd.DataFrame({"cycle": ["a -> b -> a"], "payer": ["a"], "deal_id": ["a"]})
     out = render(df, "table", layout=Layout(names=("cycle", "payer")), names={"a": "Alpha", "b": "Beta"}, width=80)
     row = out.split("─\n")[1].splitlines()[0]
-    assert row.split("   ") == ["Alpha → Beta → Alpha", "Alpha", "a"]   # the deal id stays an id
+    assert row.split("  ") == ["Alpha → Beta → Alpha", "Alpha", "a"]   # the deal id stays an id
 
 
 def test_fit_takes_columns_by_priority():
     headers = ["a", "b", "c"]
     rows = [["x" * 30, "1" * 10, "y" * 30]]
+    # b (a number: whole), then a at up to half the width, then c squeezed into what is left
     keep, widths = fit(headers, rows, [False, True, False], ("b", "a"), 50)
-    assert keep == [0, 1, 2] and widths[1] == 10 and sum(widths) + 3 * 2 <= 50
+    assert keep == [0, 1, 2] and widths == [24, 10, 12] and sum(widths) + 2 * 2 == 50
     keep, widths = fit(headers, rows, [False, True, False], ("c", "b"), 30)
-    assert keep == [1, 2] and widths == [10, 17]
+    assert keep == [1, 2] and widths == [10, 18]
 
 
 def test_select_refuses_unknown_columns_and_negative_limits():
