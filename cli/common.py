@@ -22,12 +22,13 @@ traceback, never a one-line "error".
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import click
 import pandas as pd
 
 from dealgraph.errors import DealgraphError, LoadError, QueryError
-from dealgraph.queries.output import FORMATS, render
+from dealgraph.queries.output import DEFAULT_LAYOUT, FORMATS, Layout, render
 from dealgraph.queries.registry import COMMON_OPTIONS, Option
 
 # ---------------------------------------------------------------------------
@@ -101,6 +102,36 @@ def selection_options(f):
     return as_of_option(status_option()(f))
 
 
+@dataclass(frozen=True)
+class View:
+    """What of a result to print: ``--columns``, ``--sort``, ``--limit`` (every format)
+    and ``--wide`` (tables: every column at full width)."""
+
+    wide: bool = False
+    columns: str | None = None
+    sort: str | None = None
+    limit: int | None = None
+
+
+def view_options(f):
+    """``--wide``, ``--columns A,B``, ``--sort [-]COL``, ``--limit N``, given to ``f`` as
+    one ``view`` (:class:`View`)."""
+
+    @functools.wraps(f)
+    def with_view(*args, wide, columns, sort, limit, **kwargs):
+        return f(*args, view=View(wide, columns, sort, limit), **kwargs)
+
+    for opt in reversed((
+            click.option("--wide", is_flag=True, help="Table: every column, each at full width (lines may be "
+                                                      "wider than the terminal)."),
+            click.option("--columns", metavar="A,B,...", help="Only these columns, in this order (names as in "
+                                                              "the header or the CSV; any format)."),
+            click.option("--sort", metavar="[-]COL", help="Sort rows by COL (-COL: descending; missing last)."),
+            click.option("--limit", type=int, metavar="N", help="At most N rows (after --sort; any format)."))):
+        with_view = opt(with_view)
+    return with_view
+
+
 _CLICK_TYPES = {"int": int, "float": float, "str": str, "entity": str}
 
 
@@ -119,23 +150,23 @@ def registry_options(options: tuple[Option, ...]):
     def apply(f):
         for o in reversed(options):
             f = param(o)(f)
-        return format_option(selection_options(f))
+        return format_option(view_options(selection_options(f)))
     return apply
 
 
 class GeneratedGroup(click.Group):
     """A group whose subcommands are made when asked for: ``make(name)`` for each of ``names``
-    (the queries of a registry, each with its own options)."""
+    (the queries of a registry, each with its own options), then any added with ``add_command``."""
 
     def __init__(self, name: str, names, make, **kwargs):
         super().__init__(name=name, **kwargs)
         self.names, self.make = tuple(names), make
 
     def list_commands(self, ctx):
-        return list(self.names)
+        return list(self.names) + [n for n in self.commands if n not in self.names]
 
     def get_command(self, ctx, name):
-        return self.make(name) if name in self.names else None
+        return self.make(name) if name in self.names else super().get_command(ctx, name)
 
 
 # ---------------------------------------------------------------------------
@@ -145,8 +176,32 @@ class GeneratedGroup(click.Group):
 
 def db_path() -> str | None:
     """The root command's ``--db`` (or ``$DEALGRAPH_DB``); None for the default store
-    (also when a command runs on its own, outside the ``dealgraph`` group)."""
-    return click.get_current_context().find_root().params.get("db")
+    (also when a command runs on its own, outside the ``dealgraph`` group). A store
+    file named in a directory that does not exist is refused (:func:`in_existing_dir`)."""
+    db = click.get_current_context().find_root().params.get("db")
+    return None if db is None else str(in_existing_dir(db, "--db"))
+
+
+def in_existing_dir(path, option: str, *, file: bool = True):
+    """``path`` as a :class:`~pathlib.Path` when its parent directory exists.
+
+    The rule for every file or directory a command writes (``--db``, ``-o``,
+    ``export OUTDIR``, ``synth -o``): the thing named may be created, the directory
+    it goes in must exist -- a typo in a path is refused (exit 1), never a silently
+    made directory tree. The default store (in the user data directory) is the
+    exception: dealgraph makes its directory itself. ``file``: ``path`` must not be an
+    existing directory (for OUTDIR options, pass False)."""
+    from pathlib import Path
+
+    if not str(path).strip():
+        raise DealgraphError(f"{option}: an empty path")
+    p = Path(path).expanduser()
+    if file and p.is_dir():
+        raise DealgraphError(f"{option}: {str(p)!r} is a directory; name a file")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise DealgraphError(f"{option}: directory {str(parent)!r} does not exist (for {str(p)!r}); create it first")
+    return p
 
 
 def pass_store(f):
@@ -161,6 +216,17 @@ def pass_store(f):
         store.command = command_line()  # what the change log records for any write it makes
         return f(store, *args, **kwargs)
     return with_store
+
+
+def known_values(option: str, given, allowed, *, noun: str) -> tuple[str, ...]:
+    """``given`` (repeated and/or comma-separated values of ``option``) when each is one
+    of ``allowed``; else :class:`QueryError` naming the value and listing the allowed
+    ones (``--type merger`` is refused, never an empty result)."""
+    values = tuple(v.strip() for g in (given or ()) for v in str(g).split(",") if v.strip())
+    for v in values:
+        if v not in allowed:
+            raise QueryError(f"unknown {noun} {v!r}; expected one of {', '.join(allowed)}")
+    return values
 
 
 def entity_id(entities: pd.DataFrame, text: str, *, where: str = "") -> str:
@@ -182,13 +248,27 @@ def resolve_entities(options: tuple[Option, ...], values: dict, entities, *, whe
             values[o.name] = entity_id(entities(), values[o.name], where=where)
 
 
-def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None, markdown_title: bool = True) -> None:
-    """Print ``df`` as a terminal table, CSV, JSON or Markdown (``title`` heads a table, and
-    a Markdown table unless ``markdown_title`` is false); a query's note
-    (``df.attrs["message"]``, e.g. a partial result) goes to stderr."""
+def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None, markdown_title: bool = True,
+         layout: Layout = DEFAULT_LAYOUT, entities: pd.DataFrame | None = None, view: View = View(),
+         summary: str | None = None) -> None:
+    """Print ``df`` as a terminal table, CSV, JSON or Markdown (:func:`~dealgraph.queries.output.render`).
+
+    ``title`` heads a table, and a Markdown table unless ``markdown_title`` is false;
+    ``layout`` says how a table fits the terminal; ``entities`` (the store's table)
+    gives the display names a table shows for the layout's id columns; ``view`` is
+    the command line's ``--columns/--sort/--limit/--wide``; ``summary`` replaces the
+    row count in a table's last line. A query's note (``df.attrs["message"]``, e.g. a
+    partial result) goes to stderr."""
     shown = title if fmt == "table" or (fmt == "markdown" and markdown_title) else None
-    click.echo(render(df, fmt, title=shown), nl=False)
+    names = None
+    if fmt == "table" and entities is not None and layout.names:
+        names = dict(zip(entities["id"], entities["name"]))
+    text = render(df, fmt, title=shown, layout=layout, names=names, wide=view.wide, columns=view.columns,
+                  sort=view.sort, limit=view.limit, summary=summary)
+    gap = fmt == "table" and text.endswith("\n\n")   # the note goes under the table, before its blank line
+    click.echo(text[:-1] if gap else text, nl=False)
     message = df.attrs.get("message")
     if message:
         click.echo(str(message), err=True)
-
+    if gap:
+        click.echo("")

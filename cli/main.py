@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from dealgraph.cli.common import Group, as_of_option, db_path, emit, entity_id, format_option, pass_store, \
-    status_option
-from dealgraph.graph.schema import ENTITY_COLUMNS
+from dealgraph.cli.common import Group, View, as_of_option, db_path, emit, entity_id, format_option, \
+    in_existing_dir, known_values, pass_store, status_option, view_options
+from dealgraph.graph.schema import DEAL_TYPES, ENTITY_COLUMNS
 from dealgraph.graph.store import AddSummary, Store, default_path, open_store
-from dealgraph.loaders.amounts import format_amount
+from dealgraph.queries.output import Layout
 
 #: ``dealgraph --help`` lists the commands in these sections, in this order.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -93,34 +93,26 @@ def init(empty: bool) -> None:
     click.echo(f"created {store.path} with {len(store.deals)} deals and {len(store.entities)} entities")
 
 
-DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount", "status", "source"]
-
-
-def _money_text(values, qualifiers, currencies) -> list[str]:
-    """Amounts as stored (``~650000000``, ``up to 100000000000``) with a non-USD currency
-    code, ``undisclosed`` when empty."""
-    out = []
-    for v, q, c in zip(values, qualifiers, currencies):
-        text = format_amount(v, q)
-        out.append((text + ("" if c == "USD" else f" {c}")) if text else "undisclosed")
-    return out
-
-
-def _deal_view(deals: pd.DataFrame) -> pd.DataFrame:
-    return deals.assign(amount=_money_text(deals["amount"], deals["amount_qualifier"], deals["currency"]))
+#: What a `deals` table shows (every column in the other formats).
+DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount_usd", "amount_qualifier", "status", "source"]
+DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "status", "deal_id", "source"),
+                      names=("payer", "payee"), noun="deals", total="amount_usd")
 
 
 @main.command()
-@click.option("--type", "types", multiple=True, help="Only deals of this type (repeatable).")
+@click.option("--type", "types", multiple=True, metavar="TYPE",
+              help=f"Only deals of this type (repeatable or comma-separated): {', '.join(DEAL_TYPES)}.")
 @click.option("--entity", help="Only deals where this entity pays or is paid.")
 @as_of_option
 @status_option(default="all")
 @format_option
+@view_options
 @pass_store
-def deals(store: Store, types, entity, as_of, status, fmt) -> None:
+def deals(store: Store, types, entity, as_of, status, fmt, view: View) -> None:
     """List deals, oldest first."""
     from dealgraph.queries.filters import select_deals
 
+    types = known_values("--type", types, tuple(DEAL_TYPES), noun="deal type")
     df = select_deals(store.deals, as_of=as_of, status=status)
     if types:
         df = df[df["type"].isin(types)]
@@ -128,49 +120,96 @@ def deals(store: Store, types, entity, as_of, status, fmt) -> None:
         ident = entity_id(store.entities, entity)
         df = df[(df["payer"] == ident) | (df["payee"] == ident)]
     df = df.sort_values(["date_key", "deal_id"])
-    view = _deal_view(df)[DEAL_VIEW] if fmt == "table" else df.drop(columns=["date_key", "date_precision"])
-    emit(view.reset_index(drop=True), fmt, title=f"{len(df)} deals")
+    df = df[DEAL_VIEW] if fmt == "table" else df.drop(columns=["date_key", "date_precision"])
+    emit(df.reset_index(drop=True), fmt, title="deals", layout=DEALS_LAYOUT, entities=store.entities, view=view)
 
 
-@main.command()
-@click.argument("entity")
-@format_option
-@pass_store
-def show(store: Store, entity: str, fmt: str) -> None:
-    """One entity: who it is, its deals both ways, its rounds, metrics and sources."""
-    ident = entity_id(store.entities, entity)
+#: The tables of `show`, in order; `--part` picks one (CSV prints one table: deals unless told).
+SHOW_PARTS = ("entity", "deals", "metrics", "sources")
+SHOW_LAYOUTS = {
+    "entity": Layout(("field", "value"), noun="fields"),
+    "deals": Layout(("date", "direction", "counterparty", "amount_usd", "type", "status", "deal_id", "source"),
+                    names=("counterparty",), noun="deals", total="amount_usd"),
+    "metrics": Layout(("metric", "date", "value_usd", "value", "deal_id", "source"), noun="observations"),
+    "sources": Layout(("source",), noun="sources"),
+}
+ROUND_COUNTERPARTY = "(round, no single investor)"
+
+
+def _show_parts(store: Store, ident: str, as_of, status) -> dict[str, pd.DataFrame]:
+    from dealgraph.queries.filters import select_deals
+
     ent = store.entities.set_index("id").loc[ident]
-    d = store.deals
+    d = select_deals(store.deals, as_of=as_of, status="all" if status is None else status)
     mine = d[(d["payer"] == ident) | (d["payee"] == ident)].sort_values(["date_key", "deal_id"])
-    mine = _deal_view(mine)
     payer = mine["payer"].fillna("")
-    mine.insert(2, "direction", ["pays" if p == ident else "paid by" for p in payer])
-    mine.insert(3, "counterparty", [(e if p == ident else (p or "(round, no single investor)"))
-                                    for p, e in zip(payer, mine["payee"])])
+    mine = mine.assign(direction=["pays" if p == ident else "paid by" for p in payer],
+                       counterparty=[(e if p == ident else (p or ROUND_COUNTERPARTY))
+                                     for p, e in zip(payer, mine["payee"])])
+    mine = mine[["deal_id", "date", "direction", "counterparty", "type", "amount_usd", "amount_qualifier", "status",
+                 "source"]]
     m = store.metrics
     m = m[m["entity"] == ident].sort_values(["metric", "date_key"])
-    metrics = m.assign(value=_money_text(m["value"], m["value_qualifier"], m["currency"]))
-    metrics = metrics[["metric", "date", "value", "deal_id", "source"]]
+    if as_of is not None:
+        from dealgraph.queries.filters import parse_as_of
+        from dealgraph.graph.dates import truncate_key
+
+        key, prec = parse_as_of(as_of)
+        p = m["date_precision"].to_numpy().clip(max=prec)
+        m = m[truncate_key(m["date_key"].to_numpy(), p) <= truncate_key(pd.Series(key, index=m.index).to_numpy(), p)]
+    metrics = m[["metric", "date", "value", "value_qualifier", "currency", "value_usd", "deal_id", "source"]]
     sources = sorted(set(mine["source"].dropna()) | set(m["source"].dropna()) |
                      ({ent["source"]} if pd.notna(ent["source"]) and ent["source"] else set()))
     fields = [c for c in ENTITY_COLUMNS if c != "notes"]  # id first, then what the entity file says
     head = pd.DataFrame({"field": fields, "value": [ident] + [ent[c] for c in fields[1:]]})
+    return {"entity": head, "deals": mine.reset_index(drop=True), "metrics": metrics.reset_index(drop=True),
+            "sources": pd.DataFrame({"source": sources})}
+
+
+@main.command()
+@click.argument("entity")
+@click.option("--part", type=click.Choice(SHOW_PARTS), default=None,
+              help="Only this table (CSV prints one table: 'deals' unless --part says another).")
+@as_of_option
+@status_option(default="all")
+@format_option
+@view_options
+@pass_store
+def show(store: Store, entity: str, part, as_of, status, fmt: str, view: View) -> None:
+    """One entity: who it is, its deals both ways, its metrics and sources.
+
+    --columns, --sort and --limit apply to the deals table (or to the --part shown);
+    CSV prints one table, the deals unless --part names another.
+    """
+    ident = entity_id(store.entities, entity)
+    parts = _show_parts(store, ident, as_of, status)
+    if fmt == "csv" and part is None:
+        part = "deals"
+        click.echo("note: CSV is one table: the deals (--part entity|metrics|sources for the others)", err=True)
+    chosen = (part,) if part else SHOW_PARTS
+    name = store.entities.set_index("id").loc[ident, "name"]
     if fmt == "json":
         import json
-        click.echo(json.dumps({"entity": dict(zip(head["field"], [None if pd.isna(v) else v for v in head["value"]])),
-                               "deals": _jsonable(mine[["deal_id", "date", "direction", "counterparty", "type", "amount",
-                                                        "status", "source"]]),
-                               "metrics": _jsonable(metrics), "sources": sources}, indent=2))
+
+        from dealgraph.queries.output import select, to_records
+        out = {k: to_records(select(parts[k], **_view_args(view)) if k == (part or "deals") else parts[k])
+               for k in chosen}
+        if "entity" in out:
+            out["entity"] = {r["field"]: r["value"] for r in out["entity"]}
+        if "sources" in out:
+            out["sources"] = [r["source"] for r in out["sources"]]
+        click.echo(json.dumps(out if part is None else out[part], indent=2, ensure_ascii=False))
         return
-    emit(head, fmt, title=f"{ent['name']} ({ident})")
-    emit(mine[["deal_id", "date", "direction", "counterparty", "type", "amount", "status", "source"]].reset_index(drop=True),
-         fmt, title="deals")
-    emit(metrics.reset_index(drop=True), fmt, title="metrics")
-    emit(pd.DataFrame({"source": sources}), fmt, title="sources")
+    if fmt == "table":  # amounts in dollars with their qualifier; the other formats keep value and currency
+        parts["metrics"] = parts["metrics"][["metric", "date", "value_usd", "value_qualifier", "deal_id", "source"]]
+    for k in chosen:
+        title = f"{name} ({ident})" if k == "entity" else k
+        emit(parts[k], fmt, title=title, layout=SHOW_LAYOUTS[k], entities=store.entities,
+             view=view if k == (part or "deals") else View(wide=view.wide))
 
 
-def _jsonable(df: pd.DataFrame) -> list[dict]:
-    return [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in df.astype(object).to_dict("records")]
+def _view_args(view: View) -> dict:
+    return {"columns": view.columns, "sort": view.sort, "limit": view.limit}
 
 
 def _print_summary(summary: AddSummary, *, verb: str) -> None:
@@ -277,9 +316,13 @@ EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "gexf", "graphml")
 @pass_store
 def export(store: Store, target, fmt, spreadsheet_safe, max_length, cycles_top) -> None:
     """Write the store: CSV files in the input schema (adding them reproduces the store),
-    an Excel workbook (adding it does too) or a GEXF / GraphML network."""
+    an Excel workbook (adding it does too) or a GEXF / GraphML network.
+
+    OUT (a folder for csv, a file otherwise) is created when missing; the directory it is
+    in must exist."""
     if spreadsheet_safe and fmt != "csv":
         raise click.UsageError("--spreadsheet-safe is for --format csv (xlsx always quotes such cells)")
+    in_existing_dir(target, "OUT", file=fmt != "csv")  # a mistyped path is refused, not created
     if fmt == "csv":
         for p in store.export_csv(target, spreadsheet_safe=spreadsheet_safe):
             click.echo(str(p))

@@ -180,13 +180,13 @@ class _progress:
 def _query_command(name: str) -> click.Command:
     q = QUERIES[name]
 
-    def callback(uri, user, password, database, fmt, as_of, status, **opts):
+    def callback(uri, user, password, database, fmt, as_of, status, view, **opts):
         with _session(uri, user, password, database, failed="query failed") as (_, driver):
             # an entity by id, name or alias, as the local CLI resolves it
             resolve_entities(q.options, opts, lambda: server_entities(driver, database), where="on the server ")
             df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
         emit(df, fmt, title=f"{name} ({'embedded, pulled from Neo4j' if name in EMBEDDED else 'Neo4j'})",
-             markdown_title=False)
+             markdown_title=False, layout=q.layout, view=view)
 
     help = q.description + (f"\n\nRuns embedded on the graph pulled from the server (no Cypher implementation); "
                             f"same table as `dealgraph query {name}` on that data." if name in EMBEDDED else

@@ -9,15 +9,16 @@ from __future__ import annotations
 import click
 
 from dealgraph.cli.common import GeneratedGroup, emit, format_option, pass_store, registry_options, resolve_entities, \
-    selection_options
-from dealgraph.queries.registry import QUERIES, Query, list_queries
+    selection_options, view_options
+from dealgraph.queries.registry import CHECK, QUERIES, QUERIES_LAYOUT, Query, list_queries
 
 
 def _make_command(q: Query) -> click.Command:
     @pass_store
-    def callback(store, fmt: str, as_of, status, **opts):
+    def callback(store, fmt: str, as_of, status, view, **opts):
         resolve_entities(q.options, opts, lambda: store.entities)
-        emit(q.run(store, as_of=as_of, status=status, **opts), fmt, title=q.name, markdown_title=False)
+        emit(q.run(store, as_of=as_of, status=status, **opts), fmt, title=q.name, markdown_title=False,
+             layout=q.layout, entities=store.entities, view=view)
 
     help = q.description + "\n\nDefinitions: docs/queries.md."
     return click.command(name=q.name, help=help, short_help=q.description)(registry_options(q.options)(callback))
@@ -30,35 +31,53 @@ query_command = GeneratedGroup("query", QUERIES, lambda name: _make_command(QUER
 
 @click.command(name="queries")
 @format_option
-def queries_command(fmt: str) -> None:
-    """List the canned queries, one line each."""
-    emit(list_queries(), fmt, title="queries", markdown_title=False)
+@view_options
+def queries_command(fmt: str, view) -> None:
+    """List the canned queries, one line each (each runs as `dealgraph query NAME`)."""
+    emit(list_queries(), fmt, title="queries", markdown_title=False, layout=QUERIES_LAYOUT, view=view)
 
 
-@click.command(name="check")
-@click.argument("claims", type=click.Path(exists=True, dir_okay=False))
+def bundled_claims() -> str:
+    """The sample data's claims file (the article's stated figures), wherever dealgraph is installed."""
+    from importlib.resources import files
+
+    return str(files("dealgraph.data") / "claims.csv")
+
+
+@click.command(name="check", short_help="Check stated figures in a claims CSV against recomputed ones.")
+@click.argument("claims", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--tolerance", type=float, default=0.01, show_default=True,
               help="Relative tolerance beyond the rounding of the stated digits.")
 @click.option("--approx-tolerance", type=float, default=0.10, show_default=True,
               help="Relative tolerance for approximate ('~', 'about') stated values.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a claim is not supported.")
 @format_option
+@view_options
 @selection_options
 @pass_store
 def check_command(store, claims: str, tolerance: float, approx_tolerance: float, strict: bool, fmt: str, as_of,
-                  status) -> None:
+                  status, view) -> None:
     """Check stated figures (CSV: subject,metric,stated,source) against the store.
 
     Prints stated vs recomputed, the difference and a verdict (supported / not
-    supported / cannot check); definitions in docs/queries.md.
+    supported / cannot check); definitions in docs/queries.md. Without CLAIMS: the
+    bundled sample claims (the article's figures, data/claims.csv), from any directory.
+    Also runs as `dealgraph query check`.
     """
     from dealgraph.queries.claims import check_claims
 
+    shown = claims or "the sample claims (data/claims.csv)"
+    claims = claims or bundled_claims()
     df = check_claims(store, claims, tolerance=tolerance, approx_tolerance=approx_tolerance,
                       as_of=as_of, status=status)
-    emit(df, fmt, title=f"claims: {claims}", markdown_title=False)
     counts = df["verdict"].value_counts()
-    summary = ", ".join(f"{int(counts.get(v, 0))} {v}" for v in ("supported", "not supported", "cannot check"))
-    click.echo(f"{len(df)} claims: {summary}", err=True)
+    summary = f"{len(df)} claims: " + ", ".join(f"{int(counts.get(v, 0))} {v}"
+                                                for v in ("supported", "not supported", "cannot check"))
+    emit(df, fmt, title=f"claims: {shown}", markdown_title=False, layout=CHECK.layout, view=view, summary=summary)
+    if fmt != "table":  # a table ends with it
+        click.echo(summary, err=True)
     if strict and int(counts.get("not supported", 0)):
         click.get_current_context().exit(1)  # a failed check
+
+
+query_command.add_command(check_command)  # `dealgraph query check` is `dealgraph check`, as `queries` lists it

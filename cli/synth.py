@@ -19,6 +19,9 @@ from dealgraph.loaders.synth import write
               help="Directory for entities.csv and deals.csv.")
 def synth_command(n_deals, n_entities, seed, out_dir):
     """Write realistic synthetic deal CSVs (power-law hubs, round trips, partial dates)."""
+    from dealgraph.cli.common import in_existing_dir
+
+    in_existing_dir(out_dir, "-o/--out", file=False)
     t0 = time.perf_counter()
     n_entities = n_entities or max(20, n_deals // 5)
     ep, dp = write(out_dir, n_deals, n_entities, seed)

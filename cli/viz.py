@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from dealgraph.cli.common import entity_id, pass_store, selection_options
+from dealgraph.cli.common import entity_id, in_existing_dir, pass_store, selection_options
+from dealgraph.errors import QueryError
 from dealgraph.viz.network import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES
 
 
@@ -44,6 +45,13 @@ def viz_command(store, output, open_, cycles_only, temporal, window, max_length,
     from dealgraph.viz.build import view_from_store
     from dealgraph.viz.html import render_view_page, write_page
 
+    in_existing_dir(output, "-o/--output")
+    for name, value, least in (("--depth", depth, 0), ("--window", window, 0), ("--max-nodes", max_nodes, 1),
+                               ("--max-edges", max_edges, 1)):
+        if value is not None and value < least:
+            raise QueryError(f"{name} must be at least {least}, not {value}")
+    if entity is None and depth != 1 and click.get_current_context().get_parameter_source("depth").name != "DEFAULT":
+        raise QueryError("--depth needs --entity (the entity the view is centred on)")
     if entity is not None:
         entity = entity_id(store.entities, entity)
     view = view_from_store(store, as_of=as_of, status=status, entity=entity, depth=depth,
@@ -73,6 +81,10 @@ def report_command(store, output, open_, title, as_of, status, max_nodes, max_ed
     from dealgraph.viz.html import write_page
     from dealgraph.viz.report import render_report
 
+    in_existing_dir(output, "-o/--output")
+    for name, value in (("--max-nodes", max_nodes), ("--max-edges", max_edges)):
+        if value < 1:
+            raise QueryError(f"{name} must be at least 1, not {value}")
     text, notes = render_report(store, title=title, as_of=as_of, status=status, max_nodes=max_nodes,
                                 max_edges=max_edges, today=_dt.date.today())
     path = write_page(text, output)

@@ -186,16 +186,32 @@ def as_float_array(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def money(x: float) -> str:
-    """Compact US-dollar text: ``$20.0bn``, ``$750m``, ``$4.50T``; ``n/a`` for NaN."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+def money(x: float, qualifier: str | None = None) -> str:
+    """Compact US-dollar text: ``$20.0bn``, ``$1.2tn``, ``$650m``, ``$12.5m``, ``$750``;
+    ``n/a`` for NaN. Billions and trillions keep one decimal; millions and thousands
+    at most one decimal below 100 (``$6.5m``, ``$6m``), none above (``$650m``). ``qualifier`` (one of
+    :data:`~dealgraph.graph.schema.QUALIFIERS`) is written in front as in the input
+    syntax: ``~$650m``, ``up to $100.0bn``, ``at least $1.0bn``."""
+    if x is None or x is pd.NA or (isinstance(x, (float, np.floating)) and math.isnan(x)):
         return "n/a"
+    from dealgraph.loaders.amounts import QUALIFIER_PREFIX
+
+    x = float(x)
     a = abs(x)
-    for div, unit in ((1e12, "T"), (1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if a >= div:
-            v = x / div
-            return f"${v:,.3g}{unit}" if abs(v) < 100 else f"${v:,.0f}{unit}"
-    return f"${x:,.0f}"
+    text = f"${x:,.0f}"
+    if math.isinf(x):
+        text = "$inf" if x > 0 else "-$inf"
+    else:
+        for div, unit, always in ((1e12, "tn", True), (1e9, "bn", True), (1e6, "m", False), (1e3, "k", False)):
+            if round(a / div, 1) >= 1:
+                v = x / div
+                text = f"${v:,.1f}{unit}" if always or abs(v) < 99.95 else f"${v:,.0f}{unit}"
+                if not always:
+                    text = text.replace(f".0{unit}", unit)
+                break
+        if text.startswith("$-"):
+            text = "-$" + text[2:]
+    return QUALIFIER_PREFIX.get(qualifier if isinstance(qualifier, str) else "exact", "") + text
 
 
 #: Lists of counterparties in a cell show at most this many, then "+N more".

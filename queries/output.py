@@ -1,9 +1,25 @@
-"""Print query results: ``table`` (rich, for terminals), ``csv``, ``json``, ``markdown``.
+"""Print query results: ``table`` (for terminals), ``csv``, ``json``, ``markdown``.
 
 Missing values: ``n/a`` in table and markdown, an empty cell in CSV, ``null``
 in JSON — never 0. Table and markdown format numbers for reading by column
-name: ``*_usd`` as compact dollars (``$20bn``), ``*_pct`` as percent, the
-multiple columns with an ``x``; CSV and JSON keep full-precision raw numbers.
+name: ``*_usd`` as compact dollars (``$20.0bn``), ``*_pct`` as percent, the
+multiple columns with an ``x``; CSV and JSON keep full-precision raw numbers,
+every column and every row.
+
+**Terminal tables** (``table``, in the manner of ``kubectl get`` and
+``sqlite-utils --table``) fit the width :func:`terminal_width` gives: one line per
+row, never a wrapped cell. Which columns show is decided by each result's
+:class:`Layout` (declared with the query in :mod:`dealgraph.queries.registry`):
+columns are taken in priority order while their minimum widths fit, the rest are
+hidden and named in the summary line; space left over widens the taken columns,
+most important first, up to their full width; a text cell still too long ends in
+``…``. Numbers, money and dates are never shortened (a column that cannot show
+them whole is hidden instead). Headers are the column names with spaces for
+underscores, wrapped between words. In a table, ``X_usd`` shows its qualifier
+``X_qualifier`` in front (``~$650m``, ``up to $100.0bn``) and the qualifier column
+is folded into it; entity-id columns named by the layout show display names. A
+one-line summary follows: rows, a money total where the layout names one, rows
+and columns not shown and how to see them (``--limit``, ``--wide``, ``--columns``).
 """
 
 from __future__ import annotations
@@ -11,6 +27,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -112,14 +131,262 @@ def to_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None) -> str:
+@dataclass(frozen=True)
+class Layout:
+    """How a terminal table shows one kind of result (declared once per query).
+
+    ``priority``: column names, most important first; columns not listed come after
+    them in the frame's order (so a column a query adds later is shown when there is
+    room, and with ``--wide``). ``names``: columns holding entity ids, or paths of
+    them joined by ``" -> "``, shown as the entities' display names (ids stay where
+    an id is what one types next: deal ids). ``noun``: what a row is (``"cycles"``).
+    ``total``: a ``*_usd`` column whose sum over all rows (disclosed amounts) the
+    summary line states.
+    """
+
+    priority: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    noun: str = "rows"
+    total: str | None = None
+
+
+DEFAULT_LAYOUT = Layout()
+
+#: Without a terminal (a pipe, a file) and without ``COLUMNS``, tables are this wide.
+DEFAULT_WIDTH = 80
+#: A text column is not squeezed below this many characters (or its header's longest word).
+MIN_TEXT_WIDTH = 12
+#: Characters between two columns.
+GAP = 2
+ELLIPSIS = "…"
+
+
+def terminal_width() -> int:
+    """The width tables fit: ``$COLUMNS`` when set, else the terminal's width when
+    stdout is a terminal, else :data:`DEFAULT_WIDTH` (``shutil.get_terminal_size``
+    with that fallback). At least 20."""
+    return max(20, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def _key(name: str) -> str:
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def column_named(df: pd.DataFrame, name: str, *, option: str = "--columns") -> str:
+    """The column of ``df`` that ``name`` names (as shown in a table header, with
+    spaces, hyphens or underscores, any case); :class:`QueryError` listing the
+    columns when none does."""
+    by_key = {_key(c): c for c in df.columns}
+    c = by_key.get(_key(name))
+    if c is None:
+        raise QueryError(f"{option}: no column {name!r}; the columns are {', '.join(map(str, df.columns))}")
+    return c
+
+
+def select(df: pd.DataFrame, *, columns: Sequence[str] | str | None = None, sort: str | None = None,
+           limit: int | None = None) -> pd.DataFrame:
+    """``df`` sorted by ``sort`` (a column; ``-col`` for descending; missing values
+    last; ties keep their order), its first ``limit`` rows, and only ``columns``
+    (comma-separated text or a list, in that order). Unknown columns and a negative
+    limit are a :class:`QueryError`. The frame's ``attrs`` are kept."""
+    attrs = dict(df.attrs)
+    if sort:
+        desc = sort.startswith("-")
+        col = column_named(df, sort.lstrip("-+"), option="--sort")
+        df = df.sort_values(col, ascending=not desc, na_position="last", kind="stable",
+                            key=lambda s: s.map(lambda v: ", ".join(map(str, v)) if isinstance(v, (list, tuple))
+                                                else v) if s.dtype == object else s)
+    if limit is not None:
+        if limit < 0:
+            raise QueryError(f"--limit must be 0 or more, not {limit}")
+        df = df.head(limit)
+    if columns:
+        names = [c for c in (columns.split(",") if isinstance(columns, str) else columns) if str(c).strip()]
+        df = df[[column_named(df, c) for c in names]]
+    df = df.reset_index(drop=True)
+    df.attrs.update(attrs)
+    return df
+
+
+def _numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _name_cell(v: Any, names: Mapping[str, str]) -> Any:
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_name_cell(x, names) for x in v]
+    if not isinstance(v, str) or not v:
+        return v
+    if " -> " in v:
+        return " → ".join(names.get(p, p) for p in v.split(" -> "))
+    return names.get(v, v)
+
+
+def display_frame(df: pd.DataFrame, layout: Layout = DEFAULT_LAYOUT,
+                  names: Mapping[str, str] | None = None) -> tuple[list[str], list[list[str]], list[bool]]:
+    """What a terminal table shows of ``df``: column names, rows of cell text (one
+    line each) and which columns are numeric (right-aligned, never shortened).
+    Money columns carry their qualifier and the qualifier columns folded into them
+    are left out; ``layout.names`` columns show ``names[id]``."""
+    cols = [str(c) for c in df.columns]
+    folded = {c[:-4] + "_qualifier" for c in cols if c.endswith("_usd")} & set(cols)
+    shown = [c for c in cols if c not in folded]
+    rows: list[list[str]] = [[] for _ in range(len(df))]
+    for c in shown:
+        values = df[c].tolist()
+        if c.endswith("_usd") and c[:-4] + "_qualifier" in folded:
+            quals = df[c[:-4] + "_qualifier"].tolist()
+            texts = [NA_TEXT if _is_missing(v) else money(v, q) for v, q in zip(values, quals)]
+        else:
+            if names and c in layout.names:
+                values = [_name_cell(v, names) for v in values]
+            texts = [format_cell(c, v) for v in values]
+        for r, t in zip(rows, texts):
+            r.append(t.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " "))
+    numeric = [_numeric(df[c]) for c in shown]
+    return shown, rows, numeric
+
+
+def _header(c: str) -> str:
+    return c.replace("_", " ")
+
+
+def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool],
+        priority: Sequence[str], width: int) -> tuple[list[int], list[int]]:
+    """Which columns (indices, in display order) fit in ``width`` and how wide each is.
+
+    A column's *full* width is its widest cell or header word; its *least* width is
+    the full width for numbers and short text, else ``max(longest header word,
+    MIN_TEXT_WIDTH)``; its *wanted* width is the full width up to a fifth of
+    ``width`` (half for the most important column), at least the least. Columns are
+    taken in ``priority`` order (then the rest in frame order) until one does not fit
+    at its wanted width; the space left widens them, most important first, up to
+    their full widths; then, in the same order, columns left out that still fit at
+    their least width are taken and widened the same way. The most important column
+    is always taken."""
+    from rich.cells import cell_len
+
+    n = len(headers)
+    word = [max((cell_len(w) for w in _header(h).split()), default=1) for h in headers]
+    full = [max([word[i]] + [cell_len(r[i]) for r in rows]) for i in range(n)]
+    least = [full[i] if numeric[i] else min(full[i], max(word[i], MIN_TEXT_WIDTH)) for i in range(n)]
+    rank = {h: k for k, h in enumerate(priority)}
+    order = sorted(range(n), key=lambda i: (rank.get(headers[i], len(rank)), i))
+    want = [max(least[i], min(full[i], width // (2 if i == order[0] else 5))) for i in range(n)]
+    widths: dict[int, int] = {}
+    used = 0
+
+    def take(size, *, stop: bool) -> None:
+        nonlocal used
+        for i in order:
+            need = size[i] + (GAP if widths else 0)
+            if i not in widths and (not widths or used + need <= width):
+                widths[i] = size[i]
+                used += need
+            elif i not in widths and stop:
+                return
+
+    def widen() -> None:
+        nonlocal used
+        for i in order:
+            if i in widths:
+                more = min(max(width - used, 0), full[i] - widths[i])
+                widths[i] += more
+                used += more
+
+    take(want, stop=True)
+    widen()
+    take(least, stop=False)
+    widen()
+    keep = sorted(widths)
+    return keep, [widths[i] for i in keep]
+
+
+def _clip(text: str, width: int) -> str:
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + ELLIPSIS
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
+
+
+def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = DEFAULT_LAYOUT,
+               names: Mapping[str, str] | None = None, width: int | None = None, wide: bool = False,
+               total_rows: int | None = None, total_usd: float | None = None, summary: str | None = None) -> str:
+    """``df`` as a terminal table at most ``width`` wide (:func:`terminal_width` by
+    default; ``wide``: every column at full width, however wide), the title above and
+    a one-line summary below, then a blank line. ``total_rows`` / ``total_usd``: the row count and money
+    total before ``--limit`` (default: ``df``'s); ``summary`` replaces the leading
+    count ("15 claims: 12 supported, ...")."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    width = terminal_width() if width is None else width
+    headers, rows, numeric = display_frame(df, layout, names)
+    n_all = len(df) if total_rows is None else total_rows
+    if wide:
+        keep = list(range(len(headers)))
+        from rich.cells import cell_len
+        widths = [max([len(w) for w in _header(headers[i]).split()] + [cell_len(r[i]) for r in rows])
+                  for i in keep]
+    else:
+        keep, widths = fit(headers, rows, numeric, layout.priority, width)
+    out: list[str] = []
+    if title:
+        out.append(title if wide else _clip(title, width))
+    if len(df):
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                      header_style="bold")  # a space of padding and the box's blank separator: GAP
+        for i, w in zip(keep, widths):
+            table.add_column(Text(_header(headers[i])), width=w, justify="right" if numeric[i] else "left",
+                             no_wrap=False, overflow="fold")
+        for r in rows:
+            table.add_row(*[Text(_clip(r[i], w), no_wrap=True, overflow="ellipsis") for i, w in zip(keep, widths)])
+        buf = io.StringIO()
+        total = sum(widths) + GAP * (len(widths) - 1)
+        Console(file=buf, width=max(total, 1), color_system=None, markup=False, emoji=False, highlight=False,
+                legacy_windows=False).print(table)
+        out += [line.rstrip() for line in buf.getvalue().splitlines()]
+    line = summary or _plural(n_all, layout.noun)
+    if total_usd is not None and not summary:
+        line += f", {money(total_usd)}"
+    if len(df) < n_all:
+        line += f"; showing {len(df):,} (--limit)"
+    hidden = [headers[i] for i in range(len(headers)) if i not in keep]
+    if hidden:
+        more = f"; {len(hidden)} more column{'s' if len(hidden) != 1 else ''}"
+        named = f"{more} (--wide, --columns): {', '.join(hidden)}"
+        line += named if len(line) + len(named) <= width else more + ": --wide"
+    out.append(line if wide else _clip(line, width))
+    return "\n".join(out) + "\n\n"   # a blank line after the summary, as psql does: tables in a row stay apart
+
+
+def render(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None, layout: Layout | None = None,
+           names: Mapping[str, str] | None = None, width: int | None = None, wide: bool = False,
+           columns: Sequence[str] | str | None = None, sort: str | None = None, limit: int | None = None,
+           summary: str | None = None) -> str:
     """The text of ``df`` in ``fmt`` (table, csv, json, markdown), ending in a newline.
 
-    ``title`` heads a table (and a markdown table, as a bold line; a markdown
-    table ends with a blank line so several can follow each other). A table
-    takes the terminal's width on a terminal and its natural width otherwise
-    (pipes and files get whole rows, not squeezed columns).
+    ``columns`` / ``sort`` / ``limit`` (:func:`select`) apply to every format; the
+    rest only to ``table`` (:func:`table_text`). CSV and JSON are otherwise complete
+    and exact: every column, raw numbers, ids. ``title`` heads a table (and a
+    markdown table, as a bold line; a markdown table ends with a blank line so
+    several can follow each other).
     """
+    if fmt not in FORMATS:
+        raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    layout = layout or DEFAULT_LAYOUT
+    n_all = len(df)
+    total_usd = None
+    if fmt == "table" and layout.total and layout.total in df.columns and not summary:
+        total_usd = float(pd.to_numeric(df[layout.total], errors="coerce").sum())
+    df = select(df, columns=columns, sort=sort, limit=limit)
     if fmt == "csv":
         return to_csv(df)
     if fmt == "json":
@@ -127,51 +394,5 @@ def render(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None) ->
     if fmt == "markdown":
         head = f"**{_md_escape(title)}**\n\n" if title else ""
         return head + to_markdown(df) + "\n"
-    if fmt == "table":
-        import shutil
-        import sys
-
-        from rich.console import Console
-        buf = io.StringIO()
-        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else _natural_width(df)
-        console = Console(file=buf, width=width, color_system=None, markup=False, emoji=False, highlight=False)
-        print_table(df, console, title)
-        return buf.getvalue()
-    raise QueryError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-
-
-def _natural_width(df: pd.DataFrame) -> int:
-    cols = [str(c) for c in df.columns]
-    widths = [len(c) for c in cols]
-    for row in df.itertuples(index=False, name=None):
-        for i, (c, v) in enumerate(zip(cols, row)):
-            widths[i] = max(widths[i], len(format_cell(c, v)))
-    return min(max(sum(w + 3 for w in widths) + 4, 40), 2000)
-
-
-def build_table(df: pd.DataFrame, title: str | None = None):
-    """A :class:`rich.table.Table` of ``df`` (values as :func:`format_cell`).
-
-    Cells are rich ``Text`` objects, so user text such as ``[bold]`` is shown
-    as typed, never interpreted as markup.
-    """
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for c in df.columns:
-        numeric = pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-        table.add_column(Text(str(c)), justify="right" if numeric else "left", overflow="fold")
-    for row in df.itertuples(index=False, name=None):
-        table.add_row(*[Text(format_cell(str(c), v)) for c, v in zip(df.columns, row)])
-    return table
-
-
-def print_table(df: pd.DataFrame, console, title: str | None = None) -> None:
-    """Print ``df`` as a rich table on ``console`` (``(no rows)`` when empty)."""
-    from rich.text import Text
-
-    if len(df) == 0:
-        console.print(Text(f"{title}: (no rows)" if title else "(no rows)"))
-        return
-    console.print(build_table(df, title))
+    return table_text(df, title=title, layout=layout, names=names, width=width, wide=wide, total_rows=n_all,
+                      total_usd=total_usd, summary=summary)

@@ -11,6 +11,10 @@ or ``entity`` (an entity id; the CLI also accepts a name or alias and resolves
 it). ``argument=True`` makes it positional on the command line
 (``dealgraph query rounds groq``).
 
+Each query also declares its terminal-table :class:`~dealgraph.queries.output.Layout`:
+which columns matter most when the terminal is narrow, which hold entity ids to show
+as names, what a row is called and which money column the summary line totals.
+
 Definitions and formulas: ``docs/queries.md`` (a test fails when a query
 registered here is not documented there) and each module's docstring.
 """
@@ -23,6 +27,9 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from dealgraph.errors import QueryError
+from dealgraph.queries.output import Layout
+
 
 @dataclass(frozen=True)
 class Option:
@@ -34,6 +41,7 @@ class Option:
     help: str = ""
     argument: bool = False   # positional on the CLI
     required: bool = False
+    minimum: float | None = None  # smallest value allowed (checked by Query.run: a QueryError below it)
 
     @property
     def flag(self) -> str:
@@ -63,6 +71,7 @@ class Query:
     target: str
     description: str
     options: tuple[Option, ...] = ()
+    layout: Layout = Layout()
 
     @property
     def function(self) -> Callable[..., pd.DataFrame]:
@@ -82,6 +91,9 @@ class Query:
         for o in self.options:
             if o.required and options.get(o.name) is None:
                 raise TypeError(f"query {self.name!r} needs {o.name}")
+            value = options.get(o.name)
+            if o.minimum is not None and value is not None and value < o.minimum:
+                raise QueryError(f"{o.name} must be at least {o.minimum:g}, not {value:g}")
         return self.function(store, **options)
 
 
@@ -102,30 +114,56 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
            Option("window", "int", None, "With --temporal: first-to-last deal within DAYS days (implies --temporal)."),
            Option("top", "int", 100, "Show the best N cycles by bottleneck."),
            Option("count_only", "bool", False, "Only count cycles per length."),
-           Option("timeout", "float", 30.0, "Stop searching after SECONDS (results are then marked partial)."))),
+           Option("timeout", "float", 30.0, "Stop searching after SECONDS (results are then marked partial).",
+                  minimum=0)),
+          layout=Layout(("cycle", "bottleneck_usd", "length", "total_usd", "time_ordered", "tentative",
+                         "undisclosed_hops", "cycles", "deal_ids", "witness", "hops"), names=("cycle",),
+                        noun="cycles")),
     Query("multiples", "dealgraph.queries.multiples:multiples",
           "Deal value / target revenue (the article's \"EV/revenue\"), implied valuation, % of acquirer market cap.",
           (Option("all_deals", "bool", False, "Every deal, not only exit-like deals and deals with the figures."),
-           Option("deal", "str", None, "Only this deal id."))),
+           Option("deal", "str", None, "Only this deal id.")),
+          layout=Layout(("payee", "amount_usd", "deal_to_revenue", "share_of_acquirer_cap_pct",
+                         "implied_valuation_usd", "payer", "date", "deal_id", "target_revenue_usd",
+                         "implied_ev_to_revenue", "acquirer_market_cap_usd", "type", "stake_pct", "status"),
+                        names=("payer", "payee"), noun="deals", total="amount_usd")),
     Query("deal-comparisons", "dealgraph.queries.comparisons:deal_comparisons",
           "The article's comparison table: value, structure, multiple, % of acquirer cap, months from last raise.",
-          ()),
+          (),
+          layout=Layout(("deal", "value_usd", "deal_to_revenue", "share_of_acquirer_cap_pct",
+                         "months_from_last_raise", "date", "structure", "target_revenue_usd",
+                         "acquirer_market_cap_usd", "deal_id", "last_raise_date", "status"), noun="deals",
+                        total="value_usd")),
     Query("returns", "dealgraph.queries.returns:returns",
           "Exit value vs each earlier round's post-money: multiple, months, annualised (compound and simple).",
           (Option("entity", "entity", None, "Only exits of this entity (the payee)."),
-           Option("exit_deal", "str", None, "Only this exit deal id."))),
+           Option("exit_deal", "str", None, "Only this exit deal id.")),
+          layout=Layout(("entity", "exit_value_usd", "round_date", "round_post_money_usd", "multiple",
+                         "months", "annualised_compound_pct", "exit_date", "exit_type", "last_round",
+                         "annualised_simple_pct", "round_step_up", "exit_deal_id", "exit_status", "exit_basis",
+                         "round_deal_ids"), names=("entity",), noun="exit/round pairs")),
     Query("rounds", "dealgraph.queries.returns:rounds",
           "An entity's round history with post-money valuations, step-ups and exits.",
-          (Option("entity", "entity", None, "The entity.", argument=True, required=True),)),
+          (Option("entity", "entity", None, "The entity.", argument=True, required=True),),
+          layout=Layout(("date", "kind", "amount_usd", "valuation_usd", "step_up", "months_since_previous",
+                         "investors", "valuation_basis", "status", "deal_ids", "types", "entity"),
+                        names=("entity", "investors"),
+                        noun="rounds")),
     Query("concentration", "dealgraph.queries.concentration:concentration",
           "Inflow by counterparty, top share, Herfindahl; --without X: what others lose if X stops paying.",
           (Option("without", "entity", None, "Show what each other entity loses without this payer "
                                               "(directly and via one intermediate)."),
-           _ENTITY_ROWS)),
+           _ENTITY_ROWS),
+          layout=Layout(("entity", "inflow_usd", "top_counterparty", "top_share_pct", "hhi", "counterparties",
+                         "direct_loss_usd", "indirect_loss_usd", "loss_share_pct", "max_loss_share_pct",
+                         "indirect_max_usd", "breakdown", "via", "without"),
+                        names=("entity", "top_counterparty", "without"), noun="entities")),
     Query("round-trip", "dealgraph.queries.roundtrip:round_trip",
           "Share of each entity's inflow paid by entities it has paid (directly or within k-1 hops).",
           (Option("max_length", "int", 5, "Longest money cycle counted, in hops (k)."),
-           _ENTITY_ROWS)),
+           _ENTITY_ROWS),
+          layout=Layout(("entity", "share_pct", "returning_inflow_usd", "inflow_usd", "returning_payers",
+                         "counterparties"), names=("entity",), noun="entities")),
     Query("circularity", "dealgraph.queries.circularity:circularity",
           "Cycles and circular volume vs a degree-preserving random rewiring: null mean, sd, exact p, z.",
           (Option("max_length", "int", 4, "Longest cycle, in hops (k)."),
@@ -161,13 +199,19 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
            Option("key_deals", "int", 5, "Name this many key deals."))),
 )}
 
-#: ``dealgraph check CLAIMS.csv`` — not a query (it reads a file) but listed and documented with them.
+#: ``dealgraph check [CLAIMS.csv]`` (also ``dealgraph query check``) — not a function of the store alone (it
+#: reads a file) but listed and documented with the queries.
 CHECK = Query("check", "dealgraph.queries.claims:check_claims",
               "Stated figures from a claims CSV vs figures recomputed from the store, with a verdict.",
-              (Option("claims", "str", None, "Claims CSV (subject,metric,stated,source).", argument=True,
-                      required=True),
+              (Option("claims", "str", None, "Claims CSV (subject,metric,stated,source); default: the sample "
+                                             "claims.", argument=True),
                Option("tolerance", "float", 0.01, "Relative tolerance (beyond rounding of the stated digits)."),
-               Option("approx_tolerance", "float", 0.10, "Relative tolerance for '~'/approx stated values.")))
+               Option("approx_tolerance", "float", 0.10, "Relative tolerance for '~'/approx stated values.")),
+              layout=Layout(("verdict", "subject", "metric", "stated", "recomputed", "difference_pct", "reason",
+                             "difference", "tolerance"), noun="claims"))
+
+#: ``dealgraph queries``: the listing itself.
+QUERIES_LAYOUT = Layout(("query", "description", "options"), noun="queries")
 
 
 def get_query(name: str) -> Query:

@@ -43,19 +43,19 @@ def test_markdown_escapes_and_formats():
     lines = out.strip().splitlines()
     assert lines[0] == "**T\\|1**"
     assert lines[2] == "| name | amount_usd | share_pct | multiple | flag | n |"
-    assert lines[4] == "| a\\|b | $20bn | 0.444% | 2.898x | yes | 3 |"
+    assert lines[4] == "| a\\|b | $20.0bn | 0.444% | 2.898x | yes | 3 |"
     assert lines[5] == "| [bold]x[/bold] | n/a | n/a | 40x | no | n/a |"
 
 
 def test_table_shows_user_text_verbatim_and_na():
     out = render(frame(), "table", title="t")
     assert "[bold]x[/bold]" in out          # not interpreted as rich markup
-    assert "n/a" in out and "$20bn" in out and "0.444%" in out
-    assert " 0 " not in out.replace("$20bn", "")
+    assert "n/a" in out and "$20.0bn" in out and "0.444%" in out
+    assert " 0 " not in out.replace("$20.0bn", "")
 
 
 def test_format_cell_rules():
-    assert format_cell("amount_usd", 4.5e12) == "$4.5T"
+    assert format_cell("amount_usd", 4.5e12) == "$4.5tn"
     assert format_cell("amount_usd", 650e6) == "$650m"
     assert format_cell("share_of_acquirer_cap_pct", 0.0203125) == "0.0203%"
     assert format_cell("annualised_compound_pct", 6958.68) == "6,959%"

@@ -270,6 +270,9 @@ def test_add_killed_midway_leaves_the_store_as_before(tmp_path, sample_db):
 
 def test_first_use_creates_a_seeded_store(tmp_path):
     db = tmp_path / "new" / "d.db"
+    r = run_cli("deals", "--format", "csv", db=db)   # a named store goes in a directory that exists
+    assert r.returncode == 1 and r.stderr.startswith("error: --db: directory ") and not db.parent.exists()
+    db.parent.mkdir()
     r = run_cli("deals", "--format", "csv", db=db)
     assert r.returncode == 0, r.stderr
     assert "nvidia-groq-license-2025-12" in r.stdout
@@ -286,12 +289,14 @@ def test_show_lists_an_entitys_deals_rounds_metrics_and_sources(sample_db):
     assert out["entity"]["id"] == "groq"
     deals = {d["deal_id"]: d for d in out["deals"]}
     assert deals["nvidia-groq-license-2025-12"]["direction"] == "paid by"
-    assert deals["nvidia-groq-license-2025-12"]["amount"] == "20000000000"
-    assert deals["nvidia-groq-acquihire-2025-12"]["amount"] == "undisclosed"
+    # JSON is exact: raw US-dollar numbers and their qualifier, null when undisclosed
+    assert deals["nvidia-groq-license-2025-12"]["amount_usd"] == 20e9
+    assert deals["nvidia-groq-license-2025-12"]["amount_qualifier"] == "exact"
+    assert deals["nvidia-groq-acquihire-2025-12"]["amount_usd"] is None
     assert deals["groq-round-2025-09"]["counterparty"].startswith("(round")
-    posts = {(m["metric"], m["date"]): m["value"] for m in out["metrics"]}
-    assert posts[("post_money_valuation", "2025-09")] == "6900000000"
-    assert posts[("revenue", "2025-12")] == "~500000000"
+    posts = {(m["metric"], m["date"]): (m["value"], m["value_qualifier"]) for m in out["metrics"]}
+    assert posts[("post_money_valuation", "2025-09")] == (6.9e9, "exact")
+    assert posts[("revenue", "2025-12")] == (5e8, "approx")
     assert all(s for s in out["sources"]) and len(out["sources"]) >= 2
     missing = run_cli("show", "nobody", db=sample_db)
     assert missing.returncode != 0 and "no entity matches 'nobody'" in missing.stderr
