@@ -44,9 +44,10 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.graph.arrays import date_intervals
+from dealgraph.errors import QueryError
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.neo4j_backend import model as m
-from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
+from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, Statement, deal_filter, filter_params, read
 from dealgraph.queries.circular import RESULT_COLUMNS, check_options, witness
 
 
@@ -66,8 +67,9 @@ def _length_query(L: int) -> str:
                      f"AND toString({q}.deal_id) < {r}.deal_id }}")
     conds += [f"{x}:{E} AND {x}.id > s.id" for x in nodes[1:]]
     conds += [f"{nodes[i]} <> {nodes[j]}" for i in range(1, L) for j in range(i + 1, L)]
-    return (f"MATCH (s:{E}) MATCH {''.join(parts)}(s) WHERE {' AND '.join(conds)} "
-            f"RETURN [{', '.join(n + '.id' for n in nodes)}] AS ids")
+    where = "\n    AND ".join(conds)
+    return (f"  MATCH (s:{E})\n  MATCH {''.join(parts)}(s)\n  WHERE {where}\n"
+            f"  RETURN [{', '.join(n + '.id' for n in nodes)}] AS ids")
 
 
 def cycle_query(max_length: int) -> str:
@@ -82,9 +84,11 @@ def cycle_query(max_length: int) -> str:
     if k < 2:
         raise ValueError("max_length must be at least 2")
     T, E = DEAL_TYPES_PATTERN, m.ENTITY
-    union = " UNION ALL ".join(_length_query(L) for L in range(2, k + 1))
+    union = "\n  UNION ALL\n".join(_length_query(L) for L in range(2, k + 1))
     return f"""
-CALL {{ {union} }}
+CALL {{
+{union}
+}}
 UNWIND range(0, size(ids) - 1) AS i
 MATCH (a:{E} {{id: ids[i]}})-[d:{T}]->(b:{E} {{id: ids[(i + 1) % size(ids)]}})
 WHERE {deal_filter('d')}
@@ -101,6 +105,16 @@ RETURN ids, size(ids) AS length, hops,
        reduce(t = 0.0, h IN hops | t + coalesce(h.amount, 0.0)) AS total,
        size([h IN hops WHERE h.undisclosed]) AS undisclosed_hops
 """
+
+
+def statements(*, max_length: int = 5, as_of=None, status=None, **_options) -> list[Statement]:
+    """The Cypher :func:`circular_flows` runs (ranking, ``--top``, ``--temporal`` are applied
+    to its rows afterwards, so they do not change it)."""
+    k = int(max_length)
+    if k < 2:
+        raise QueryError("max_length must be at least 2")
+    return [Statement(f"simple cycles of length 2..{k}, each once, with every hop's selected deals",
+                      cycle_query(k), filter_params(as_of, status))]
 
 
 class _HopDeals:
@@ -131,7 +145,8 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
     """Cycles found by Cypher on the server; the embedded function's columns and attrs."""
     k, window, temporal = check_options(max_length, window, temporal, top)
     t0 = time.perf_counter()
-    rows = read(driver, cycle_query(k), filter_params(as_of, status), database=database, timeout=timeout)
+    (stmt,) = statements(max_length=k, as_of=as_of, status=status)
+    rows = read(driver, stmt.text, stmt.params, database=database, timeout=timeout)
 
     out = []
     for r in rows:
