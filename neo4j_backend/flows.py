@@ -60,10 +60,21 @@ def concentration_statements(*, as_of=None, status=None, **_options) -> list[Sta
     return _flow_statements(as_of, status)
 
 
-def round_trip_statements(*, max_length: int = 5, as_of=None, status=None, **_options) -> list[Statement]:
-    """The Cypher :func:`round_trip` runs: pair flows, then each flow's returning distance."""
+#: round-trip's ``--engine``: ``projection`` reads the pair flows and searches the returning
+#: chains with the embedded compiled search; ``cypher`` runs one ``shortestPath`` per flow.
+ENGINES = ("projection", "cypher")
+
+
+def round_trip_statements(*, max_length: int = 5, as_of=None, status=None, engine: str = "projection",
+                          **_options) -> list[Statement]:
+    """The Cypher :func:`round_trip` runs: pair flows, then (``cypher``) each flow's returning
+    distance."""
     if int(max_length) < 2:
         raise QueryError("max_length must be at least 2 (a loop X -> P -> X)")
+    if engine not in ENGINES:
+        raise QueryError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "projection":
+        return [_flow_statements(as_of, status)[0]]
     back = Statement(f"for each flow P -> X the shortest chain X -> ... -> P of at most {int(max_length) - 1} "
                      f"selected deals", _returning_query(max_length), filter_params(as_of, status))
     return [_flow_statements(as_of, status)[0], back]
@@ -120,14 +131,20 @@ def returning_distance(driver: neo4j.Driver, flows: pd.DataFrame, stmt: Statemen
 
 
 def round_trip(driver: neo4j.Driver, *, database=None, max_length: int = 5, entity: str | None = None,
-               as_of=None, status=None, timeout: float | None = None) -> pd.DataFrame:
-    """Same table as :func:`dealgraph.queries.roundtrip.round_trip`: the flows and
-    returning distances come from the server, the table from the shared code."""
+               as_of=None, status=None, timeout: float | None = None, engine: str = "projection") -> pd.DataFrame:
+    """Same table as :func:`dealgraph.queries.roundtrip.round_trip`: the flows come from the
+    server; the returning distances from the embedded compiled search on them
+    (``engine="projection"``) or from ``shortestPath`` on the server (``"cypher"``); the
+    table from the shared code."""
     from dealgraph.queries.roundtrip import COLUMNS, round_trip_table
+    from dealgraph.queries.roundtrip import returning_distance as embedded_distance
 
-    fl, back = round_trip_statements(max_length=max_length, as_of=as_of, status=status)
+    fl, *back = round_trip_statements(max_length=max_length, as_of=as_of, status=status, engine=engine)
     flows = pair_flows(driver, fl, database=database, timeout=timeout)
     if len(flows) == 0:
         return pd.DataFrame(columns=COLUMNS)
-    dist = returning_distance(driver, flows, back, database=database, timeout=timeout)
+    if engine == "projection":
+        dist = embedded_distance(flows, max_length)
+    else:
+        dist = returning_distance(driver, flows, back[0], database=database, timeout=timeout)
     return round_trip_table(flows, dist, entity=entity)

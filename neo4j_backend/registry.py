@@ -43,6 +43,13 @@ def _load(target: str):
     return getattr(importlib.import_module(module), attr)
 
 
+#: Queries with a choice of engine (``--engine``): name -> (engines, default).
+ENGINES: dict[str, tuple[tuple[str, ...], str]] = {
+    "circular-flows": (("projection", "cypher"), "projection"),
+    "round-trip": (("projection", "cypher"), "projection"),
+}
+
+
 def cypher_function(name: str):
     return _load(CYPHER_QUERIES[name])
 
@@ -89,7 +96,10 @@ DOCS_BEGIN = "<!-- neo4j-cypher:begin (generated: python -m dealgraph.neo4j_back
 DOCS_END = "<!-- neo4j-cypher:end -->"
 #: Options the docs show each query with (circular-flows at k = 3 to keep the page short:
 #: each further length adds one more ``UNION ALL`` branch of the same shape).
-DOCS_OPTIONS: dict[str, dict] = {"circular-flows": {"max_length": 3}, "round-trip": {"max_length": 3}}
+DOCS_OPTIONS: dict[str, list[dict]] = {
+    "circular-flows": [{}, {"engine": "cypher", "max_length": 3}],
+    "round-trip": [{}, {"engine": "cypher", "max_length": 3}],
+}
 
 
 def docs_section() -> str:
@@ -97,10 +107,10 @@ def docs_section() -> str:
     ``dealgraph neo4j cypher NAME`` (tests/test_neo4j_cypher.py checks the page has it)."""
     out = [DOCS_BEGIN, ""]
     for name in CYPHER_QUERIES:
-        opts = DOCS_OPTIONS.get(name, {})
-        flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in opts.items())
-        out += [f"#### `dealgraph neo4j cypher {name}{' ' + flags if flags else ''}`", "",
-                "```cypher", cypher_script(name, **opts).rstrip("\n"), "```", ""]
+        for opts in DOCS_OPTIONS.get(name, [{}]):
+            flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in opts.items())
+            out += [f"#### `dealgraph neo4j cypher {name}{' ' + flags if flags else ''}`", "",
+                    "```cypher", cypher_script(name, **opts).rstrip("\n"), "```", ""]
     out.append(DOCS_END)
     return "\n".join(out)
 
