@@ -80,6 +80,18 @@ def read(driver: neo4j.Driver, query: str, params: dict, *, database: str | None
         return session.execute_read(work)
 
 
+def read_all(driver: neo4j.Driver, statements: list, *, database: str | None = None,
+             timeout: float | None = None) -> list[list[dict]]:
+    """Run ``statements`` (:class:`Statement`) in one managed read transaction, so they see
+    the same state of the database; the rows of each."""
+    @neo4j.unit_of_work(timeout=timeout)
+    def work(tx):
+        return [[r.data() for r in tx.run(s.text, s.params)] for s in statements]
+
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        return session.execute_read(work)
+
+
 def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
 

