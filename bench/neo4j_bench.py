@@ -1,18 +1,36 @@
-"""Neo4j backend benchmark: push throughput and circular-flows in Cypher vs embedded.
+"""Neo4j backend benchmark: push throughput and the circular-flows engines side by side.
 
-    python3 bench/neo4j_bench.py [--deals 100000] [--max-length 3 4] [--timeout 900] [--out BENCHMARKS-neo4j.md]
+    python3 bench/neo4j_bench.py [--deals 100000] [--max-length 3 4] [--engines embedded projection cypher]
+                                 [--baseline-push OLD_PUSH.py] [--page-cache 1g] [--out BENCHMARKS-neo4j.md]
 
 One run, one graph: synthetic deals from ``dealgraph synth`` (loaders/synth.py) are
-loaded into a fresh store, pushed into a local Neo4j 5.26 started for the run (or
-the server in ``NEO4J_URI`` / ``NEO4J_USER`` / ``NEO4J_PASSWORD``), pushed a second
-time (idempotent: no changes), then circular-flows runs on both backends for each
-``--max-length``. Prints the numbers and writes them as a markdown table; nothing is
-asserted (speed is not a test).
+loaded into a fresh store and pushed into a local Neo4j 5.26 started for the run (or
+the server in ``NEO4J_URI`` / ``NEO4J_PASSWORD``):
+
+* **push, first** into the empty database (all ``CREATE``), **unchanged** (fingerprints
+  read and compared, nothing sent) and **1 % changed** (1 % of the deals get new notes
+  locally; only they are sent), each with deals/s;
+* the server's own **write ceiling** on this machine: relationships with as many
+  properties as a deal, created by the server from ``UNWIND range(...)`` (no client, no
+  parameters) -- what a push cannot beat;
+* ``--baseline-push FILE``: another push implementation (a ``push.py`` from an earlier
+  commit, e.g. ``git show REV:neo4j_backend/push.py > old_push.py``) timed in the same run
+  into a second empty database directory (first push and unchanged re-push), so old and
+  new code are compared under the same load;
+* circular-flows for each ``--max-length`` with each engine: embedded (the local store),
+  ``projection`` (hops selected and streamed by Cypher, searched by the embedded kernels)
+  and ``cypher`` (the whole search in Cypher), with each time's ratio to embedded and
+  whether the results are the same.
+
+The load average of the machine is recorded next to every timing (a shared machine
+slows everything, the server most). Prints the numbers and writes them as a markdown
+table; nothing is asserted (speed is not a test).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import sys
@@ -23,27 +41,70 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
+def load() -> str:
+    return "load {:.1f}".format(os.getloadavg()[0])
+
+
+def _load_module(path: str):
+    spec = importlib.util.spec_from_file_location("dealgraph_baseline_push", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_PROBE_PROPS = ("deal_id: toString(i), type: 'investment', date: '2024-06', date_key: 20240600, "
+                "date_precision: 2, amount: 1.5e8, amount_qualifier: 'exact', currency: 'USD', fx_rate: 1.0, "
+                "amount_usd: 1.5e8, status: 'completed', source: 'https://example.org/some/source/page', "
+                "notes: 'a synthetic note of some length', _fp: i")
+
+
+def write_ceiling(driver, database, n: int, batch: int) -> float:
+    """Relationships/s the server creates on its own (no client rows): ``n`` relationships
+    between existing entities, as many properties as a pushed deal, ``batch`` per transaction;
+    deleted afterwards."""
+    q = (f"MATCH (a:Entity) WITH collect(a) AS es UNWIND range($lo, $hi) AS i "
+         f"WITH es[i % size(es)] AS a, es[(i * 7919) % size(es)] AS b, i "
+         f"CREATE (a)-[r:DEALGRAPH_BENCH_PROBE]->(b) SET r = {{{_PROBE_PROPS}}}")
+    t = time.perf_counter()
+    with driver.session(database=database) as s:
+        for lo in range(0, n, batch):
+            s.execute_write(lambda tx: tx.run(q, lo=lo, hi=min(lo + batch, n) - 1).consume())
+    el = time.perf_counter() - t
+    with driver.session(database=database) as s:
+        while s.execute_write(lambda tx: tx.run("MATCH ()-[r:DEALGRAPH_BENCH_PROBE]->() WITH r LIMIT 20000 "
+                                                "DELETE r RETURN count(*) AS n").single()["n"]):
+            pass
+    return n / el
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--deals", type=int, default=100_000)
     ap.add_argument("--entities", type=int, default=None, help="default: deals / 5")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-length", type=int, nargs="+", default=[3, 4])
+    ap.add_argument("--max-length", type=int, nargs="*", default=[3, 4])
+    ap.add_argument("--engines", nargs="+", default=["embedded", "projection", "cypher"])
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per circular-flows run")
-    ap.add_argument("--batch", type=int, default=5000)
+    ap.add_argument("--batch", type=int, default=None, help="push batch (default: push.BATCH)")
+    ap.add_argument("--baseline-push", default=None, help="another push.py to time in the same run")
+    ap.add_argument("--page-cache", default="1g", help="local server's page cache (default 1g)")
+    ap.add_argument("--store", default=None, help="an existing store of synthetic deals (skips synth + add)")
     ap.add_argument("--out", default=str(REPO / "BENCHMARKS-neo4j.md"))
     args = ap.parse_args(argv)
 
+    from dealgraph.graph.store import open_store
     from dealgraph.loaders import synth
-    from dealgraph.neo4j_backend.circular import circular_flows as cypher_cycles
+    from dealgraph.neo4j_backend.circular import circular_flows as server_cycles
     from dealgraph.neo4j_backend.connection import Settings, connect
-    from dealgraph.neo4j_backend.push import push
+    from dealgraph.neo4j_backend.push import BATCH, push
     from dealgraph.neo4j_backend.server import NEO4J_VERSION, LocalNeo4j
     from dealgraph.queries.circular import circular_flows as embedded_cycles
-    from dealgraph.graph.store import open_store
 
+    batch = args.batch or BATCH
     n_ent = args.entities or max(20, args.deals // 5)
     rows: list[tuple[str, str]] = []
+    load_start = os.getloadavg()
 
     def note(label: str, value: str) -> None:
         print(f"{label}: {value}", flush=True)
@@ -54,86 +115,138 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="dealgraph-neo4j-bench-"))
     t = time.perf_counter()
     seed = args.seed
-    for attempt in range(5):
-        ep, dp = synth.write(work / f"seed{seed}", args.deals, n_ent, seed)
-        store = open_store(work / f"bench-{seed}.db", seed=False)
-        try:
-            store.add([ep, dp])
-            break
-        except LoadError as e:  # a generator row the loader rejects: say so, try the next seed
-            print(f"seed {seed}: the loader rejects the synthetic data ({str(e).splitlines()[0]}); "
-                  f"trying seed {seed + 1}", file=sys.stderr)
-            seed += 1
+    if args.store:
+        store = open_store(args.store, seed=False)
+        how = f"the store {args.store}"
     else:
-        raise SystemExit("no loadable synthetic data in 5 seeds")
-    deals = store.deals
-    note("graph", f"{len(deals):,} synthetic deals (`dealgraph synth --seed {seed}`), {len(store.entities):,} "
-                  f"entities, {int(deals['payer'].isna().sum()):,} payer-less rounds "
-                  f"(generated and loaded in {time.perf_counter() - t:.1f} s)")
-
-    server = None
-    if os.environ.get("NEO4J_URI"):
-        settings = Settings.from_env()
-        where = "server at NEO4J_URI"
-    else:
-        t = time.perf_counter()
-        server = LocalNeo4j(data_dir=work / "neo4j", log_path=work / "neo4j.log").start(echo=print)
-        note("local Neo4j start", f"{time.perf_counter() - t:.1f} s (Neo4j {NEO4J_VERSION} community, embedded "
-                                  f"launcher, 256 MB page cache, -Xmx2g)")
-        settings = Settings(uri=server.uri)
-        where = "local server"
-    driver = connect(settings)
-    try:
-        t = time.perf_counter()
-        first = push(store, driver, database=settings.database, replace=True, batch=args.batch)
-        el = time.perf_counter() - t
-        c = first.counters
-        note("push (first, --replace)", f"{el:.1f} s = **{len(deals) / el:,.0f} deals/s** "
-                                       f"({c['nodes_created']:,} nodes, {c['relationships_created']:,} relationships "
-                                       f"created; batches of {args.batch}; {where})")
-        t = time.perf_counter()
-        second = push(store, driver, database=settings.database, batch=args.batch)
-        el = time.perf_counter() - t
-        note("push (second, idempotent)", f"{el:.1f} s = {len(deals) / el:,.0f} deals/s, "
-                                         f"{'no changes' if not second.changed else second.counters}")
-
-        for k in args.max_length:
-            t = time.perf_counter()
-            emb = embedded_cycles(store, max_length=k, top=100, timeout=args.timeout)
-            te = time.perf_counter() - t
-            note(f"circular-flows k={k}, embedded", f"{te:.2f} s, {emb.attrs['total_cycles']:,} cycles "
-                                                   f"({'complete' if emb.attrs['complete'] else 'TIMEOUT'})")
-            t = time.perf_counter()
+        for _attempt in range(5):
+            ep, dp = synth.write(work / f"seed{seed}", args.deals, n_ent, seed)
+            store = open_store(work / f"bench-{seed}.db", seed=False)
             try:
-                cy = cypher_cycles(driver, database=settings.database, max_length=k, top=100, timeout=args.timeout)
-                tc = time.perf_counter() - t
-                same = (cy.attrs["total_cycles"] == emb.attrs["total_cycles"]
-                        and list(cy["cycle"]) == list(emb["cycle"]))
-                note(f"circular-flows k={k}, Cypher", f"{tc:.2f} s, {cy.attrs['total_cycles']:,} cycles, "
-                                                     f"{'same cycles and top-100 as embedded' if same else 'DIFFERS from embedded'}"
-                                                     f" ({tc / max(te, 1e-9):,.0f}x the embedded time)")
-            except Exception as e:  # a timeout is a result worth recording
-                tc = time.perf_counter() - t
-                note(f"circular-flows k={k}, Cypher", f"not finished: {type(e).__name__} after {tc:.0f} s "
-                                                     f"(timeout {args.timeout:.0f} s)")
+                store.add([ep, dp])
+                break
+            except LoadError as e:  # a generator row the loader rejects: say so, try the next seed
+                print(f"seed {seed}: the loader rejects the synthetic data ({str(e).splitlines()[0]}); "
+                      f"trying seed {seed + 1}", file=sys.stderr)
+                seed += 1
+        else:
+            raise SystemExit("no loadable synthetic data in 5 seeds")
+        how = f"`dealgraph synth --seed {seed}`"
+    deals = store.deals
+    nd = len(deals)
+    note("graph", f"{nd:,} synthetic deals ({how}), {len(store.entities):,} entities, "
+                  f"{int(deals['payer'].isna().sum()):,} payer-less rounds ({time.perf_counter() - t:.1f} s)")
+    try:
+        from neo4j._codec.packstream import RUST_AVAILABLE
+    except ImportError:
+        RUST_AVAILABLE = False
+    note("driver", f"neo4j {__import__('neo4j').__version__}, Rust extension "
+                   f"{'on (neo4j-rust-ext)' if RUST_AVAILABLE else 'off'}")
+
+    servers = []
+
+    def start(name: str):
+        if os.environ.get("NEO4J_URI"):
+            return Settings.from_env(), "server at NEO4J_URI"
+        t = time.perf_counter()
+        srv = LocalNeo4j(data_dir=work / name, log_path=work / f"{name}.log", page_cache=args.page_cache).start()
+        servers.append(srv)
+        note(f"local Neo4j start ({name})", f"{time.perf_counter() - t:.1f} s (Neo4j {NEO4J_VERSION} community, "
+                                            f"embedded launcher, {args.page_cache} page cache, -Xmx2g; {load()})")
+        return Settings(uri=srv.uri), "local server"
+
+    def timed_push(label, fn, driver, settings, **kw):
+        t = time.perf_counter()
+        s = fn(store, driver, database=settings.database, batch=batch, **kw)
+        el = time.perf_counter() - t
+        sent = getattr(s, "sent", {}).get("deals")
+        what = (f"{sent['created']:,} created, {sent['updated']:,} updated, {sent['unchanged']:,} unchanged"
+                if sent else ", ".join(f"{k} {v:,}" for k, v in s.counters.items() if v and k != "properties_set"))
+        note(label, f"{el:.1f} s = **{nd / el:,.0f} deals/s** ({what}; {'no changes' if not s.changed else 'changed'};"
+                    f" batches of {batch}; {load()})")
+        return s
+
+    try:
+        settings, where = start("neo4j")
+        driver = connect(settings)
+        try:
+            if os.environ.get("NEO4J_URI"):
+                from dealgraph.neo4j_backend.push import delete_own
+
+                delete_own(driver, settings.database)
+            timed_push("push, first (empty database: CREATE)", push, driver, settings)
+            timed_push("push, unchanged (fingerprints compared, nothing sent)", push, driver, settings)
+            ceiling = write_ceiling(driver, settings.database, min(nd, 100_000), batch)
+            note("server write ceiling", f"**{ceiling:,.0f} relationships/s** created by the server itself "
+                                         f"(`UNWIND range(..) CREATE`, deal-sized property maps, no client; "
+                                         f"{load()})")
+
+            frames = store.export_frames()
+            changed = frames["deals"].sample(frac=0.01, random_state=1).copy()
+            changed["notes"] = "changed for the benchmark"
+            store.import_frames({"deals": changed})
+            timed_push(f"push, 1% changed ({len(changed):,} deals edited locally)", push, driver, settings)
+
+            if args.max_length:  # compile (or load the cached) kernels outside the timings
+                embedded_cycles(store, max_length=2, top=1)
+            for k in args.max_length:
+                base = None
+                for engine in args.engines:
+                    t = time.perf_counter()
+                    try:
+                        if engine == "embedded":
+                            df = embedded_cycles(store, max_length=k, top=100, timeout=args.timeout)
+                        else:
+                            df = server_cycles(driver, database=settings.database, max_length=k, top=100,
+                                               timeout=args.timeout, engine=engine)
+                    except Exception as e:  # a timeout is a result worth recording
+                        note(f"circular-flows k={k}, {engine}", f"not finished: {type(e).__name__} after "
+                                                               f"{time.perf_counter() - t:.0f} s ({load()})")
+                        continue
+                    el = time.perf_counter() - t
+                    extra = ""
+                    if base is None:
+                        base = (el, df)
+                    else:
+                        te, emb = base
+                        same = (df.attrs["total_cycles"] == emb.attrs["total_cycles"]
+                                and list(df["cycle"]) == list(emb["cycle"]))
+                        extra = (f", {'same cycles and top-100 as embedded' if same else 'DIFFERS from embedded'}"
+                                 f", **{el / max(te, 1e-9):,.1f}x** the embedded time")
+                        if "read_s" in df.attrs:
+                            extra += f" (of which reading the hops {df.attrs['read_s']:.2f} s)"
+                    note(f"circular-flows k={k}, {engine}",
+                         f"{el:.2f} s, {df.attrs['total_cycles']:,} cycles "
+                         f"({'complete' if df.attrs['complete'] else 'TIMEOUT'}){extra} ({load()})")
+        finally:
+            driver.close()
+
+        if args.baseline_push:
+            old = _load_module(args.baseline_push)
+            settings2, _ = start("neo4j-baseline")
+            driver = connect(settings2)
+            try:
+                if os.environ.get("NEO4J_URI"):
+                    from dealgraph.neo4j_backend.push import delete_own
+
+                    delete_own(driver, settings2.database)
+                timed_push(f"baseline push ({args.baseline_push}), first", old.push, driver, settings2)
+                timed_push(f"baseline push ({args.baseline_push}), unchanged", old.push, driver, settings2)
+            finally:
+                driver.close()
     finally:
-        driver.close()
-        if server is not None:
-            server.stop()
+        for srv in servers:
+            srv.stop()
 
-    import os as _os
-
-    machine = f"{platform.machine()}, {_os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    cmd = " ".join(["python3 bench/neo4j_bench.py", *(argv if argv is not None else sys.argv[1:])])
     text = ["# Neo4j backend benchmark", "",
-            f"`python3 bench/neo4j_bench.py --deals {args.deals} --max-length {' '.join(map(str, args.max_length))}` "
-            f"on {machine}, {time.strftime('%Y-%m-%d')}. One run, one graph.", "",
+            f"`{cmd}` on {machine}, {time.strftime('%Y-%m-%d %H:%M')}. One run, one graph. Load average "
+            f"at the start {load_start[0]:.1f} (1 min) / {load_start[1]:.1f} (5 min) on {os.cpu_count()} cores; "
+            f"each line says the 1-minute load when it was measured.", "",
             "| measure | result |", "| --- | --- |"]
     text += [f"| {a} | {b} |" for a, b in rows]
-    text += ["", "Push: constraints, then `UNWIND $rows ... MERGE` batches in managed write transactions "
-                 "(entities, FX rates, deals with a misplaced-deal check, metrics). Circular-flows in Cypher: "
-                 "one fixed-length pattern per length from each cycle's smallest entity id, one deal per ordered "
-                 "pair while expanding, distinct nodes, hops collapsed in a second MATCH (dealgraph/neo4j/circular.py); "
-                 "embedded: compiled bounded DFS (queries/circular.py).", ""]
+    text.append("")
     Path(args.out).write_text("\n".join(text))
     print(f"wrote {args.out}")
     return 0

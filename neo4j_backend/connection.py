@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -93,12 +94,45 @@ def translate(e: BaseException, settings: Settings) -> BaseException:
         return Neo4jError(f"{where} refused the credentials of user {settings.user!r} "
                           f"(check NEO4J_USER / NEO4J_PASSWORD)")
     if isinstance(e, nx.ServiceUnavailable | nx.SessionExpired | OSError):
+        tls = _tls_problem(e, settings)
+        if tls:
+            return Neo4jError(f"cannot connect to {where}: {tls}")
         return Neo4jError(f"cannot reach {where}: is the server running? ({_first_line(e)})")
     if isinstance(e, nx.ClientError) and "database" in str(getattr(e, "code", "")).lower():
         return Neo4jError(f"{where}: database {settings.database!r} is not available ({_first_line(e)})")
     if isinstance(e, nx.Neo4jError | nx.DriverError):
         return Neo4jError(f"{where}: {_first_line(e)}")
     return e
+
+
+def _causes(e: BaseException):
+    """``e`` and every exception behind it (causes, contexts, members of exception groups)."""
+    seen, todo = set(), [e]
+    while todo:
+        x = todo.pop()
+        if x is None or id(x) in seen:
+            continue
+        seen.add(id(x))
+        yield x
+        todo += [x.__cause__, x.__context__, *getattr(x, "exceptions", ())]
+
+
+def _tls_problem(e: BaseException, settings: Settings) -> str | None:
+    """What went wrong with TLS, when that is why the connection failed (else None)."""
+    scheme = urlsplit(settings.uri).scheme
+    tls = "+" in scheme
+    base = scheme.split("+")[0]
+    for x in _causes(e):
+        if isinstance(x, ssl.SSLCertVerificationError):
+            reason = getattr(x, "verify_message", None) or _first_line(x)
+            return (f"its TLS certificate is not trusted ({reason}); for a self-signed certificate use "
+                    f"{base}+ssc://")
+        if tls and isinstance(x, ssl.SSLError):
+            return f"the TLS handshake failed ({_first_line(x)}); does the server have Bolt TLS on? (else {base}://)"
+        if not tls and "incomplete handshake" in str(x):
+            return (f"the server closed the connection during the Bolt handshake: it probably requires TLS "
+                    f"(use {base}+s://, or {base}+ssc:// for a self-signed certificate)")
+    return None
 
 
 def _first_line(e: BaseException) -> str:

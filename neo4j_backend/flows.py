@@ -25,9 +25,10 @@ import neo4j
 import numpy as np
 import pandas as pd
 
+from dealgraph.errors import QueryError
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.neo4j_backend import model as m
-from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
+from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, Statement, deal_filter, filter_params, read
 
 _FLOWS = f"""
 MATCH (a:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(b:{m.ENTITY})
@@ -47,17 +48,47 @@ RETURN e.id AS payee, sum(d.amount_usd) AS amount_usd ORDER BY payee
 _FLOW_COLUMNS = ["payer", "payee", "amount_usd", "deals", "undisclosed", "tentative"]
 
 
-def pair_flows(driver: neo4j.Driver, *, database=None, as_of=None, status=None, timeout=None) -> pd.DataFrame:
-    params = {**filter_params(as_of, status), "tentative": list(TENTATIVE_STATUSES)}
-    rows = read(driver, _FLOWS, params, database=database, timeout=timeout)
+def _flow_statements(as_of, status) -> list[Statement]:
+    flows = Statement("pair flows: the selected deals collapsed per payer -> payee", _FLOWS,
+                      {**filter_params(as_of, status), "tentative": list(TENTATIVE_STATUSES)})
+    unattr = Statement("known amounts of payer-less rounds per payee", _UNATTRIBUTED, filter_params(as_of, status))
+    return [flows, unattr]
+
+
+def concentration_statements(*, as_of=None, status=None, **_options) -> list[Statement]:
+    """The Cypher :func:`concentration` runs (``--without`` / ``--entity`` shape its rows afterwards)."""
+    return _flow_statements(as_of, status)
+
+
+#: round-trip's ``--engine``: ``projection`` reads the pair flows and searches the returning
+#: chains with the embedded compiled search; ``cypher`` runs one ``shortestPath`` per flow.
+ENGINES = ("projection", "cypher")
+
+
+def round_trip_statements(*, max_length: int = 5, as_of=None, status=None, engine: str = "projection",
+                          **_options) -> list[Statement]:
+    """The Cypher :func:`round_trip` runs: pair flows, then (``cypher``) each flow's returning
+    distance."""
+    if int(max_length) < 2:
+        raise QueryError("max_length must be at least 2 (a loop X -> P -> X)")
+    if engine not in ENGINES:
+        raise QueryError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "projection":
+        return [_flow_statements(as_of, status)[0]]
+    back = Statement(f"for each flow P -> X the shortest chain X -> ... -> P of at most {int(max_length) - 1} "
+                     f"selected deals", _returning_query(max_length), filter_params(as_of, status))
+    return [_flow_statements(as_of, status)[0], back]
+
+
+def pair_flows(driver: neo4j.Driver, stmt: Statement, *, database=None, timeout=None) -> pd.DataFrame:
+    rows = read(driver, stmt.text, stmt.params, database=database, timeout=timeout)
     df = pd.DataFrame(rows, columns=_FLOW_COLUMNS)
     return df.astype({"payer": object, "payee": object, "amount_usd": float, "deals": np.int64,
                       "undisclosed": np.int64, "tentative": np.int64})
 
 
-def unattributed_inflow(driver: neo4j.Driver, *, database=None, as_of=None, status=None,
-                        timeout=None) -> pd.Series:
-    rows = read(driver, _UNATTRIBUTED, filter_params(as_of, status), database=database, timeout=timeout)
+def unattributed_inflow(driver: neo4j.Driver, stmt: Statement, *, database=None, timeout=None) -> pd.Series:
+    rows = read(driver, stmt.text, stmt.params, database=database, timeout=timeout)
     if not rows:
         return pd.Series(dtype=float)
     return pd.Series([r["amount_usd"] for r in rows], index=[r["payee"] for r in rows], dtype=float)
@@ -68,8 +99,9 @@ def concentration(driver: neo4j.Driver, *, database=None, without: str | None = 
     """Same table as :func:`dealgraph.queries.concentration.concentration`."""
     from dealgraph.queries.concentration import _concentration, _without
 
-    flows = pair_flows(driver, database=database, as_of=as_of, status=status, timeout=timeout)
-    unattr = unattributed_inflow(driver, database=database, as_of=as_of, status=status, timeout=timeout)
+    fl, un = concentration_statements(as_of=as_of, status=status)
+    flows = pair_flows(driver, fl, database=database, timeout=timeout)
+    unattr = unattributed_inflow(driver, un, database=database, timeout=timeout)
     out = _without(flows, unattr, without) if without is not None else _concentration(flows, unattr)
     if entity is not None:
         out = out[out["entity"] == entity]
@@ -77,41 +109,42 @@ def concentration(driver: neo4j.Driver, *, database=None, without: str | None = 
 
 
 def _returning_query(max_length: int) -> str:
+    """Every flow P -> X (the pairs of :data:`_FLOWS`) with the length of the shortest chain of
+    selected deals X -> ... -> P of at most ``max_length - 1`` hops (-1: none)."""
     limit = int(max_length) - 1
     return f"""
-UNWIND $pairs AS pair
-MATCH (x:{m.ENTITY} {{id: pair.payee}}), (p:{m.ENTITY} {{id: pair.payer}})
+MATCH (p:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(x:{m.ENTITY})
+WHERE p <> x AND {deal_filter('d')}
+WITH DISTINCT p, x
 OPTIONAL MATCH path = shortestPath((x)-[rels:{DEAL_TYPES_PATTERN}*1..{limit}]->(p))
-WHERE all(d IN rels WHERE {deal_filter('d')})
-RETURN pair.i AS i, CASE WHEN path IS NULL THEN -1 ELSE length(path) END AS dist
+WHERE all(r IN rels WHERE {deal_filter('r')})
+RETURN p.id AS payer, x.id AS payee, CASE WHEN path IS NULL THEN -1 ELSE length(path) END AS dist
 """
 
 
-def returning_distance(driver: neo4j.Driver, flows: pd.DataFrame, max_length: int, *, database=None,
-                       as_of=None, status=None, timeout=None) -> np.ndarray:
+def returning_distance(driver: neo4j.Driver, flows: pd.DataFrame, stmt: Statement, *, database=None,
+                       timeout=None) -> np.ndarray:
     """For each flow row P -> X: shortest X -> ... -> P within ``max_length - 1`` hops, else -1."""
-    dist = np.full(len(flows), -1, np.int64)
-    if len(flows) == 0:
-        return dist
-    pairs = [{"i": i, "payer": p, "payee": x} for i, (p, x) in enumerate(zip(flows["payer"], flows["payee"]))]
-    rows = read(driver, _returning_query(max_length), {**filter_params(as_of, status), "pairs": pairs},
-                database=database, timeout=timeout)
-    for r in rows:
-        dist[r["i"]] = r["dist"]
-    return dist
+    rows = read(driver, stmt.text, stmt.params, database=database, timeout=timeout)
+    found = {(r["payer"], r["payee"]): r["dist"] for r in rows}
+    return np.array([found.get(pair, -1) for pair in zip(flows["payer"], flows["payee"])], dtype=np.int64)
 
 
 def round_trip(driver: neo4j.Driver, *, database=None, max_length: int = 5, entity: str | None = None,
-               as_of=None, status=None, timeout: float | None = None) -> pd.DataFrame:
-    """Same table as :func:`dealgraph.queries.roundtrip.round_trip`: the flows and
-    returning distances come from the server, the table from the shared code."""
+               as_of=None, status=None, timeout: float | None = None, engine: str = "projection") -> pd.DataFrame:
+    """Same table as :func:`dealgraph.queries.roundtrip.round_trip`: the flows come from the
+    server; the returning distances from the embedded compiled search on them
+    (``engine="projection"``) or from ``shortestPath`` on the server (``"cypher"``); the
+    table from the shared code."""
     from dealgraph.queries.roundtrip import COLUMNS, round_trip_table
+    from dealgraph.queries.roundtrip import returning_distance as embedded_distance
 
-    if max_length < 2:
-        raise ValueError("max_length must be at least 2 (a loop X -> P -> X)")
-    flows = pair_flows(driver, database=database, as_of=as_of, status=status, timeout=timeout)
+    fl, *back = round_trip_statements(max_length=max_length, as_of=as_of, status=status, engine=engine)
+    flows = pair_flows(driver, fl, database=database, timeout=timeout)
     if len(flows) == 0:
         return pd.DataFrame(columns=COLUMNS)
-    dist = returning_distance(driver, flows, max_length, database=database, as_of=as_of, status=status,
-                              timeout=timeout)
+    if engine == "projection":
+        dist = embedded_distance(flows, max_length)
+    else:
+        dist = returning_distance(driver, flows, back[0], database=database, timeout=timeout)
     return round_trip_table(flows, dist, entity=entity)

@@ -36,6 +36,12 @@ FXRATE = "FxRate"
 RAISED = "RAISED"
 HAS_METRIC = "HAS_METRIC"
 OWN_LABELS: tuple[str, ...] = (ENTITY, ROUND, METRIC, FXRATE)
+#: Property holding a row's fingerprint (``push.fingerprints``): what an incremental push
+#: compares to send only changed rows. Not a store column (pull ignores it).
+FINGERPRINT = "_fp"
+#: Part of every fingerprint: bump it when the layout of pushed rows changes, so the next push
+#: rewrites every row.
+FINGERPRINT_VERSION = 1
 
 KIND_LABELS: dict[str, str] = {k: entity_label(k) for k in ENTITY_KINDS}
 #: Distinct relationship types of deals (funding_round and investment share INVESTED_IN).

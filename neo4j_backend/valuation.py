@@ -21,7 +21,7 @@ import pandas as pd
 
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, DEAL_TYPES, TABLES
 from dealgraph.neo4j_backend import model as m
-from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, deal_filter, filter_params, read
+from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, Statement, deal_filter, filter_params, read
 from dealgraph.queries.common import EXIT_TYPES, ROUND_TYPES
 
 _FIGURES = tuple(DEAL_METRIC_COLUMNS)  # target_revenue, acquirer_market_cap, post_money_valuation
@@ -35,10 +35,10 @@ def _deals_query(selected: bool) -> str:
                 + " OR ".join(f"d.{c} IS NOT NULL" for c in _FIGURES) + f") AND {deal_filter('d')}")
     else:
         want = "(" + " OR ".join(f"d.{c} IS NOT NULL" for c in _FIGURES) + ")"
-    return (f"MATCH (a:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(b:{m.ENTITY}) WHERE {want} "
-            f"RETURN a.id AS payer, b.id AS payee, properties(d) AS p "
-            f"UNION ALL "
-            f"MATCH (b:{m.ENTITY})-[:{m.RAISED}]->(d:{m.ROUND}) WHERE {want} "
+    return (f"MATCH (a:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(b:{m.ENTITY})\nWHERE {want}\n"
+            f"RETURN a.id AS payer, b.id AS payee, properties(d) AS p\n"
+            f"UNION ALL\n"
+            f"MATCH (b:{m.ENTITY})-[:{m.RAISED}]->(d:{m.ROUND})\nWHERE {want}\n"
             f"RETURN null AS payer, b.id AS payee, properties(d) AS p")
 
 
@@ -63,21 +63,47 @@ def _deal_frame(records: list[dict]) -> pd.DataFrame:
     return df.sort_values("deal_id", kind="stable").reset_index(drop=True)
 
 
+def view_statements(*, as_of=None, status=None, types_=None) -> list[Statement]:
+    """The four reads :func:`server_view` runs; ``types_``: deal types the query needs."""
+    params = {**filter_params(as_of, status), "types": list(types_ or DEAL_TYPES)}
+    return [Statement("the deals the query sees (filters and wanted types or figures on the server)",
+                      _deals_query(True), params),
+            Statement("every deal carrying a metric figure (they become metric observations)",
+                      _deals_query(False)),
+            Statement("the :Metric nodes", _METRICS_Q),
+            Statement("the entities (ids, names, kinds)", _ENTITIES_Q)]
+
+
 def server_view(driver: neo4j.Driver, *, database=None, as_of=None, status=None, types_=None,
                 timeout=None):
     """A read-only store-like object (``deals``, ``metrics``, ``entities``) holding
     what the server selected; ``types_``: deal types the query needs."""
     from dealgraph.graph.store import observations
 
-    params = {**filter_params(as_of, status), "types": list(types_ or DEAL_TYPES)}
-    deals = _deal_frame(read(driver, _deals_query(True), params, database=database, timeout=timeout))
-    carriers = _deal_frame(read(driver, _deals_query(False), {}, database=database, timeout=timeout))
-    own = _table([r["p"] for r in read(driver, _METRICS_Q, {}, database=database, timeout=timeout)], "metrics")
-    ents = pd.DataFrame(read(driver, _ENTITIES_Q, {}, database=database, timeout=timeout),
-                        columns=["id", "name", "kind"]).astype("string")
+    sel, carry, mets, ents_ = (read(driver, s.text, s.params, database=database, timeout=timeout)
+                               for s in view_statements(as_of=as_of, status=status, types_=types_))
+    deals = _deal_frame(sel)
+    carriers = _deal_frame(carry)
+    own = _table([r["p"] for r in mets], "metrics")
+    ents = pd.DataFrame(ents_, columns=["id", "name", "kind"]).astype("string")
     # the store's own rule turns deal-carried figures into observations; run it on the carriers
     metrics = observations(own, carriers)
     return types.SimpleNamespace(deals=deals, metrics=metrics, entities=ents)
+
+
+def _types(name: str, options: dict) -> list[str]:
+    """The deal types query ``name`` reads from the server."""
+    if name == "multiples":
+        return list(DEAL_TYPES) if options.get("all_deals") or options.get("deal") else list(EXIT_TYPES)
+    return list(EXIT_TYPES + ROUND_TYPES)
+
+
+def statements_for(name: str):
+    """``statements(**options)`` of query ``name`` (multiples, returns, rounds, deal-comparisons)."""
+    def statements(*, as_of=None, status=None, **options) -> list[Statement]:
+        return view_statements(as_of=as_of, status=status, types_=_types(name, options))
+    statements.__doc__ = f"The Cypher {name} runs on the server (the formulas run on its rows)."
+    return statements
 
 
 def _run(embedded, types_, driver, *, database=None, as_of=None, status=None, timeout=None, **options):
@@ -85,20 +111,25 @@ def _run(embedded, types_, driver, *, database=None, as_of=None, status=None, ti
     return embedded(view, as_of=as_of, status=status, **options)
 
 
+multiples_statements = statements_for("multiples")
+returns_statements = statements_for("returns")
+rounds_statements = statements_for("rounds")
+deal_comparisons_statements = statements_for("deal-comparisons")
+
+
 def multiples(driver, *, database=None, as_of=None, status=None, timeout=None, **options) -> pd.DataFrame:
     """Same table as :func:`dealgraph.queries.multiples.multiples`."""
     from dealgraph.queries.multiples import multiples as embedded
 
-    types_ = list(DEAL_TYPES) if options.get("all_deals") or options.get("deal") else list(EXIT_TYPES)
-    return _run(embedded, types_, driver, database=database, as_of=as_of, status=status, timeout=timeout,
-                **options)
+    return _run(embedded, _types("multiples", options), driver, database=database, as_of=as_of, status=status,
+                timeout=timeout,                **options)
 
 
 def returns(driver, *, database=None, as_of=None, status=None, timeout=None, **options) -> pd.DataFrame:
     """Same table as :func:`dealgraph.queries.returns.returns`."""
     from dealgraph.queries.returns import returns as embedded
 
-    return _run(embedded, list(EXIT_TYPES + ROUND_TYPES), driver, database=database, as_of=as_of,
+    return _run(embedded, _types("returns", options), driver, database=database, as_of=as_of,
                 status=status, timeout=timeout, **options)
 
 
@@ -106,7 +137,7 @@ def rounds(driver, *, database=None, as_of=None, status=None, timeout=None, **op
     """Same table as :func:`dealgraph.queries.returns.rounds`."""
     from dealgraph.queries.returns import rounds as embedded
 
-    return _run(embedded, list(EXIT_TYPES + ROUND_TYPES), driver, database=database, as_of=as_of,
+    return _run(embedded, _types("returns", options), driver, database=database, as_of=as_of,
                 status=status, timeout=timeout, **options)
 
 
@@ -114,5 +145,5 @@ def deal_comparisons(driver, *, database=None, as_of=None, status=None, timeout=
     """Same table as :func:`dealgraph.queries.comparisons.deal_comparisons`."""
     from dealgraph.queries.comparisons import deal_comparisons as embedded
 
-    return _run(embedded, list(EXIT_TYPES + ROUND_TYPES), driver, database=database, as_of=as_of,
+    return _run(embedded, _types("returns", options), driver, database=database, as_of=as_of,
                 status=status, timeout=timeout, **options)

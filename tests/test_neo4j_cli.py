@@ -32,33 +32,36 @@ def one_error_line(proc, starts: str) -> str:
 def test_cli_push_pull_query(cli, neo4j_target, neo4j_driver, tmp_path):
     delete_own(neo4j_driver, neo4j_target.database)
     db = tmp_path / "s.db"
-    conn = neo4j_target.cli_args()
-    first = cli("neo4j", "push", *conn, db=db)
+    conn, env = neo4j_target.cli_args(), neo4j_target.cli_env()
+    first = cli("neo4j", "push", *conn, db=db, env=env)
     assert first.returncode == 0, first.stderr
     assert "pushed" in first.stdout and "created" in first.stdout
-    second = cli("neo4j", "push", *conn, db=db)
+    second = cli("neo4j", "push", *conn, db=db, env=env)
     assert second.returncode == 0 and second.stdout.strip().endswith("no changes"), second.stdout
 
     pulled = tmp_path / "pulled.db"
     open_store(pulled, seed=False)
-    p = cli("neo4j", "pull", *conn, db=pulled)
+    p = cli("neo4j", "pull", *conn, db=pulled, env=env)
     assert p.returncode == 0, p.stderr
     assert_same_store(open_store(db), open_store(pulled))
 
     # more options: test_neo4j_queries.py (in-process); here the command line, and an entity by name
-    for name, args in (("circular-flows", ["--max-length", "4", "--temporal"]), ("rounds", ["Scale AI"])):
-        cy = cli("neo4j", "query", name, *conn, *args, "--format", "csv", db=db)
+    for name, args, engine in (("circular-flows", ["--max-length", "4", "--temporal"], []),
+                               ("circular-flows", ["--max-length", "4", "--temporal"], ["--engine", "cypher"]),
+                               ("round-trip", ["--max-length", "3"], ["--engine", "cypher"]),
+                               ("rounds", ["Scale AI"], [])):
+        cy = cli("neo4j", "query", name, *conn, *args, *engine, "--format", "csv", db=db, env=env)
         emb = cli("query", name, *args, "--format", "csv", db=db)
         assert cy.returncode == 0 and emb.returncode == 0, (cy.stderr, emb.stderr)
         assert cy.stdout == emb.stdout
-        assert cy.stdout.count("\n") > 1  # a header and at least one cycle
+        assert cy.stdout.count("\n") > 1  # a header and at least one row
 
     # refused values: the same one line and exit 1 as `dealgraph query`
-    nobody = cli("neo4j", "query", "rounds", "nobody-at-all", *conn, db=db)
+    nobody = cli("neo4j", "query", "rounds", "nobody-at-all", *conn, db=db, env=env)
     one_error_line(nobody, "error: no entity on the server matches 'nobody-at-all' (by id, name or alias)")
     for bad, line in ((["--status", "bogus"], "error: unknown status 'bogus'"),
                       (["--as-of", "2025-13"], "error: as-of date '2025-13' has no month 13")):
-        one_error_line(cli("neo4j", "query", "multiples", *conn, *bad, db=db), line)
+        one_error_line(cli("neo4j", "query", "multiples", *conn, *bad, db=db, env=env), line)
 
 
 def test_unreachable_server_is_one_line(cli, tmp_path):
@@ -86,7 +89,7 @@ def test_wrong_password_is_one_line_and_never_printed(cli, neo4j_target, tmp_pat
     try:
         db = tmp_path / "s.db"
         base = ["--uri", uri, "--user", neo4j_target.user or "neo4j"]
-        bad = cli("neo4j", "push", *base, "--password", wrong, db=db)
+        bad = cli("neo4j", "push", *base, db=db, env={"NEO4J_PASSWORD": wrong})
         line = one_error_line(bad, f"error: Neo4j at {uri} refused the credentials of user")
         none = cli("neo4j", "pull", *base, db=db, env={"NEO4J_PASSWORD": ""})
         one_error_line(none, f"error: Neo4j at {uri} requires authentication")
@@ -95,26 +98,48 @@ def test_wrong_password_is_one_line_and_never_printed(cli, neo4j_target, tmp_pat
         for proc in (bad, good, none):
             assert secret not in proc.stdout + proc.stderr and wrong not in proc.stdout + proc.stderr
         assert wrong not in line
+        asked = cli("neo4j", "query", "rounds", "groq", *base, "--ask-password", db=db, input=secret + "\n",
+                    env={"NEO4J_PASSWORD": ""})
+        assert asked.returncode == 0, asked.stderr
+        assert secret not in asked.stdout + asked.stderr
     finally:
         if server is not None:
             server.stop()
 
 
+def test_a_password_on_the_command_line_is_refused_and_not_echoed(cli, tmp_path):
+    """argv is public (`ps`): the CLI refuses --password VALUE before connecting, in one line."""
+    secret = "argv-Pa55word-xyz"
+    for sub in (["push"], ["pull"], ["query", "circular-flows"]):
+        proc = cli("neo4j", *sub, "--uri", f"bolt://127.0.0.1:{free_port()}", "--password", secret,
+                   db=tmp_path / "s.db")
+        line = one_error_line(proc, "error: a password on the command line is visible to every user")
+        assert "NEO4J_PASSWORD" in line and secret not in proc.stdout + proc.stderr
+
+
+DEALS_Q = ("CALL { MATCH ()-[r]->() WHERE r.deal_id IS NOT NULL RETURN count(r) AS n "
+           "UNION ALL MATCH (d:Round) RETURN count(d) AS n } RETURN sum(n)")
+
+
 @pytest.mark.slow
 def test_push_interrupted_by_a_killed_server_converges(tmp_path):
-    """SIGKILL the server mid-push, restart it on the same data, push again: exactly the store."""
-    ep, dp = synth.write(tmp_path / "synth", 3_000, 600, seed=7)
+    """SIGKILL the server while a push's deal batch is in flight, restart it on the same data,
+    push again: exactly the store. Batches of 2,000 deals take about a second each here, and
+    the kill comes as soon as the first deal batch has committed, so it lands inside a
+    transaction: the restarted server holds whole batches only."""
+    batch = 2000
+    ep, dp = synth.write(tmp_path / "synth", 20_000, 4_000, seed=7)
     store = open_store(tmp_path / "big.db", seed=False)
     store.add([ep, dp])
     data = tmp_path / "neo4j-data"
     server = LocalNeo4j(data_dir=data, log_path=tmp_path / "run1.log").start()
     port = server.port
-    outcome: dict = {}
+    outcome: dict = {"done": []}
 
     def run_push():
         driver = connect(Settings(uri=server.uri, retry_seconds=1))
         try:
-            outcome["summary"] = push(store, driver, batch=100)
+            outcome["summary"] = push(store, driver, batch=batch, progress=lambda d, t: outcome["done"].append(d))
         except Exception as e:  # the server died under it
             outcome["error"] = e
         finally:
@@ -126,9 +151,9 @@ def test_push_interrupted_by_a_killed_server_converges(tmp_path):
     try:
         seen = 0
         deadline = time.monotonic() + 300
-        while seen < 300 and t.is_alive() and time.monotonic() < deadline:
-            seen = watcher.execute_query("MATCH ()-[r]->() WHERE r.deal_id IS NOT NULL RETURN count(r)").records[0][0]
-            time.sleep(0.05)
+        while seen < batch and t.is_alive() and time.monotonic() < deadline:
+            seen = watcher.execute_query(DEALS_Q).records[0][0]
+            time.sleep(0.02)
         server.kill()
     finally:
         watcher.close()
@@ -139,11 +164,13 @@ def test_push_interrupted_by_a_killed_server_converges(tmp_path):
     with LocalNeo4j(port=port, data_dir=data, log_path=tmp_path / "run2.log") as again:
         driver = connect(Settings(uri=again.uri))
         try:
-            partial = driver.execute_query("MATCH ()-[r]->() WHERE r.deal_id IS NOT NULL "
-                                           "RETURN count(r)").records[0][0]
-            assert partial < len(store.deals)  # the kill really left a partial graph behind
-            push(store, driver)
-            assert not push(store, driver, batch=5000).changed
+            partial = driver.execute_query(DEALS_Q).records[0][0]
+            assert 0 < partial < len(store.deals)  # the kill really left a partial graph behind
+            assert partial % batch == 0  # whole batches: the one in flight was rolled back
+            second = push(store, driver, batch=batch)
+            assert second.sent["deals"]["unchanged"] == partial  # what committed is not sent again
+            assert second.sent["deals"]["created"] == len(store.deals) - partial
+            assert not push(store, driver).changed
             pulled = open_store(tmp_path / "pulled.db", seed=False)
             pull(pulled, driver)
             assert_same_store(store, pulled)

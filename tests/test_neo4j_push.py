@@ -196,3 +196,85 @@ def test_pull_replace_makes_the_store_what_neo4j_holds(neo, tmp_path):
     pull(local, neo, replace=True)
     assert "only-local" not in set(local.deals["deal_id"])
     assert_same_store(store, local)
+
+
+# --------------------------------------------------------------------------- what a push sends
+
+def sent(summary, what: str) -> int:
+    return sum(s[what] for s in summary.sent.values())
+
+
+def test_prop_rows_are_clean_props_of_every_row(tmp_path):
+    """The column-wise row builder gives exactly the documented per-row properties."""
+    from dealgraph.neo4j_backend.push import clean_props, prop_rows
+
+    store = open_store(tmp_path / "s.db")
+    for df, skip in ((store.deals, ("payer", "payee")), (store.entities, ()), (store.fx, ())):
+        records = df.astype(object).where(df.notna(), None).to_dict("records")
+        assert prop_rows(df, skip=skip) == [clean_props(r, skip=skip) for r in records]
+
+
+def test_fingerprints_follow_every_value(tmp_path):
+    from dealgraph.neo4j_backend.push import fingerprints
+
+    deals = open_store(tmp_path / "s.db").deals
+    fp = fingerprints(deals)
+    assert len(set(fp.tolist())) == len(deals)  # distinct rows, distinct fingerprints
+    assert (fingerprints(deals.copy()) == fp).all()  # deterministic
+    for col, value in (("payer", "microsoft"), ("amount_usd", 1.0), ("notes", "changed"), ("type", "license")):
+        other = deals.copy()
+        other.loc[3, col] = value
+        changed = fingerprints(other) != fp
+        assert changed.tolist() == [i == 3 for i in range(len(deals))], col
+
+
+def test_first_push_creates_and_an_unchanged_push_sends_nothing(neo, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    first = push(store, neo)
+    assert sent(first, "created") == sum(first.rows.values()) and sent(first, "updated") == 0
+    fps = count(neo, "MATCH ()-[r]->() WHERE r.deal_id IS NOT NULL AND r._fp IS NOT NULL RETURN count(r)")
+    assert fps == int(store.deals["payer"].notna().sum())
+    second = push(store, neo)
+    assert sent(second, "created") == sent(second, "updated") == 0 and not second.changed
+    assert sent(second, "unchanged") == sum(second.rows.values())
+
+
+def test_only_changed_rows_are_sent(neo, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    push(store, neo)
+    frames = store.export_frames()
+    deals = frames["deals"].copy()
+    deals.loc[deals.index[:3], "notes"] = "edited"
+    store.import_frames({"deals": deals})
+    again = push(store, neo)
+    assert again.sent["deals"] == {"created": 0, "updated": 3, "unchanged": len(deals) - 3, "pruned": 0}
+    assert sent(again, "updated") == 3
+    assert count(neo, "MATCH ()-[r]->() WHERE r.notes = 'edited' RETURN count(r)") + \
+        count(neo, "MATCH (r:Round) WHERE r.notes = 'edited' RETURN count(r)") == 3
+    # a fingerprint lost on the server (a hand edit, say): that row is rewritten
+    neo.execute_query("MATCH (e:Entity {id: 'nvidia'}) SET e.name = 'hand edit' REMOVE e._fp")
+    fixed = push(store, neo)
+    assert fixed.sent["entities"]["updated"] == 1
+    assert count(neo, "MATCH (e:Entity {id: 'nvidia'}) RETURN e.name") == "Nvidia"
+
+
+def test_prune_deletes_what_the_store_no_longer_has(neo, tmp_path):
+    store = open_store(tmp_path / "s.db")
+    push(store, neo)
+    frames = store.export_frames()
+    deals = frames["deals"]
+    gone = [deals["deal_id"][deals["payer"] != ""].iloc[0], deals["deal_id"][deals["payer"] == ""].iloc[0]]
+    smaller = open_store(tmp_path / "smaller.db", seed=False)
+    smaller.import_frames({**frames, "deals": deals[~deals["deal_id"].isin(gone)]})
+    kept = push(smaller, neo)  # without --prune: nothing is deleted
+    assert sent(kept, "pruned") == 0
+    assert count(neo, "MATCH ()-[r]->() WHERE r.deal_id IN $g RETURN count(r)", g=gone) + \
+        count(neo, "MATCH (r:Round) WHERE r.deal_id IN $g RETURN count(r)", g=gone) == 2
+    pruned = push(smaller, neo, prune=True)
+    assert pruned.sent["deals"]["pruned"] == 2 and sent(pruned, "pruned") == 2
+    assert count(neo, "MATCH ()-[r]->() WHERE r.deal_id IN $g RETURN count(r)", g=gone) == 0
+    assert count(neo, "MATCH (r:Round) WHERE r.deal_id IN $g RETURN count(r)", g=gone) == 0
+    assert not push(smaller, neo, prune=True).changed
+    pulled = open_store(tmp_path / "pulled.db", seed=False)
+    pull(pulled, neo)
+    assert_same_store(smaller, pulled)

@@ -34,9 +34,10 @@ def assert_same(embedded: pd.DataFrame, cypher: pd.DataFrame, what: str) -> None
                                   check_dtype=False, obj=what)
 
 
-def compare(store, driver, database, name, options):
+def compare(store, driver, database, name, options, engine=None):
     emb = run_query(name, store, **options)
-    cy = run_cypher_query(name, driver, database=database, **options)
+    extra = {"engine": engine} if engine else {}
+    cy = run_cypher_query(name, driver, database=database, **options, **extra)
     assert_same(emb, cy, f"{name} {options}")
     for key in ("total_cycles", "counts_by_length"):
         if key in emb.attrs:
@@ -51,9 +52,13 @@ def sample_pushed(neo4j_target, neo4j_driver, tmp_path_factory):
     return store
 
 
+ENGINES = ["projection", "cypher"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("options", CIRCULAR_OPTIONS, ids=str)
-def test_circular_flows_parity_on_sample(sample_pushed, neo4j_target, neo4j_driver, options):
-    emb = compare(sample_pushed, neo4j_driver, neo4j_target.database, "circular-flows", options)
+def test_circular_flows_parity_on_sample(sample_pushed, neo4j_target, neo4j_driver, options, engine):
+    emb = compare(sample_pushed, neo4j_driver, neo4j_target.database, "circular-flows", options, engine)
     if not options:
         assert len(emb) > 5  # the sample data has the article's circular web
 
@@ -81,7 +86,8 @@ FLOW_CASES = [
 
 @pytest.mark.parametrize("name,options", FLOW_CASES, ids=str)
 def test_server_queries_parity_on_sample(sample_pushed, neo4j_target, neo4j_driver, name, options):
-    emb = compare(sample_pushed, neo4j_driver, neo4j_target.database, name, options)
+    for engine in (ENGINES if name == "round-trip" else [None]):
+        emb = compare(sample_pushed, neo4j_driver, neo4j_target.database, name, options, engine)
     assert len(emb) > 0
 
 
@@ -112,14 +118,17 @@ def random_store(path, seed: int):
 def test_circular_flows_parity_on_random_graphs(neo4j_target, neo4j_driver, tmp_path, seed):
     store = random_store(tmp_path / "r.db", seed)
     push(store, neo4j_driver, database=neo4j_target.database, replace=True)
-    every = compare(store, neo4j_driver, neo4j_target.database, "circular-flows", {"top": None})
-    assert len(every) > 0  # each seed's graph has at least one cycle (checked when the seeds were chosen)
-    for options in ({"temporal": True, "top": None}, {"window": 200, "max_length": 3},
-                    {"as_of": "2024-07", "status": "all"}):
-        compare(store, neo4j_driver, neo4j_target.database, "circular-flows", options)
-    for name, options in (("concentration", {}), ("concentration", {"without": "e1"}), ("round-trip", {}),
-                          ("round-trip", {"max_length": 3, "as_of": "2024-07", "status": "all"})):
-        compare(store, neo4j_driver, neo4j_target.database, name, options)
+    db = neo4j_target.database
+    for engine in ENGINES:
+        every = compare(store, neo4j_driver, db, "circular-flows", {"top": None}, engine)
+        assert len(every) > 0  # each seed's graph has at least one cycle (checked when the seeds were chosen)
+        for options in ({"temporal": True, "top": None}, {"window": 200, "max_length": 3},
+                        {"as_of": "2024-07", "status": "all"}):
+            compare(store, neo4j_driver, db, "circular-flows", options, engine)
+        for options in ({}, {"max_length": 3, "as_of": "2024-07", "status": "all"}):
+            compare(store, neo4j_driver, db, "round-trip", options, engine)
+    for options in ({}, {"without": "e1"}):
+        compare(store, neo4j_driver, db, "concentration", options)
 
 
 def test_every_cypher_query_is_a_registered_query():

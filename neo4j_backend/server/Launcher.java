@@ -1,6 +1,6 @@
 // A local Neo4j 5.26 (community, embedded) with Bolt on 127.0.0.1:PORT, for dealgraph's tests
 // and for users trying the backend out (`dealgraph neo4j serve`). Not a production server:
-// authentication is disabled and only the loopback interface is bound.
+// authentication is disabled (unless a password is given, below) and only the loopback interface is bound.
 //
 // dealgraph compiles it once into its cache (neo4j_backend/java.py, with the Eclipse compiler, so a Java
 // runtime without javac will do) and runs it with the jars pinned in jars.txt:
@@ -9,6 +9,10 @@
 // Authentication is disabled unless the environment variable DEALGRAPH_NEO4J_PASSWORD is set: then
 // it is enabled and user "neo4j" gets that password (an environment variable, not an argument, so
 // it does not show in the process list). The tests use this to check wrong-password handling.
+//
+// DEALGRAPH_NEO4J_PAGECACHE sets the page cache size (default 256m).
+//
+// With DEALGRAPH_NEO4J_TLS_DIR=DIR (public.crt and private.key in PEM there) Bolt requires TLS.
 //
 // With DEALGRAPH_NEO4J_WATCH_STDIN=1 it also shuts down when its standard input reaches end of file
 // (dealgraph starts it with a pipe, so the server never outlives the Python process that started it).
@@ -47,11 +51,26 @@ public class Launcher {
         config.put("server.bolt.enabled", "true");
         config.put("server.bolt.listen_address", "127.0.0.1:" + port);
         config.put("server.bolt.advertised_address", "127.0.0.1:" + port);
-        config.put("server.bolt.tls_level", "DISABLED");
+        // Bolt TLS: DEALGRAPH_NEO4J_TLS_DIR holds public.crt and private.key (PEM; the tests make a
+        // self-signed pair). TLS is then required: a plain bolt:// connection is refused.
+        String tlsDir = System.getenv("DEALGRAPH_NEO4J_TLS_DIR");
+        boolean tls = tlsDir != null && !tlsDir.isEmpty();
+        config.put("server.bolt.tls_level", tls ? "REQUIRED" : "DISABLED");
+        if (tls) {
+            Path base = Path.of(tlsDir).toAbsolutePath();
+            Files.createDirectories(base.resolve("trusted"));
+            Files.createDirectories(base.resolve("revoked"));
+            config.put("dbms.ssl.policy.bolt.enabled", "true");
+            config.put("dbms.ssl.policy.bolt.base_directory", base.toString());
+            config.put("dbms.ssl.policy.bolt.private_key", "private.key");
+            config.put("dbms.ssl.policy.bolt.public_certificate", "public.crt");
+            config.put("dbms.ssl.policy.bolt.client_auth", "NONE");
+        }
         String password = System.getenv("DEALGRAPH_NEO4J_PASSWORD");
         boolean auth = password != null && !password.isEmpty();
         config.put("dbms.security.auth_enabled", auth ? "true" : "false");
-        config.put("server.memory.pagecache.size", "256m");
+        String pageCache = System.getenv("DEALGRAPH_NEO4J_PAGECACHE");
+        config.put("server.memory.pagecache.size", pageCache != null && !pageCache.isEmpty() ? pageCache : "256m");
         config.put("dbms.usage_report.enabled", "false");
         // Keep transaction logs small: this is a scratch/test database.
         config.put("db.tx_log.rotation.retention_policy", "2 files");
