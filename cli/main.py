@@ -322,8 +322,8 @@ def export(store: Store, target, fmt, spreadsheet_safe, max_length, cycles_top) 
     in must exist."""
     if spreadsheet_safe and fmt != "csv":
         raise click.UsageError("--spreadsheet-safe is for --format csv (xlsx always quotes such cells)")
-    in_existing_dir(target, "OUT", file=fmt != "csv")  # a mistyped path is refused, not created
     if fmt == "csv":
+        in_existing_dir(target, "OUT", file=False)  # a mistyped path is refused, not created (exports.py: the others)
         for p in store.export_csv(target, spreadsheet_safe=spreadsheet_safe):
             click.echo(str(p))
         return

@@ -53,7 +53,7 @@ class Problem:
 
     def __str__(self) -> str:
         if self.line == 0:  # about the path itself (a directory, ...), not a place in a file
-            return f"{self.file}: {self.reason}"
+            return f"{self.file or repr(self.file)}: {self.reason}"  # '': an empty path named visibly
         return f"{self.file}:{self.line}:{self.column}: {self.reason}"
 
 

@@ -169,7 +169,7 @@ def test_two_sources_with_different_amounts_conflict(tmp_path):
     assert f["severity"].tolist() == ["warning"]
     assert f["message"][0] == (
         "OPENAI -> COREWEAVE: 9 days apart, sources disagree on the amount (0.8% apart): "
-        "p1 (2025-03-01, compute_contract, $12bn) and p2 (2025-03-10, compute_contract, $11.9bn); "
+        "p1 (2025-03-01, compute_contract, $12.0bn) and p2 (2025-03-10, compute_contract, $11.9bn); "
         "p1 says Sacra; p2 says CoreWeave")
     assert f["fix"][0] == "dealgraph deal delete p2  # or p1: keep the source you trust"
     dup = found(s, "duplicate-deals")   # errors first: r1 and r2 differ only in their source
