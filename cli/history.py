@@ -20,10 +20,14 @@ def _value(v) -> str:
 MIN_COMMAND = 24
 
 
+#: The counts of a change printed on a line of their own start under its time.
+COUNTS_INDENT = 6
+
+
 def change_lines(c: history.Change, undone: bool, width: int) -> list[str]:
     """One change as ``dealgraph log`` prints it: ``id  time  command  [counts]`` on one
     line when that fits ``width``; else the counts (and the undone mark) on a second line,
-    indented, and the command shortened with ``…`` to fit the first; a line still too long
+    indented to the time, and the command shortened with ``…`` to fit the first; a line still too long
     (a very narrow terminal) ends in ``…``."""
     head = f"{c.id:>4}  {c.time}  "
     tail = f"[{c.counts_text()}]" + ("  (undone)" if undone else "")
@@ -31,7 +35,7 @@ def change_lines(c: history.Change, undone: bool, width: int) -> list[str]:
     if len(line) <= width:
         return [line]
     return [clip(head + clip(c.command, max(width - len(head), MIN_COMMAND)), width),
-            clip(" " * len(head) + tail, width)]
+            clip(" " * COUNTS_INDENT + tail, width)]
 
 
 @click.command("log")

@@ -384,7 +384,12 @@ def _detail_lines(column: str, value: Any, width: int, wide: bool, names: Mappin
 
 
 def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
+    """``8 entities``, ``1 entity``, ``1 cycle``: ``noun`` is the plural."""
+    if n == 1 and noun.endswith("ies"):
+        noun = noun[:-3] + "y"
+    elif n == 1 and noun.endswith("s"):
+        noun = noun[:-1]
+    return f"{n:,} {noun}"
 
 
 def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = DEFAULT_LAYOUT,

@@ -1,5 +1,5 @@
-"""Terminal tables at fixed widths: the exact text of every query, `deals`, `show` and `check`
-at COLUMNS=80 and 120 (tests/tables/*.txt), every line within the width, the key figures
+"""Terminal tables at fixed widths: the exact text of every query, `deals`, `show`, `check` and
+`lint` at COLUMNS=80 and 120 (tests/tables/*.txt), every line within the width, the key figures
 present; and the rules of the layout itself (dealgraph.queries.output)."""
 
 from __future__ import annotations
@@ -35,9 +35,19 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "round-trip": (["query", "round-trip"], ["Microsoft", "$280.0bn", "100%", "13 entities"]),
     "check": (["check"], ["nvidia-groq-license", "supported", "not supported",
                           "15 claims: 12 supported, 2 not supported, 1 cannot check"]),
-    "queries": (["queries"], ["circular-flows", "deal-comparisons", "check", "8 queries"]),
+    "queries": (["queries"], ["circular-flows", "deal-comparisons", "sensitivity", "check", "12 queries"]),
     "deals": (["deals", "--entity", "groq"], ["Nvidia", "Groq", "$20.0bn", "$640m", "4 deals, $21.4bn"]),
     "show": (["show", "groq"], ["Groq (groq)", "paid by", "Nvidia", "$20.0bn", "~$500m", "4 deals, $21.4bn"]),
+    "circularity": (["query", "circularity", "--samples", "200"],
+                    ["cycles of length 2..4", "circular volume ", "$774.7bn", "OpenAI", "19 figures"]),
+    "hubs": (["query", "hubs"], ["OpenAI", "$41.0bn", "$572.4bn", "81.22%", "8 entities"]),
+    "timeline": (["query", "timeline"], ["2025-Q4", "$415.0bn", "  closed by: Nvidia → OpenAI → Oracle → Nvidia",
+                                         "(nvidia-openai-investment-2025-09); +2 more", "48 periods, $942.2bn"]),
+    "sensitivity": (["query", "sensitivity"], ["baseline:\n", "without nvidia-openai-investment-2025-09:\n",
+                                               "capacity of OpenAI ", "$41.0bn", "round-trip share of Nvidia ",
+                                               "160 figures"]),
+    "lint": (["lint"], ["round-without-valuation  info", "  fix: dealgraph add FILE.csv  # a metrics file",
+                        "8 findings: 0 errors, 0 warnings, 8 info"]),
 }
 assert set(QUERIES) <= set(CASES), "every registered query has an exact-output table test"
 
