@@ -208,3 +208,36 @@ def test_money_reads_like_the_press():
     assert [money(1e11, q) for q in ("exact", "approx", "up_to", "at_least")] == \
         ["$100.0bn", "~$100.0bn", "up to $100.0bn", "at least $100.0bn"]
     assert money(float("nan")) == "n/a"
+
+
+def test_units_sections_groups_and_detail_lines():
+    df = pd.DataFrame({"scenario": ["base", "base", "without d1"], "figure": ["cycles 2..4", "capacity of a ($bn)",
+                                                                             "share of a (%)"],
+                       "value": [13.0, 41.0, 80.0], "fix": ["dealgraph x " + "y " * 40, "", None]})
+    layout = Layout(("figure", "value"), names=("figure",), units="figure", in_units=("value",),
+                    sections="scenario", details=("fix",))
+    out = render(df, "table", layout=layout, names={"a": "Alpha"}, width=40)
+    lines = out.splitlines()
+    assert all(len(line) <= 40 for line in lines)
+    assert lines == ["figure               value", "─" * 26, "base:", "cycles 2..4             13",
+                     "  fix: dealgraph x y y y y y y y y y y y", "       y y y y y y y y y y y y y y y y y",
+                     "       y y y y y y y y y y y y", "capacity of Alpha  $41.0bn",
+                     "without d1:", "share of Alpha         80%", "3 rows", ""]
+    # machine formats: every column, the figures as stored
+    assert render(df, "csv", layout=layout).splitlines()[2] == "base,capacity of a ($bn),41.0,"
+    grouped = render(df, "table", layout=Layout(group="scenario"), width=80).splitlines()
+    assert [line[:10].strip() for line in grouped[2:5]] == ["base", "", "without d1"]
+
+
+def test_as_written_headers_and_missing_text():
+    df = pd.DataFrame({"sum(amount_usd)": [1e9, np.nan], "amount_usd": [2e9, 3e9], "amount_qualifier": ["approx", None]})
+    out = render(df, "table", layout=Layout(raw_headers=True, missing="NULL"), width=80).splitlines()
+    assert out[0].split() == ["sum(amount_usd)", "amount_usd", "amount_qualifier"]   # as written, none folded
+    assert out[3].split() == ["NULL", "$3.0bn", "NULL"]
+    plain = render(df, "table", width=80).splitlines()
+    assert plain[0].split() == ["sum(amount", "amount"] and plain[4].split() == ["n/a", "$3.0bn"]
+
+
+def test_one_of_a_noun():
+    df = pd.DataFrame({"entity": ["a"]})
+    assert render(df, "table", layout=Layout(noun="entities"), width=80).splitlines()[-2] == "1 entity"
