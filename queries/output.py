@@ -17,7 +17,12 @@ most important first, up to their full width; a text cell still too long ends in
 them whole is hidden instead). Headers are the column names with spaces for
 underscores, wrapped between words. In a table, ``X_usd`` shows its qualifier
 ``X_qualifier`` in front (``~$650m``, ``up to $100.0bn``) and the qualifier column
-is folded into it; entity-id columns named by the layout show display names. A
+is folded into it; entity-id columns named by the layout show display names (also
+ids written as words of a text: ``capacity of openai``). A layout can also show a
+column of figures in the unit another column names (``($bn)`` rows as money), head
+runs of rows with a column's value (``sections``), blank a repeated value
+(``group``), print long text one copies under its row, wrapped (``details``), and
+show headers as written with missing values as ``NULL`` (SQL results). A
 one-line summary follows: rows, a money total where the layout names one, rows
 and columns not shown and how to see them (``--limit``, ``--wide``, ``--columns``).
 """
