@@ -248,6 +248,17 @@ def resolve_entities(options: tuple[Option, ...], values: dict, entities, *, whe
             values[o.name] = entity_id(entities(), values[o.name], where=where)
 
 
+def note(text: str) -> str:
+    """``text`` wrapped between words to the terminal's width
+    (:func:`~dealgraph.queries.output.terminal_width`): what a query says on stderr."""
+    import textwrap
+
+    from dealgraph.queries.output import terminal_width
+
+    return "\n".join(textwrap.fill(p, terminal_width(), break_on_hyphens=False, break_long_words=False)
+                     for p in text.splitlines()) if text.strip() else text
+
+
 def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None, markdown_title: bool = True,
          layout: Layout = DEFAULT_LAYOUT, entities: pd.DataFrame | None = None, view: View = View(),
          summary: str | None = None) -> None:
@@ -258,7 +269,7 @@ def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None, markdown_title
     gives the display names a table shows for the layout's id columns; ``view`` is
     the command line's ``--columns/--sort/--limit/--wide``; ``summary`` replaces the
     row count in a table's last line. A query's note (``df.attrs["message"]``, e.g. a
-    partial result) goes to stderr."""
+    partial result) goes to stderr, wrapped to the terminal's width (:func:`note`)."""
     shown = title if fmt == "table" or (fmt == "markdown" and markdown_title) else None
     names = None
     if fmt == "table" and entities is not None and layout.names:
@@ -269,6 +280,6 @@ def emit(df: pd.DataFrame, fmt: str, *, title: str | None = None, markdown_title
     click.echo(text[:-1] if gap else text, nl=False)
     message = df.attrs.get("message")
     if message:
-        click.echo(str(message), err=True)
+        click.echo(note(str(message)), err=True)
     if gap:
         click.echo("")

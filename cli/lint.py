@@ -3,8 +3,8 @@
 
 Exit status: **1** when a finding has severity ``error`` (or, with ``--strict``, when there
 is any finding), else **0**: lint is a check, and a failed check exits 1 like
-``check --strict`` (see :mod:`dealgraph.cli.common`). The findings go to stdout, a
-one-line count to stderr.
+``check --strict`` (see :mod:`dealgraph.cli.common`). The findings go to stdout; the
+one-line count ends the table, and goes to stderr with csv, json and markdown.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import click
 
 from dealgraph.cli.common import emit, format_option, pass_store
 from dealgraph.queries.lint import CHECKS, DEFAULT_DAYS, DEFAULT_TOLERANCE
+from dealgraph.queries.registry import LINT_LAYOUT
 
 #: Finding columns a terminal table leaves out.
 TABLE_DROPS = ("ids", "names")
@@ -57,11 +58,12 @@ def lint_command(store, checks, days: int, tolerance: float, strict: bool, fmt: 
     from dealgraph.queries.lint import lint_store, summary
 
     findings = lint_store(store, days=days, tolerance=tolerance, checks=checks or None)
-    # a terminal table leaves out ids and names (the message names both) so the message and the
-    # fix get the width; csv, json and markdown have every column
+    # a terminal table leaves out ids and names (the message names both) so the message gets the
+    # width, and prints each fix on its own line (LINT_LAYOUT); csv, json and markdown have every column
     shown = findings.drop(columns=list(TABLE_DROPS)) if fmt == "table" else findings
-    emit(shown, fmt, title="lint", markdown_title=False)
-    click.echo(summary(findings), err=True)
+    emit(shown, fmt, title="lint", markdown_title=False, layout=LINT_LAYOUT, summary=summary(findings))
+    if fmt != "table":  # a table ends with it
+        click.echo(summary(findings), err=True)
     errors = int((findings["severity"] == "error").sum())
     if errors or (strict and len(findings)):
         click.get_current_context().exit(1)  # a failed check

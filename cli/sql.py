@@ -6,6 +6,11 @@ import click
 
 from dealgraph.cli.common import emit, format_option, pass_store
 from dealgraph.graph.store import Store
+from dealgraph.queries.output import Layout
+
+#: A SQL result in a table: headers as the query wrote them (``sum(amount_usd)``), every column selected,
+#: a missing value as ``NULL``.
+SQL_LAYOUT = Layout(raw_headers=True, missing="NULL")
 
 
 @click.command("sql")
@@ -24,4 +29,4 @@ def sql_command(store: Store, query: str, fmt: str) -> None:
     from dealgraph.queries.sql import run_sql
 
     df = run_sql(store, query)
-    emit(df, fmt, title=f"{len(df)} row{'' if len(df) == 1 else 's'}")
+    emit(df, fmt, title=f"{len(df)} row{'' if len(df) == 1 else 's'}", layout=SQL_LAYOUT)

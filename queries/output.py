@@ -17,7 +17,12 @@ most important first, up to their full width; a text cell still too long ends in
 them whole is hidden instead). Headers are the column names with spaces for
 underscores, wrapped between words. In a table, ``X_usd`` shows its qualifier
 ``X_qualifier`` in front (``~$650m``, ``up to $100.0bn``) and the qualifier column
-is folded into it; entity-id columns named by the layout show display names. A
+is folded into it; entity-id columns named by the layout show display names (also
+ids written as words of a text: ``capacity of openai``). A layout can also show a
+column of figures in the unit another column names (``($bn)`` rows as money), head
+runs of rows with a column's value (``sections``), blank a repeated value
+(``group``), print long text one copies under its row, wrapped (``details``), and
+show headers as written with missing values as ``NULL`` (SQL results). A
 one-line summary follows: rows, a money total where the layout names one, rows
 and columns not shown and how to see them (``--limit``, ``--wide``, ``--columns``).
 """
@@ -27,7 +32,9 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import shutil
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -148,6 +155,24 @@ class Layout:
     names: tuple[str, ...] = ()
     noun: str = "rows"
     total: str | None = None
+    #: a column whose text ends in a unit, `` ($bn)`` or `` (%)``, that the row's ``in_units`` numbers
+    #: are in (one value column holding several figures: sensitivity, circularity); the table shows
+    #: those numbers as money (``$40.0bn``) or percent and the unit column without the unit
+    units: str | None = None
+    in_units: tuple[str, ...] = ()
+    #: a column shown only where its (shown) text differs from the row above (rows grouped by it)
+    group: str | None = None
+    #: a column shown as a heading line (``baseline:``) above each run of rows with the same value,
+    #: not in the grid
+    sections: str | None = None
+    #: columns shown each on its own line under its row (``fix: ...``), wrapped to the width, not in
+    #: the grid (long text one copies whole: lint's fix command)
+    details: tuple[str, ...] = ()
+    #: headers exactly as the column names are written (no underscores to spaces) and every column
+    #: shown, none folded into a money column (SQL results: what the query selected)
+    raw_headers: bool = False
+    #: the text of a missing value (``NULL`` for SQL results)
+    missing: str = NA_TEXT
 
 
 DEFAULT_LAYOUT = Layout()
@@ -212,14 +237,32 @@ def _numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
+_ID_TOKEN = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
 def _name_cell(v: Any, names: Mapping[str, str]) -> Any:
+    """``v`` with entity ids shown as names: a cell that is an id, a path of ids joined by
+    ``" -> "`` (shown with ``→``), or text in which ids appear as whole words
+    (``capacity of openai``, ``a -> b -> a (deal-id); +2 more``)."""
     if isinstance(v, (list, tuple, np.ndarray)):
         return [_name_cell(x, names) for x in v]
     if not isinstance(v, str) or not v:
         return v
-    if " -> " in v:
-        return " → ".join(names.get(p, p) for p in v.split(" -> "))
-    return names.get(v, v)
+    if v in names:
+        return names[v]
+    return _ID_TOKEN.sub(lambda m: names.get(m.group(0), m.group(0)), v).replace(" -> ", " → ")
+
+
+#: a unit at the end of a ``Layout.units`` cell -> how the row's ``in_units`` numbers show
+_UNITS = {" ($bn)": lambda v: money(v * 1e9), " (%)": lambda v: _plain_number(v) + "%"}
+
+
+def _unit(text: Any) -> tuple[str, Any]:
+    if isinstance(text, str):
+        for suffix, show in _UNITS.items():
+            if text.endswith(suffix):
+                return text[:-len(suffix)], show
+    return text, None
 
 
 def display_frame(df: pd.DataFrame, layout: Layout = DEFAULT_LAYOUT,
@@ -227,32 +270,46 @@ def display_frame(df: pd.DataFrame, layout: Layout = DEFAULT_LAYOUT,
     """What a terminal table shows of ``df``: column names, rows of cell text (one
     line each) and which columns are numeric (right-aligned, never shortened).
     Money columns carry their qualifier and the qualifier columns folded into them
-    are left out; ``layout.names`` columns show ``names[id]``."""
+    are left out; ``layout.names`` columns show ``names[id]``; ``layout.units`` /
+    ``in_units`` / ``group`` apply (:class:`Layout`); ``layout.details`` columns are
+    left out (:func:`table_text` prints them under the rows)."""
     cols = [str(c) for c in df.columns]
-    folded = {c[:-4] + "_qualifier" for c in cols if c.endswith("_usd")} & set(cols)
-    shown = [c for c in cols if c not in folded]
+    folded = set() if layout.raw_headers else {c[:-4] + "_qualifier" for c in cols if c.endswith("_usd")} & set(cols)
+    shown = [c for c in cols if c not in folded and c not in layout.details and c != layout.sections]
+    units = [_unit(v) for v in df[layout.units].tolist()] if layout.units in cols else None
     rows: list[list[str]] = [[] for _ in range(len(df))]
     for c in shown:
         values = df[c].tolist()
         if c.endswith("_usd") and c[:-4] + "_qualifier" in folded:
             quals = df[c[:-4] + "_qualifier"].tolist()
-            texts = [NA_TEXT if _is_missing(v) else money(v, q) for v, q in zip(values, quals)]
+            texts = [layout.missing if _is_missing(v) else money(v, q) for v, q in zip(values, quals)]
         else:
+            if units and c == layout.units:
+                values = [u[0] for u in units]
             if names and c in layout.names:
                 values = [_name_cell(v, names) for v in values]
-            texts = [format_cell(c, v) for v in values]
+            texts = [layout.missing if _is_missing(v) else format_cell(c, v) for v in values]
+            if units and c in layout.in_units:
+                texts = [u[1](float(v)) if u[1] and not _is_missing(v) else t
+                         for u, v, t in zip(units, values, texts)]
+        if c == layout.group:
+            texts = ["" if i and t == texts[i - 1] else t for i, t in enumerate(texts)]
         for r, t in zip(rows, texts):
-            r.append(t.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " "))
+            r.append(_one_line(t))
     numeric = [_numeric(df[c]) for c in shown]
     return shown, rows, numeric
 
 
-def _header(c: str) -> str:
-    return c.replace("_", " ")
+def _one_line(t: str) -> str:
+    return t.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+
+
+def _header(c: str, raw: bool = False) -> str:
+    return c if raw else c.replace("_", " ")
 
 
 def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool],
-        priority: Sequence[str], width: int) -> tuple[list[int], list[int]]:
+        priority: Sequence[str], width: int, *, raw_headers: bool = False) -> tuple[list[int], list[int]]:
     """Which columns (indices, in display order) fit in ``width`` and how wide each is.
 
     A column's *full* width is its widest cell or header word; its *least* width is
@@ -267,7 +324,7 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence
     from rich.cells import cell_len
 
     n = len(headers)
-    word = [max((cell_len(w) for w in _header(h).split()), default=1) for h in headers]
+    word = [max((cell_len(w) for w in _header(h, raw_headers).split()), default=1) for h in headers]
     full = [max([word[i]] + [cell_len(r[i]) for r in rows]) for i in range(n)]
     least = [full[i] if numeric[i] else min(full[i], max(word[i], MIN_TEXT_WIDTH)) for i in range(n)]
     rank = {h: k for k, h in enumerate(priority)}
@@ -302,7 +359,8 @@ def fit(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence
     return keep, [widths[i] for i in keep]
 
 
-def _clip(text: str, width: int) -> str:
+def clip(text: str, width: int) -> str:
+    """``text`` when it is at most ``width`` cells wide, else cut to ``width`` ending in ``…``."""
     from rich.cells import cell_len, set_cell_size
 
     if cell_len(text) <= width:
@@ -310,8 +368,33 @@ def _clip(text: str, width: int) -> str:
     return set_cell_size(text, max(width - 1, 0)).rstrip() + ELLIPSIS
 
 
+#: how far a detail line (Layout.details) is indented under its row
+DETAIL_INDENT = 2
+
+
+def _detail_lines(column: str, value: Any, width: int, wide: bool, names: Mapping[str, str] | None = None,
+                  layout: Layout = DEFAULT_LAYOUT) -> list[str]:
+    """``  column: value`` under a row, wrapped between words to ``width`` (continuation
+    lines indented under the value); none when the value is missing or empty."""
+    if _is_missing(value) or not str(value).strip():
+        return []
+    lead = " " * DETAIL_INDENT + f"{_header(column)}: "
+    if names and column in layout.names:
+        value = _name_cell(value, names)
+    text = _one_line(format_cell(column, value))
+    if wide:
+        return [lead + text]
+    return textwrap.wrap(text, width=width, initial_indent=lead, subsequent_indent=" " * len(lead),
+                         break_on_hyphens=False) or [lead.rstrip()]
+
+
 def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
+    """``8 entities``, ``1 entity``, ``1 cycle``: ``noun`` is the plural."""
+    if n == 1 and noun.endswith("ies"):
+        noun = noun[:-3] + "y"
+    elif n == 1 and noun.endswith("s"):
+        noun = noun[:-1]
+    return f"{n:,} {noun}"
 
 
 def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = DEFAULT_LAYOUT,
@@ -333,26 +416,39 @@ def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = D
     if wide:
         keep = list(range(len(headers)))
         from rich.cells import cell_len
-        widths = [max([len(w) for w in _header(headers[i]).split()] + [cell_len(r[i]) for r in rows])
-                  for i in keep]
+        widths = [max([len(w) for w in _header(headers[i], layout.raw_headers).split()] +
+                      [cell_len(r[i]) for r in rows]) for i in keep]
     else:
-        keep, widths = fit(headers, rows, numeric, layout.priority, width)
+        keep, widths = fit(headers, rows, numeric, layout.priority, width, raw_headers=layout.raw_headers)
     out: list[str] = []
     if title:
-        out.append(title if wide else _clip(title, width))
+        out.append(title if wide else clip(title, width))
     if len(df):
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
                       header_style="bold")  # a space of padding and the box's blank separator: GAP
         for i, w in zip(keep, widths):
-            table.add_column(Text(_header(headers[i])), width=w, justify="right" if numeric[i] else "left",
+            table.add_column(Text(_header(headers[i], layout.raw_headers)), width=w, justify="right" if numeric[i] else "left",
                              no_wrap=False, overflow="fold")
         for r in rows:
-            table.add_row(*[Text(_clip(r[i], w), no_wrap=True, overflow="ellipsis") for i, w in zip(keep, widths)])
+            table.add_row(*[Text(clip(r[i], w), no_wrap=True, overflow="ellipsis") for i, w in zip(keep, widths)])
         buf = io.StringIO()
         total = sum(widths) + GAP * (len(widths) - 1)
         Console(file=buf, width=max(total, 1), color_system=None, markup=False, emoji=False, highlight=False,
                 legacy_windows=False).print(table)
-        out += [line.rstrip() for line in buf.getvalue().splitlines()]
+        lines = [line.rstrip() for line in buf.getvalue().splitlines()]
+        details = [c for c in layout.details if c in df.columns]
+        section = df[layout.sections].tolist() if layout.sections in df.columns else None
+        if details or section:  # the rows are the table's last lines, one each
+            head, body = lines[:-len(rows)], lines[-len(rows):]
+            lines = head
+            for r, line in enumerate(body):
+                if section and (r == 0 or section[r] != section[r - 1]):
+                    text = _one_line(format_cell(layout.sections, section[r])) + ":"
+                    lines.append(text if wide else clip(text, width))
+                lines.append(line)
+                for c in details:
+                    lines += _detail_lines(c, df[c].iloc[r], width, wide, names, layout)
+        out += lines
     line = summary or _plural(n_all, layout.noun)
     if total_usd is not None and not summary:
         line += f", {money(total_usd)}"
@@ -363,7 +459,7 @@ def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = D
         more = f"; {len(hidden)} more column{'s' if len(hidden) != 1 else ''}"
         named = f"{more} (--wide, --columns): {', '.join(hidden)}"
         line += named if len(line) + len(named) <= width else more + ": --wide"
-    out.append(line if wide else _clip(line, width))
+    out.append(line if wide else clip(line, width))
     return "\n".join(out) + "\n\n"   # a blank line after the summary, as psql does: tables in a row stay apart
 
 

@@ -175,13 +175,18 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
                                             "permute: amounts shuffled over the hops in each sample."),
            Option("alpha", "float", 0.05, "Significance level of the verdict."),
            Option("top", "int", 20, "Show the N entities with the highest z (0: none)."),
-           Option("timeout", "float", 300.0, "Stop sampling after SECONDS (the result says how many were drawn)."))),
+           Option("timeout", "float", 300.0, "Stop sampling after SECONDS (the result says how many were drawn).")),
+          layout=Layout(("scope", "figure", "observed", "null_mean", "p_value", "z", "verdict", "null_sd"),
+                        names=("scope",), noun="figures", units="figure", in_units=("observed", "null_mean", "null_sd"),
+                        group="scope")),
     Query("hubs", "dealgraph.queries.hubs:hubs",
           "Entities at the centre of the circular web: cycles through each, circular capacity (max flow back to "
           "itself), share of its flows on cycles, rank.",
           (Option("max_length", "int", 4, "Longest cycle counted, in hops (k)."),
            Option("top", "int", 50, "Show the best N by circular capacity."),
-           _ENTITY_ROWS)),
+           _ENTITY_ROWS),
+          layout=Layout(("entity", "capacity_usd", "cycles", "rank", "out_on_cycles_pct", "in_on_cycles_pct",
+                         "out_usd", "in_usd", "undisclosed"), names=("entity",), noun="entities")),
     Query("timeline", "dealgraph.queries.timeline:timeline",
           "How the circular web formed: per period, deals and money added, cycles, new cycles and the deal that "
           "closed each, top circular capacity, share of money on cycles.",
@@ -189,14 +194,20 @@ QUERIES: dict[str, Query] = {q.name: q for q in (
            Option("max_length", "int", 4, "Longest cycle counted, in hops (k)."),
            Option("top", "int", 1, "New cycles named per period (largest bottleneck first)."),
            Option("max_listed", "int", 20000, "Assign at most this many cycles (the largest) to the period that "
-                                              "closed them."))),
+                                              "closed them.")),
+          layout=Layout(("period", "new_cycles", "cycles", "money_added_usd", "capacity_usd", "top_hub",
+                         "deals_added", "on_cycles_pct", "closed_by", "deals", "as_of"),
+                        names=("top_hub", "closed_by"), noun="periods", total="money_added_usd", details=("closed_by",))),
     Query("sensitivity", "dealgraph.queries.sensitivity:sensitivity",
           "Headline figures (cycles, top cycle, top hubs' capacity, round-trip shares) under status scenarios and "
           "leave-one-deal-out; names the key deals.",
           (Option("max_length", "int", 4, "Longest cycle, in hops (k)."),
            Option("top", "int", 10, "Leave out, one at a time, each deal on the best N cycles."),
            Option("hubs", "int", 3, "Follow the capacity and round-trip share of this many top entities."),
-           Option("key_deals", "int", 5, "Name this many key deals."))),
+           Option("key_deals", "int", 5, "Name this many key deals.")),
+          layout=Layout(("scenario", "figure", "value", "baseline", "change_pct", "change", "detail"),
+                        names=("figure", "detail"), noun="figures", units="figure",
+                        in_units=("value", "baseline", "change"), sections="scenario")),
 )}
 
 #: ``dealgraph check [CLAIMS.csv]`` (also ``dealgraph query check``) — not a function of the store alone (it
@@ -209,6 +220,11 @@ CHECK = Query("check", "dealgraph.queries.claims:check_claims",
                Option("approx_tolerance", "float", 0.10, "Relative tolerance for '~'/approx stated values.")),
               layout=Layout(("verdict", "subject", "metric", "stated", "recomputed", "difference_pct", "reason",
                              "difference", "tolerance"), noun="claims"))
+
+#: ``dealgraph lint``'s findings (dealgraph.queries.lint): the check and severity whole, the message in the rest
+#: of the width (shortened with ``…``), the fix command on its own line under it, whole (wrapped between words
+#: on a narrow terminal), to copy.
+LINT_LAYOUT = Layout(("check", "severity", "message"), noun="findings", details=("fix",))
 
 #: ``dealgraph queries``: the listing itself.
 QUERIES_LAYOUT = Layout(("query", "description", "options"), noun="queries")

@@ -154,7 +154,7 @@ def test_cli_ranks_with_capacity(cli, sample_db):
     head = r.stdout.splitlines()[0].split(",")
     assert head[:4] == ["rank", "entity", "capacity_usd", "cycles"]
     r = cli("query", "hubs", "--entity", "NVIDIA", db=sample_db)
-    assert r.returncode == 0 and "nvidia" in r.stdout
+    assert r.returncode == 0 and "  Nvidia  " in r.stdout and "\n1 entity" in r.stdout   # the table names it
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -240,8 +240,12 @@ def test_autocorrelation():
 def test_cli_says_the_verdict_in_words(cli, sample_db):
     r = cli("query", "circularity", "--samples", "200", "--seed", "1", db=sample_db)
     assert r.returncode == 0, r.stderr
-    assert "cycles of length 2..4" in r.stdout and "null_mean" in r.stdout
-    assert "more circular than chance at the 5% level" in r.stderr
+    assert "cycles of length 2..4" in r.stdout and "circular volume  " in r.stdout and "$774.7bn" in r.stdout
+    assert "more circular than chance at the 5% level" in " ".join(r.stderr.split())   # wrapped to the width
+    assert all(len(line) <= 80 for line in (r.stdout + r.stderr).splitlines())
+    csv = cli("query", "circularity", "--samples", "200", "--seed", "1", "--format", "csv", db=sample_db).stdout
+    assert csv.splitlines()[0] == "scope,figure,observed,null_mean,null_sd,z,p_value,verdict"
+    assert "web,circular volume ($bn),774.7," in csv
     r = cli("query", "circularity", "--samples", "20", "--amounts", "bogus", db=sample_db)
     assert r.returncode == 1 and "amounts must be one of" in r.stderr
 

@@ -14,6 +14,8 @@ from dealgraph.graph.schema import DEAL_COLUMNS, ENTITY_COLUMNS
 from dealgraph.graph.store import open_store
 
 DEALS = ",".join(DEAL_COLUMNS) + "\n"
+#: a terminal wide enough for every log line whole (tmp paths are long); the 80-column lines: test_log_fits_the_terminal
+WIDE = {"COLUMNS": "300"}
 ENTITIES = ",".join(ENTITY_COLUMNS) + "\n"
 
 
@@ -72,14 +74,14 @@ def test_done_when_typo_then_merge_then_log_then_undo_twice_restores_the_export(
         "d1": {"payer": "nvidia", "payee": "openai"}, "d2": {"payer": "openai", "payee": "nvidia"},
         "d3": {"payer": "microsoft", "payee": "openai"}}
     assert s.entities.set_index("id").loc["nvidia", "aliases"] == "Nvidai"  # the id differs only in case: one alias
-    log = ok(run_cli("log", db=store), store)
+    log = ok(run_cli("log", db=store, env=WIDE), store)
     assert [line.split()[0] for line in log] == ["3", "2", "1"]
     assert log[0].endswith(f"dealgraph entity merge nvidai nvidia  [entities: 1 changed, 1 deleted; deals: 2 changed]")
     assert log[1].endswith(f"dealgraph add {typo} --new-entity Nvidai  [entities: 1 new; deals: 3 new]")
     assert ok(run_cli("undo", db=store), store)[0] == "undo change 3 (dealgraph entity merge nvidai nvidia):"
     assert ok(run_cli("undo", db=store), store)[0] == f"undo change 2 (dealgraph add {typo} --new-entity Nvidai):"
     assert exported(store, tmp_path / "after") == before
-    log = ok(run_cli("log", db=store), store)
+    log = ok(run_cli("log", db=store, env=WIDE), store)
     assert [line.split()[0] for line in log] == ["5", "4", "3", "2", "1"]
     assert log[2].endswith("(undone)") and log[3].endswith("(undone)")
 
@@ -121,7 +123,7 @@ def test_dry_run_writes_nothing_on_every_edit(tmp_path, store):
         out = ok(run_cli(*args, "--dry-run", db=store), store)
         assert out[-1] == "dry run; nothing written", args
     assert exported(store, tmp_path / "after") == before
-    assert len(ok(run_cli("log", db=store), store)) == 2
+    assert len(ok(run_cli("log", db=store, env=WIDE), store)) == 2
 
 
 def test_every_refusal_is_one_line_and_exit_1(tmp_path, store):
@@ -176,16 +178,17 @@ def test_log_of_one_deal_and_one_entity_with_sources(tmp_path, store):
     f = typo_file(tmp_path)
     ok(run_cli("add", f, "--new-entity", "Nvidai", db=store), store)
     ok(run_cli("entity", "merge", "nvidai", "nvidia", db=store), store)
-    lines = ok(run_cli("log", "--deal", "d1", db=store), store)
+    lines = ok(run_cli("log", "--deal", "d1", db=store, env=WIDE), store)
     assert [re.sub(r"^ +\d+  \S+  ", "", line) for line in lines] == [
         "deal d1: 2 changes",
         f"inserted  by dealgraph add {f} --new-entity Nvidai",
         "      source: press",
-        f"      file: {f} (sha256 {__import__('hashlib').sha256(f.read_bytes()).hexdigest()})",
+        f"      file: {f}",
+        f"      sha256: {__import__('hashlib').sha256(f.read_bytes()).hexdigest()}",
         "changed  by dealgraph entity merge nvidai nvidia",
         "      payer: 'nvidai' -> 'nvidia'",
         "      source: press"]
-    ent = ok(run_cli("log", "--entity", "nvidai", db=store), store)
+    ent = ok(run_cli("log", "--entity", "nvidai", db=store, env=WIDE), store)
     assert ent[0] == "entity nvidai: 2 changes" and ent[-2].endswith("deleted  by dealgraph entity merge nvidai nvidia")
     assert ent[-1] == "      source: created by dealgraph add from a deal's payer/payee"
 
@@ -196,3 +199,33 @@ def test_help_texts_say_what_each_command_does(store):
     assert "SOURCE's id, name and aliases become aliases of INTO" in run_cli("entity", "merge", "--help").stdout
     assert "--cascade" in run_cli("entity", "delete", "--help").stdout
     assert "default: the latest change not yet undone" in " ".join(run_cli("undo", "--help").stdout.split())
+
+
+def test_log_fits_the_terminal_and_csv_json_are_whole(tmp_path, store):
+    f = typo_file(tmp_path)
+    ok(run_cli("add", f, "--new-entity", "Nvidai", db=store), store)
+    ok(run_cli("entity", "merge", "nvidai", "nvidia", db=store), store)
+    ok(run_cli("undo", db=store), store)
+    command = f"dealgraph add {f} --new-entity Nvidai"
+    for width in (80, 120):
+        lines = ok(run_cli("log", db=store, env={"COLUMNS": str(width)}), store)
+        assert all(len(line) <= width for line in lines), lines
+        undo = "   4  " + lines[0][6:26] + "  dealgraph undo"
+        counts = "[entities: 1 new, 1 changed; deals: 2 changed]"
+        # a change on one line when it fits, else its counts on a line of their own, under the time
+        assert lines[:2 if width == 80 else 1] == ([undo + "  " + counts] if width == 120 else [undo, "      " + counts])
+        # the add's command is longer than the line: shortened with …
+        i = next(k for k, line in enumerate(lines) if line.startswith("   2  "))
+        assert lines[i].endswith("…") and command.startswith(lines[i][28:-1]) and len(lines[i]) == width
+        assert lines[i + 1] == "      [entities: 1 new; deals: 3 new]"
+        assert lines[i - 1] == "      [entities: 1 changed, 1 deleted; deals: 2 changed]  (undone)"
+        for line in ok(run_cli("log", "--deal", "d1", db=store, env={"COLUMNS": str(width)}), store):
+            assert len(line) <= width or line.startswith("      file: "), line   # a path is shown whole
+    recs = __import__("json").loads(run_cli("log", "--format", "json", db=store).stdout)
+    assert [(r["id"], r["command"], r["undone"], r["undoes"]) for r in recs] == [
+        (4, "dealgraph undo", False, 3), (3, "dealgraph entity merge nvidai nvidia", True, None),
+        (2, command, False, None), (1, f"dealgraph add {tmp_path / 'entities.csv'}", False, None)]
+    assert recs[2]["changes"] == "entities: 1 new; deals: 3 new"
+    csv = run_cli("log", "--format", "csv", db=store).stdout.splitlines()
+    assert csv[0] == "id,time,command,changes,undone,undoes" and len(csv) == 5
+    assert run_cli("log", "--deal", "d1", "--format", "csv", db=store).returncode == 2

@@ -322,19 +322,26 @@ def test_cli_lines_and_exit_codes(cli, tmp_path):
     ]
     assert p.stderr == "4 findings: 2 errors, 0 warnings, 2 info\n"
     p = cli("lint", "--check", "orphan-entity", db=db)
-    assert p.returncode == 0 and p.stderr == "2 findings: 0 errors, 0 warnings, 2 info\n"
-    # the table: check, severity, message, fix (ids and names are in the message), whole rows off a terminal
-    lines = p.stdout.splitlines()
-    assert lines[0].strip() == "lint"
-    assert [c.strip() for c in lines[2].strip("┃").split("┃")] == ["check", "severity", "message", "fix"]
-    assert [c.strip() for c in lines[-2].strip("│").split("│")] == [
-        "orphan-entity", "info", "'Spare' (spare): no deal and no metric observation mentions it",
-        "dealgraph entity delete spare"]
+    # the table (80 wide off a terminal): check, severity, message (ids and names are in it) shortened with …,
+    # each fix whole on its own line; the count ends the table (stderr is empty, as with `check`)
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout.splitlines() == [
+        "lint",
+        "check          severity  message",
+        "─" * 80,
+        "orphan-entity  info      'ACME Inc.' (acme-inc): no deal and no metric observat…",
+        "  fix: dealgraph entity delete acme-inc",
+        "orphan-entity  info      'Spare' (spare): no deal and no metric observation men…",
+        "  fix: dealgraph entity delete spare",
+        "2 findings: 0 errors, 0 warnings, 2 info",
+        ""]
+    wide = cli("lint", "--check", "orphan-entity", db=db, env={"COLUMNS": "120"}).stdout.splitlines()
+    assert wide[3] == "orphan-entity  info      'ACME Inc.' (acme-inc): no deal and no metric observation mentions it"
     assert "x1" not in p.stdout
     p = cli("lint", "--check", "orphan-entity", "--strict", "--format", "json", db=db)
     assert p.returncode == 1 and [r["ids"] for r in json.loads(p.stdout)] == ["acme-inc", "spare"]
     p = cli("lint", "--check", "round-without-valuation", "--strict", db=db)
-    assert (p.returncode, p.stdout, p.stderr) == (0, "lint: (no rows)\n", "0 findings: 0 errors, 0 warnings, 0 info\n")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "lint\n0 findings: 0 errors, 0 warnings, 0 info\n\n", "")
     md = cli("lint", "--check", "orphan-entity", "--format", "markdown", db=db).stdout
     assert md.splitlines()[:3] == ["| check | severity | ids | names | message | fix |",
                                    "| --- | --- | --- | --- | --- | --- |",
@@ -348,7 +355,7 @@ def test_cli_options(cli, tmp_path):
     assert cli("lint", "--check", "duplicate-deals", "--format", "csv", db=db).stdout.count("\n") == 2
     for args in (["--days", "19"], ["--tolerance", "4%"]):
         p = cli("lint", "--check", "duplicate-deals", *args, db=db)
-        assert (p.returncode, p.stdout) == (0, "lint: (no rows)\n"), args
+        assert (p.returncode, p.stdout) == (0, "lint\n0 findings: 0 errors, 0 warnings, 0 info\n\n"), args
     p = cli("lint", "--check", "duplicate-deals", "--tolerance", "5%", "--days", "20", "--format", "csv", db=db)
     assert p.returncode == 0 and p.stdout.count("\n") == 2
 

@@ -30,6 +30,16 @@ def test_the_done_when_query_sums_money_by_payer(sample_db):
     assert table.returncode == 0 and "openai" in table.stdout and f"{len(want)} rows" in table.stdout
 
 
+def test_a_table_shows_the_headers_as_written_and_null_as_null(sample_db):
+    r = run_cli("sql", "select payer, sum(amount_usd), amount_qualifier from deals where payer is null "
+                       "or payer = 'oracle' group by 1, 3 order by 1 nulls first", db=sample_db)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[1].split() == ["payer", "sum(amount_usd)", "amount_qualifier"]   # none humanised or folded
+    assert lines[3].split()[0] == "NULL" and "n/a" not in r.stdout
+    assert any(line.split()[0] == "oracle" for line in lines[3:-2])
+
+
 def test_every_table_has_the_schema_columns_in_storage_order(sample_db):
     store = open_store(sample_db)
     for name, table in TABLES.items():

@@ -1,5 +1,5 @@
-"""Terminal tables at fixed widths: the exact text of every query, `deals`, `show` and `check`
-at COLUMNS=80 and 120 (tests/tables/*.txt), every line within the width, the key figures
+"""Terminal tables at fixed widths: the exact text of every query, `deals`, `show`, `check` and
+`lint` at COLUMNS=80 and 120 (tests/tables/*.txt), every line within the width, the key figures
 present; and the rules of the layout itself (dealgraph.queries.output)."""
 
 from __future__ import annotations
@@ -35,9 +35,19 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "round-trip": (["query", "round-trip"], ["Microsoft", "$280.0bn", "100%", "13 entities"]),
     "check": (["check"], ["nvidia-groq-license", "supported", "not supported",
                           "15 claims: 12 supported, 2 not supported, 1 cannot check"]),
-    "queries": (["queries"], ["circular-flows", "deal-comparisons", "check", "8 queries"]),
+    "queries": (["queries"], ["circular-flows", "deal-comparisons", "sensitivity", "check", "12 queries"]),
     "deals": (["deals", "--entity", "groq"], ["Nvidia", "Groq", "$20.0bn", "$640m", "4 deals, $21.4bn"]),
     "show": (["show", "groq"], ["Groq (groq)", "paid by", "Nvidia", "$20.0bn", "~$500m", "4 deals, $21.4bn"]),
+    "circularity": (["query", "circularity", "--samples", "200"],
+                    ["cycles of length 2..4", "circular volume ", "$774.7bn", "OpenAI", "19 figures"]),
+    "hubs": (["query", "hubs"], ["OpenAI", "$41.0bn", "$572.4bn", "81.22%", "8 entities"]),
+    "timeline": (["query", "timeline"], ["2025-Q4", "$415.0bn", "  closed by: Nvidia → OpenAI → Oracle → Nvidia",
+                                         "(nvidia-openai-investment-2025-09); +2 more", "48 periods, $942.2bn"]),
+    "sensitivity": (["query", "sensitivity"], ["baseline:\n", "without nvidia-openai-investment-2025-09:\n",
+                                               "capacity of OpenAI ", "$41.0bn", "round-trip share of Nvidia ",
+                                               "160 figures"]),
+    "lint": (["lint"], ["round-without-valuation  info", "  fix: dealgraph add FILE.csv  # a metrics file",
+                        "8 findings: 0 errors, 0 warnings, 8 info"]),
 }
 assert set(QUERIES) <= set(CASES), "every registered query has an exact-output table test"
 
@@ -198,3 +208,36 @@ def test_money_reads_like_the_press():
     assert [money(1e11, q) for q in ("exact", "approx", "up_to", "at_least")] == \
         ["$100.0bn", "~$100.0bn", "up to $100.0bn", "at least $100.0bn"]
     assert money(float("nan")) == "n/a"
+
+
+def test_units_sections_groups_and_detail_lines():
+    df = pd.DataFrame({"scenario": ["base", "base", "without d1"], "figure": ["cycles 2..4", "capacity of a ($bn)",
+                                                                             "share of a (%)"],
+                       "value": [13.0, 41.0, 80.0], "fix": ["dealgraph x " + "y " * 40, "", None]})
+    layout = Layout(("figure", "value"), names=("figure",), units="figure", in_units=("value",),
+                    sections="scenario", details=("fix",))
+    out = render(df, "table", layout=layout, names={"a": "Alpha"}, width=40)
+    lines = out.splitlines()
+    assert all(len(line) <= 40 for line in lines)
+    assert lines == ["figure               value", "─" * 26, "base:", "cycles 2..4             13",
+                     "  fix: dealgraph x y y y y y y y y y y y", "       y y y y y y y y y y y y y y y y y",
+                     "       y y y y y y y y y y y y", "capacity of Alpha  $41.0bn",
+                     "without d1:", "share of Alpha         80%", "3 rows", ""]
+    # machine formats: every column, the figures as stored
+    assert render(df, "csv", layout=layout).splitlines()[2] == "base,capacity of a ($bn),41.0,"
+    grouped = render(df, "table", layout=Layout(group="scenario"), width=80).splitlines()
+    assert [line[:10].strip() for line in grouped[2:5]] == ["base", "", "without d1"]
+
+
+def test_as_written_headers_and_missing_text():
+    df = pd.DataFrame({"sum(amount_usd)": [1e9, np.nan], "amount_usd": [2e9, 3e9], "amount_qualifier": ["approx", None]})
+    out = render(df, "table", layout=Layout(raw_headers=True, missing="NULL"), width=80).splitlines()
+    assert out[0].split() == ["sum(amount_usd)", "amount_usd", "amount_qualifier"]   # as written, none folded
+    assert out[3].split() == ["NULL", "$3.0bn", "NULL"]
+    plain = render(df, "table", width=80).splitlines()
+    assert plain[0].split() == ["sum(amount", "amount"] and plain[4].split() == ["n/a", "$3.0bn"]
+
+
+def test_one_of_a_noun():
+    df = pd.DataFrame({"entity": ["a"]})
+    assert render(df, "table", layout=Layout(noun="entities"), width=80).splitlines()[-2] == "1 entity"
