@@ -23,7 +23,8 @@ from dealgraph.cli.common import GeneratedGroup, emit, pass_store, registry_opti
 from dealgraph.errors import Neo4jError
 from dealgraph.neo4j_backend.connection import Settings
 from dealgraph.neo4j_backend.embedded import EMBEDDED
-from dealgraph.neo4j_backend.registry import CYPHER_QUERIES, ENGINES, run_cypher_query, server_entities
+from dealgraph.neo4j_backend.registry import (CYPHER_QUERIES, CYPHER_STATEMENTS, ENGINES, run_cypher_query,
+                                              server_entities)
 from dealgraph.queries.registry import QUERIES
 
 
@@ -279,6 +280,6 @@ def _cypher_command(name: str) -> click.Command:
     return cmd
 
 
-neo4j_group.add_command(GeneratedGroup("cypher", CYPHER_QUERIES, _cypher_command,
+neo4j_group.add_command(GeneratedGroup("cypher", CYPHER_STATEMENTS, _cypher_command,
                                        help="Print the Cypher (with parameters) a canned query runs on the "
                                             "server, for Neo4j Browser or cypher-shell."))

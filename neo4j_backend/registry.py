@@ -67,6 +67,9 @@ def _known(name: str) -> None:
 def cypher_statements(name: str, **options):
     """The Cypher statements (with parameters) query ``name`` runs with ``options``."""
     _known(name)
+    if name not in CYPHER_STATEMENTS:  # the embedded ones (neo4j_backend/embedded.py)
+        raise QueryError(f"{name!r} runs embedded on the graph pulled from the server: it has no Cypher to print; "
+                         f"queries with Cypher: {', '.join(CYPHER_STATEMENTS)}")
     return _load(CYPHER_STATEMENTS[name])(**options)
 
 
@@ -111,7 +114,7 @@ def docs_section() -> str:
     """The generated part of docs/neo4j.md: every canned query's Cypher, as printed by
     ``dealgraph neo4j cypher NAME`` (tests/test_neo4j_cypher.py checks the page has it)."""
     out = [DOCS_BEGIN, ""]
-    for name in CYPHER_QUERIES:
+    for name in CYPHER_STATEMENTS:
         for opts in DOCS_OPTIONS.get(name, [{}]):
             flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in opts.items())
             out += [f"#### `dealgraph neo4j cypher {name}{' ' + flags if flags else ''}`", "",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dealgraph.neo4j_backend.cypher_common import as_of_bounds, cypher_literal
-from dealgraph.neo4j_backend.registry import (CYPHER_QUERIES, cypher_script, cypher_statements, docs_section,
+from dealgraph.neo4j_backend.registry import (CYPHER_STATEMENTS, cypher_script, cypher_statements, docs_section,
                                               DOCS_BEGIN, DOCS_END)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,11 +45,11 @@ def test_docs_show_the_generated_cypher_of_every_query():
     start, end = page.index(DOCS_BEGIN), page.index(DOCS_END) + len(DOCS_END)
     assert page[start:end] == docs_section(), \
         "docs/neo4j.md is stale: run python -m dealgraph.neo4j_backend.registry docs/neo4j.md"
-    for name in CYPHER_QUERIES:
+    for name in CYPHER_STATEMENTS:
         assert f"#### `dealgraph neo4j cypher {name}" in page
 
 
-@pytest.mark.parametrize("name", list(CYPHER_QUERIES))
+@pytest.mark.parametrize("name", list(CYPHER_STATEMENTS))
 def test_cli_prints_the_statements_the_query_runs(cli, name, tmp_path):
     args = ["--as-of", "2025-06", "--status", "all"]
     opts = {"as_of": "2025-06", "status": "all"}
@@ -116,7 +116,7 @@ def test_param_literals_are_what_neo4j_reads(neo4j_target, neo4j_driver):
 
 
 @pytest.mark.neo4j
-@pytest.mark.parametrize("name", list(CYPHER_QUERIES))
+@pytest.mark.parametrize("name", list(CYPHER_STATEMENTS))
 def test_printed_script_runs_and_reads_what_the_query_reads(neo4j_target, neo4j_driver, tmp_path, name):
     """The script as cypher-shell runs it (each :param evaluated by the server) returns the
     same rows as the statements the query function runs."""

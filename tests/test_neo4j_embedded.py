@@ -31,6 +31,6 @@ def test_embedded_on_the_pulled_graph_equals_the_local_query(neo4j_target, neo4j
 def test_cli_says_it_runs_embedded(neo4j_target, neo4j_driver, tmp_path, cli):
     store = open_store(tmp_path / "s.db")
     push(store, neo4j_driver, database=neo4j_target.database, replace=True)
-    r = cli("neo4j", "query", "hubs", *neo4j_target.cli_args())
+    r = cli("neo4j", "query", "hubs", *neo4j_target.cli_args(), env=neo4j_target.cli_env())
     assert r.returncode == 0, r.stderr
     assert "embedded, pulled from Neo4j" in r.stdout and "no Cypher implementation" in r.stderr
