@@ -422,8 +422,15 @@ def _field_count_problems(table: CsvTable, width: int) -> Problems:
     for line, rec in _scan(table._open()):
         if len(rec) != width:
             if len(out) < MAX_PROBLEMS:
-                out.append(Problem(table.path, line, min(len(rec), width) + (len(rec) < width),
-                                   f"expected {width} fields as in the header, found {len(rec)}"))
+                column, reason = min(len(rec), width) + (len(rec) < width), \
+                    f"expected {width} fields as in the header, found {len(rec)}"
+                runs_on = next((i for i, cell in enumerate(rec) if "\n" in cell), None)
+                if runs_on is not None:  # the likely cause: a quote never closed swallowed the lines after it
+                    n = rec[runs_on].rstrip("\r\n").count("\n") or 1  # a quote open to the end holds the last newline
+                    column, reason = runs_on + 1, (f"{reason}: the quoted field here runs on over the next {n} "
+                                                   f"line{'s' if n != 1 else ''}; close its quote (\") where the "
+                                                   f"field ends")
+                out.append(Problem(table.path, line, column, reason))
             else:
                 out.more += 1
     return out

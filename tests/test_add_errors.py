@@ -66,6 +66,9 @@ CASES = [
     ("no fx rate", "d1,2025-01-02,investment,nvidia,groq,1bn,CHF,,,,,,s,\n",
      "2:7: currency: no FX rate for CHF on or before 2025-01-02; add one in an fx file (currency,date,usd_per_unit,source)"),
     ("wrong field count", "d1,2025-01-02,investment,nvidia\n", "2:5: expected 14 fields as in the header, found 4"),
+    ("unclosed quote mid-row", 'd1,2025-01-02,investment,nvidia,openai,"$1bn,USD\nd2,2025-01-03,investment,nvidia,openai\n',
+     '2:6: expected 14 fields as in the header, found 6: the quoted field here runs on over the next 1 line; '
+     'close its quote (") where the field ends'),
 ]
 
 
