@@ -372,12 +372,7 @@ class Curation:
                 return summary
             summary.change = history.record_change(con, self.command or call, [], deltas,
                                                    undoes=undoes[0] if undoes else None)
-            gens = {d.table: self._generation(con, d.table) for d in deltas}
-            for name in gens:
-                con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (f"gen:{name}",))
-            con.execute("COMMIT")
-            for name, gen in gens.items():
-                self._columns[name] = (gen + 1, after[name])
+            self._commit(con, {d.table: (self._generation(con, d.table), after[d.table]) for d in deltas})
         except BaseException:
             if con.in_transaction:
                 con.execute("ROLLBACK")

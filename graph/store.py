@@ -190,6 +190,16 @@ class Store(Curation):
         finally:
             con.close()
 
+    def _commit(self, con: sqlite3.Connection, written: dict[str, tuple[int, pa.Table]]) -> None:
+        """Commit a write: bump each written table's generation (table -> (generation read,
+        rows now)), COMMIT, and keep the committed rows in memory (readers of this Store
+        then need not reload them)."""
+        for name in written:
+            con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (f"gen:{name}",))
+        con.execute("COMMIT")
+        for name, (gen, rows) in written.items():
+            self._columns[name] = (gen + 1, rows)
+
     def _generation(self, con: sqlite3.Connection, name: str) -> int:
         """How many committed writes ``name`` has seen: the key of the copies in memory."""
         row = con.execute("SELECT value FROM meta WHERE key = ?", (f"gen:{name}",)).fetchone()
@@ -413,12 +423,7 @@ class Store(Curation):
                         kinds = {f.path: f.kind for f in summary.files}
                         listed = [dict(f, kind=kinds.get(f["name"], "")) for f in files()]
                         history.record_change(con, self.command or what, listed, deltas)
-                for table in changed:
-                    con.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?", (f"gen:{table}",))
-                con.execute("COMMIT")
-                for table in changed:  # what we hold in memory is the committed table now
-                    gen, rows = table_now(table)
-                    self._columns[table] = (gen + 1, rows)
+                self._commit(con, {table: table_now(table) for table in changed})
         except BaseException:
             if con.in_transaction:
                 con.execute("ROLLBACK")
