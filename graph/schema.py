@@ -12,6 +12,8 @@ from what is declared here.
 * A **metric observation** is a figure about an entity at a date (revenue,
   market cap, valuation) with its currency and source.
 * An **FX rate** converts one unit of a currency to US dollars at a date.
+* An **observation** is one source's figure for a deal field or an entity metric,
+  with its publication date, confidence and quote: several sources per fact.
 
 How to read a table below: one :class:`Column` a line, in declaration order.
 
@@ -88,6 +90,15 @@ STATUSES: tuple[str, ...] = ("completed", "announced", "in_talks", "rumoured", "
 DEFAULT_STATUS = "completed"
 #: Statuses that are reported but flagged as not (yet) real money.
 TENTATIVE_STATUSES: tuple[str, ...] = ("in_talks", "rumoured")
+
+#: How sure a figure is, from its kind of source, best first (distinct from ``status``, which
+#: says where a deal is in its life): ``confirmed`` -- a filing or the parties' own
+#: announcement; ``reported`` -- the press, citing documents or people; ``estimated`` -- a
+#: figure the source itself calls an estimate or projection; ``rumoured`` -- talk, unconfirmed.
+#: A deal's ``confidence`` covers its row's figures; an observation has its own.
+CONFIDENCES: tuple[str, ...] = ("confirmed", "reported", "estimated", "rumoured")
+#: The confidence of a deal or observation that leaves it empty: most rows cite the press.
+DEFAULT_CONFIDENCE = "reported"
 
 #: How a stated amount relates to the true one. Stored as a dictionary column over
 #: these values, in this order.
@@ -225,6 +236,7 @@ DEALS = Table("deals", unique_in_file=True, declared=(
     Column("source",                         TEXT,    csv=OPTIONAL, encoded=True),
     Column("notes",                          TEXT,    csv=OPTIONAL, encoded=True),
     Column("extra",                          TEXT,    encoded=True, default="{}"),  # other CSV columns, as JSON
+    Column("confidence",                     TEXT,    csv=OPTIONAL, encoded=True, default=DEFAULT_CONFIDENCE),
 ))
 
 ENTITIES = Table("entities", unique_in_file=True, declared=(
@@ -264,15 +276,46 @@ FX_RATES = Table("fx", declared=(
     Column("source",         TEXT,    csv=OPTIONAL),
 ))
 
+#: Deal fields an observation may give (besides the entity metrics of METRICS).
+OBSERVED_DEAL_FIELDS: tuple[str, ...] = ("amount", "stake_pct", "post_money_valuation", "target_revenue",
+                                         "acquirer_market_cap")
+
+#: One source's figure for a deal field or an entity metric (see ``queries.observations``
+#: for which figure a query uses). ``subject``: a deal id, or an entity (id, name or alias;
+#: stored as its id). ``as_of``: the date an entity metric is at (required for those, empty
+#: for a deal field: the deal's date). ``value`` is in the deal's currency for a deal field.
+OBSERVATIONS = Table("observations", declared=(
+    Column("subject",             TEXT,    csv=REQUIRED, key=True),
+    Column("field",               TEXT,    csv=REQUIRED, key=True),  # OBSERVED_DEAL_FIELDS or METRICS
+    Column("as_of",               TEXT,    csv=OPTIONAL, key=True),
+    Column("as_of_key",           INTEGER),
+    Column("as_of_precision",     INTEGER),
+    Column("value",               REAL,    csv=REQUIRED, amount=True),
+    Column("value_qualifier",     TEXT),
+    Column("currency",            TEXT,    csv=OPTIONAL),
+    Column("fx_rate",             REAL),
+    Column("value_usd",           REAL,    derived=("value", "fx_rate")),
+    Column("source",              TEXT,    csv=REQUIRED, key=True),  # the publisher (and title)
+    Column("url",                 TEXT,    csv=OPTIONAL),
+    Column("published",           TEXT,    csv=OPTIONAL),  # YYYY-MM-DD, YYYY-MM or YYYY
+    Column("published_key",       INTEGER),
+    Column("published_precision", INTEGER),
+    Column("confidence",          TEXT,    csv=OPTIONAL, default=DEFAULT_CONFIDENCE),  # one of CONFIDENCES
+    Column("quote",               TEXT,    csv=OPTIONAL),
+    Column("notes",               TEXT,    csv=OPTIONAL),
+    Column("extra",               TEXT,    default="{}"),
+))
+
 #: Every table (and kind of CSV file), in the order the README describes them.
-TABLES: dict[str, Table] = {t.name: t for t in (DEALS, ENTITIES, METRIC_OBSERVATIONS, FX_RATES)}
+TABLES: dict[str, Table] = {t.name: t for t in (DEALS, ENTITIES, METRIC_OBSERVATIONS, FX_RATES, OBSERVATIONS)}
 #: Kinds in the order a batch applies them: what deals and metrics refer to comes first.
-APPLY_ORDER: tuple[str, ...] = ("entities", "fx", "deals", "metrics")
+APPLY_ORDER: tuple[str, ...] = ("entities", "fx", "deals", "metrics", "observations")
 
 DEAL_COLUMNS: tuple[str, ...] = DEALS.csv_columns
 ENTITY_COLUMNS: tuple[str, ...] = ENTITIES.csv_columns
 METRIC_COLUMNS: tuple[str, ...] = METRIC_OBSERVATIONS.csv_columns
 FX_COLUMNS: tuple[str, ...] = FX_RATES.csv_columns
+OBSERVATION_COLUMNS: tuple[str, ...] = OBSERVATIONS.csv_columns
 #: kind -> (all CSV columns, required CSV columns).
 FILE_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     k: (t.csv_columns, t.csv_required) for k, t in TABLES.items()}

@@ -71,7 +71,7 @@ from dealgraph.loaders.validate import DERIVED, FAILED, FAILED_FX, across_files,
 if TYPE_CHECKING:
     import networkx as nx
 
-SAMPLE_FILES = ("entities.csv", "fx.csv", "deals.csv", "metrics.csv")
+SAMPLE_FILES = ("entities.csv", "fx.csv", "deals.csv", "metrics.csv", "observations.csv")
 SCHEMA_VERSION = 2  # 1: a SQLite row table per table (read and converted on first open)
 PART_ROWS = 100_000  # rows per record batch of a segment
 BLOB_BYTES = 2 << 20  # bytes per BLOB (SQLite's limit on one value is 1 GB)
@@ -377,10 +377,11 @@ class Store(Curation):
             index = EntityIndex(entities, new_entities=new_entities)
             found = Problems()
             prepared = []
+            deals = with_incoming("deals") if any(t.kind == "observations" for t, _ in batches) else None
             for t, rows in batches:
                 if progress:
                     progress(f"resolving {t.path}")
-                rows = _resolve(t, rows, index, fx, strict, found, table_now(t.kind)[1])
+                rows = _resolve(t, rows, index, fx, strict, found, table_now(t.kind)[1], deals)
                 if t.kind == "deals" and not as_new:
                     found.extend(probable_edits(t, rows, table_now("deals")[1]))
                 prepared.append((t, rows))
@@ -767,10 +768,11 @@ def _segment_count(con: sqlite3.Connection, name: str) -> int:
 # -- applying a batch --------------------------------------------------------------
 
 def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, problems: Problems,
-             stored: pa.Table) -> pa.Table:
+             stored: pa.Table, deals: pa.Table | None = None) -> pa.Table:
     """Entity ids for references, the stored values of columns the file lacks (for rows
-    the store has: see :func:`keep_stored`), and USD rates for non-USD rows; problems appended."""
-    if t.kind not in ("deals", "metrics"):
+    the store has: see :func:`keep_stored`), and USD rates for non-USD rows; problems appended.
+    ``deals``: the stored deals and the batch's, which observations name."""
+    if t.kind not in ("deals", "metrics", "observations"):
         return keep_stored(t, rows, stored)
 
     def listed(mask: np.ndarray, column: str, reason, where: np.ndarray | None = None) -> None:
@@ -778,6 +780,11 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
         problems.more += max(len(failing) - 50, 0)
         for i in failing[:50]:
             problems.append(t.problem(int(rows["_row"][int(i)].as_py()), column, reason(int(i))))
+
+    if t.kind == "observations":
+        from dealgraph.loaders.observations import resolve_observations
+
+        return keep_stored(t, resolve_observations(t, rows, index, deals, fx, listed), stored)
 
     cols = ("payer", "payee") if t.kind == "deals" else ("entity",)
     for col, (ids, unknown) in zip(cols, index.resolve_many([rows[c] for c in cols], strict=strict)):

@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealgraph.graph.dates import parse_date
-from dealgraph.graph.schema import (DEAL_TYPES, DEALS, DEFAULT_CURRENCY, DEFAULT_STATUS, ENTITY_KINDS, METRICS,
+from dealgraph.graph.schema import (CONFIDENCES, DEAL_TYPES, DEALS, DEFAULT_CONFIDENCE, DEFAULT_CURRENCY,
+                                    DEFAULT_STATUS, ENTITY_KINDS, METRICS,
                                     PAYER_OPTIONAL_TYPES, STATUSES, TABLES)
 from dealgraph.loaders.amounts import parse_amounts, plain_numbers
 from dealgraph.loaders.arrow import distinct, encoded, equals, flat, mask_of, numbers
@@ -99,10 +100,12 @@ class _Checker:
         self.fail(pc.equal(s, ""), name, "required value is empty")
         return s
 
-    def date(self, name: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-        """The (required) date text, its ``yyyymmdd`` key and precision (see ``graph.dates``)."""
+    def date(self, name: str, required: bool = True) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+        """The date text, its ``yyyymmdd`` key and precision (see ``graph.dates``; 0, 0 where
+        an optional date is empty)."""
         s, texts, codes = self.mapped(name, str.strip)  # few distinct dates, even in a million rows
-        self.fail(equals(s, ""), name, "required value is empty")
+        if required:
+            self.fail(equals(s, ""), name, "required value is empty")
         ukey = np.zeros(len(texts), dtype=np.int64)
         uprec = np.zeros(len(texts), dtype=np.int64)
         why: dict[int, str] = {}
@@ -215,7 +218,10 @@ def validate_table(table: CsvTable) -> tuple[pa.Table, list[Problem]]:
     Missing numbers are null. Deal and entity
     rows that repeat an earlier row exactly are dropped, so their keys are unique.
     """
-    fields = {"deals": _deals, "entities": _entities, "metrics": _metrics, "fx": _fx}[table.kind]
+    from dealgraph.loaders.observations import observation_fields
+
+    fields = {"deals": _deals, "entities": _entities, "metrics": _metrics, "fx": _fx,
+              "observations": observation_fields}[table.kind]
     n = table.cells.num_rows
     if n < SPLIT_ROWS:
         checkers = [_Checker(table)]
@@ -267,12 +273,14 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
            f"(a round with no single named investor)")
     # payer = payee (by any name or alias) is refused once names are resolved (store._resolve).
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
+    confidence = c.choice("confidence", CONFIDENCES, DEFAULT_CONFIDENCE)
     stake = c.positive_number("stake_pct", "not a number (a percentage such as 49 or 49%)", strip="%")
     c.fail(pc.or_(pc.less_equal(stake, 0), pc.greater(stake, 100)), "stake_pct", "stake must be in (0, 100]")
     return pa.table({
         "deal_id": c.col("deal_id"), "date": date, "date_key": pa.array(key), "date_precision": pa.array(prec),
         "type": typ, "payer": payer, "payee": payee, "currency": currency, "status": status,
         "stake_pct": stake, "source": c.text("source"), "notes": c.text("notes"), "extra": c.extra(),
+        "confidence": confidence,
     })
 
 
