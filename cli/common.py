@@ -97,9 +97,23 @@ def status_option(default: str | None = None):
     return click.option("--status", default=default, help=help)
 
 
+def confidence_option(f):
+    """``--min-confidence LEVEL``: only deals and sourced figures this sure or surer."""
+    from dealgraph.graph.schema import CONFIDENCES
+
+    return click.option("--min-confidence", "min_confidence", type=click.Choice(CONFIDENCES), default=None,
+                        help=_HELP["min_confidence"])(f)
+
+
+def explain_option(f):
+    """``--explain``: below the result, the source of each figure it used and the alternatives."""
+    return click.option("--explain", is_flag=True, help="Below the result: each figure used, the source it came "
+                                                        "from and the other sources' figures (docs/queries.md).")(f)
+
+
 def selection_options(f):
-    """``--as-of`` and ``--status`` as every query takes them."""
-    return as_of_option(status_option()(f))
+    """``--as-of``, ``--status`` and ``--min-confidence`` as every query takes them."""
+    return as_of_option(status_option()(confidence_option(f)))
 
 
 @dataclass(frozen=True)

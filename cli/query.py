@@ -8,20 +8,41 @@ from __future__ import annotations
 
 import click
 
-from dealgraph.cli.common import GeneratedGroup, emit, format_option, pass_store, registry_options, resolve_entities, \
-    selection_options, view_options
+from dealgraph.cli.common import GeneratedGroup, emit, explain_option, format_option, pass_store, registry_options, \
+    resolve_entities, selection_options, view_options
 from dealgraph.queries.registry import CHECK, QUERIES, QUERIES_LAYOUT, Query, list_queries
 
 
 def _make_command(q: Query) -> click.Command:
     @pass_store
-    def callback(store, fmt: str, as_of, status, view, **opts):
+    def callback(store, fmt: str, as_of, status, view, min_confidence, explain, **opts):
+        from dealgraph.queries.observations import effective
+
         resolve_entities(q.options, opts, lambda: store.entities)
-        emit(q.run(store, as_of=as_of, status=status, **opts), fmt, title=q.name, markdown_title=False,
-             layout=q.layout, entities=store.entities, view=view)
+        store = effective(store, min_confidence)
+        df = q.run(store, as_of=as_of, status=status, **opts)
+        emit(df, fmt, title=q.name, markdown_title=False, layout=q.layout, entities=store.entities, view=view)
+        if explain:
+            emit_explain(df, store, fmt)
 
     help = q.description + "\n\nDefinitions: docs/queries.md."
-    return click.command(name=q.name, help=help, short_help=q.description)(registry_options(q.options)(callback))
+    return click.command(name=q.name, help=help, short_help=q.description)(
+        explain_option(registry_options(q.options)(callback)))
+
+
+def emit_explain(df, store, fmt: str) -> None:
+    """``--explain``: the sources of the figures ``df`` used, under a table (stdout), or on
+    stderr for csv/json, which stay machine-readable."""
+    import textwrap
+
+    from dealgraph.queries.observations import explain
+    from dealgraph.queries.output import terminal_width
+
+    lines = explain(df, store)
+    if fmt == "table":  # each line wrapped to the terminal, its continuation indented under it
+        lines = [textwrap.fill(ln, terminal_width(), subsequent_indent=" " * (len(ln) - len(ln.lstrip()) + 4),
+                               break_on_hyphens=False, break_long_words=False) for ln in lines]
+    click.echo("\n".join(lines), err=fmt in ("csv", "json"))
 
 
 query_command = GeneratedGroup("query", QUERIES, lambda name: _make_command(QUERIES[name]),
@@ -54,9 +75,10 @@ def bundled_claims() -> str:
 @format_option
 @view_options
 @selection_options
+@explain_option
 @pass_store
 def check_command(store, claims: str, tolerance: float, approx_tolerance: float, strict: bool, fmt: str, as_of,
-                  status, view) -> None:
+                  status, view, min_confidence, explain) -> None:
     """Check stated figures (CSV: subject,metric,stated,source) against the store.
 
     Prints stated vs recomputed, the difference and a verdict (supported / not
@@ -65,7 +87,9 @@ def check_command(store, claims: str, tolerance: float, approx_tolerance: float,
     Also runs as `dealgraph query check`.
     """
     from dealgraph.queries.claims import check_claims
+    from dealgraph.queries.observations import effective
 
+    store = effective(store, min_confidence)
     shown = claims or "the sample claims (data/claims.csv)"
     claims = claims or bundled_claims()
     df = check_claims(store, claims, tolerance=tolerance, approx_tolerance=approx_tolerance,
@@ -76,6 +100,8 @@ def check_command(store, claims: str, tolerance: float, approx_tolerance: float,
     emit(df, fmt, title=f"claims: {shown}", markdown_title=False, layout=CHECK.layout, view=view, summary=summary)
     if fmt != "table":  # a table ends with it
         click.echo(summary, err=True)
+    if explain:
+        emit_explain(df, store, fmt)
     if strict and int(counts.get("not supported", 0)):
         click.get_current_context().exit(1)  # a failed check
 

@@ -34,7 +34,7 @@ def _open(path: Path) -> None:
               help="Above this many deals the view keeps cycle deals, then the largest.")
 @pass_store
 def viz_command(store, output, open_, cycles_only, temporal, window, max_length, entity, depth, as_of, status,
-                max_nodes, max_edges):
+                max_nodes, max_edges, min_confidence=None):
     """Interactive network of the deals in one self-contained HTML file.
 
     Entities are nodes (size = money through them, colour = kind); deals are
@@ -42,9 +42,11 @@ def viz_command(store, output, open_, cycles_only, temporal, window, max_length,
     dashed = undisclosed). Circular flows glow red; pick one from the list to
     see just that loop and its bottleneck. The page needs no network.
     """
+    from dealgraph.queries.observations import effective
     from dealgraph.viz.build import view_from_store
     from dealgraph.viz.html import render_view_page, write_page
 
+    store = effective(store, min_confidence)  # the figures the queries use (docs/queries.md#sources)
     in_existing_dir(output, "-o/--output")
     for name, value, least in (("--depth", depth, 0), ("--window", window, 0), ("--max-nodes", max_nodes, 1),
                                ("--max-edges", max_edges, 1)):
@@ -75,12 +77,14 @@ def viz_command(store, output, open_, cycles_only, temporal, window, max_length,
 @click.option("--max-nodes", type=int, default=DEFAULT_MAX_NODES, show_default=True)
 @click.option("--max-edges", type=int, default=DEFAULT_MAX_EDGES, show_default=True)
 @pass_store
-def report_command(store, output, open_, title, as_of, status, max_nodes, max_edges):
+def report_command(store, output, open_, title, as_of, status, max_nodes, max_edges, min_confidence=None):
     """One-page HTML report: data summary, the canned query tables, the network,
     valuation histories and sources. Self-contained; works offline."""
+    from dealgraph.queries.observations import effective
     from dealgraph.viz.html import write_page
     from dealgraph.viz.report import render_report
 
+    store = effective(store, min_confidence)  # the figures the queries use (docs/queries.md#sources)
     in_existing_dir(output, "-o/--output")
     for name, value in (("--max-nodes", max_nodes), ("--max-edges", max_edges)):
         if value < 1:

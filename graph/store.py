@@ -267,6 +267,12 @@ class Store(Curation):
         """Every metric observation: see :func:`observations`."""
         return observations(self._table("metrics"), self.deals)
 
+    @property
+    def observations(self) -> pd.DataFrame:
+        """Every sourced observation (``observations`` files): subject, field, as_of, value, ...,
+        source, url, published, confidence, quote. Which one a query uses: ``queries.observations``."""
+        return self._table("observations")
+
     def graph(self, *, as_of: str | None = None, status=None) -> "nx.MultiDiGraph":
         """The money graph: nodes are entity ids (entity columns as attributes), one
         edge per deal from payer to payee keyed by ``deal_id`` with every deal column

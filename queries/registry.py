@@ -94,7 +94,9 @@ class Query:
             value = options.get(o.name)
             if o.minimum is not None and value is not None and value < o.minimum:
                 raise QueryError(f"{o.name} must be at least {o.minimum:g}, not {value:g}")
-        return self.function(store, **options)
+        from dealgraph.queries.observations import effective
+
+        return self.function(effective(store, options.pop("min_confidence", None)), **options)
 
 
 COMMON_OPTIONS: tuple[Option, ...] = (
@@ -102,6 +104,8 @@ COMMON_OPTIONS: tuple[Option, ...] = (
                                  "partial dates compare at their common precision)."),
     Option("status", "str", None, "Comma-separated deal statuses, or 'all' (default: everything except "
                                   "terminated; in_talks/rumoured included and marked)."),
+    Option("min_confidence", "str", None, "Only deals and sourced figures of this confidence or better "
+                                          "(confirmed > reported > estimated > rumoured; default: all)."),
 )
 
 _ENTITY_ROWS = Option("entity", "entity", None, "Only this entity's row.")
