@@ -59,6 +59,7 @@ def log_command(store, deal_id, entity_id, fmt) -> None:
             raise click.UsageError("--format applies to the list of changes, not to --deal / --entity")
         table, key = ("deals", deal_id) if deal_id else ("entities", entity_id)
         _fact(store, table, key)
+        _observations(store, key)
         return
     log = store.log()
     gone = history.undone(log)
@@ -97,6 +98,29 @@ def _fact(store, table: str, key: str) -> None:
                 continue  # a file of another kind in the same add
             click.echo(f"      file: {f['name']}")   # whole: a path one opens
             click.echo(f"      sha256: {f['sha256']}")
+
+
+def _observations(store, subject: str) -> None:
+    """Under a deal's or entity's history: every stored observation of it, with its changes."""
+    from dealgraph.queries.common import text
+    from dealgraph.queries.observations import figure_text
+
+    obs = store.observations
+    mine = obs[obs["subject"] == subject]
+    if not len(mine):
+        return
+    width = terminal_width()
+    click.echo(f"observations of {subject}: {len(mine)}")
+    for r in mine.to_dict("records"):
+        when = f", published {text(r['published'])}" if text(r["published"]) else ""
+        at = f" as of {r['as_of']}" if text(r["as_of"]) else ""
+        click.echo(f"  {r['field']}{at}: {figure_text(r['field'], r['value'], r['value_qualifier'], r['value_usd'])} "
+                   f"[{r['confidence']}{when}]")
+        click.echo(f"      source: {r['source']}" + (f" {r['url']}" if text(r["url"]) else ""))
+        key = "\x1f".join(text(r[k]) for k in history.table_keys("observations"))
+        for ev in store.fact_history("observations", key):
+            c = ev.change
+            click.echo(clip(f"      {c.id:>4}  {c.time}  {history.OP_NAMES[ev.op]}  by {c.command}", width))
 
 
 @click.command("undo")

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from dealgraph.cli.common import Group, View, as_of_option, db_path, emit, entity_id, format_option, \
+from dealgraph.cli.common import Group, View, as_of_option, confidence_option, db_path, emit, entity_id, format_option, \
     in_existing_dir, known_values, pass_store, status_option, view_options
-from dealgraph.graph.schema import DEAL_TYPES, ENTITY_COLUMNS
+from dealgraph.graph.schema import DEAL_COLUMNS, DEAL_TYPES, DEALS, ENTITY_COLUMNS
 from dealgraph.graph.store import AddSummary, Store, default_path, open_store
 from dealgraph.queries.output import Layout
 
@@ -94,8 +94,9 @@ def init(empty: bool) -> None:
 
 
 #: What a `deals` table shows (every column in the other formats).
-DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount_usd", "amount_qualifier", "status", "source"]
-DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "status", "deal_id", "source"),
+DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount_usd", "amount_qualifier", "status", "confidence",
+             "source"]
+DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "status", "confidence", "deal_id", "source"),
                       names=("payer", "payee"), noun="deals", total="amount_usd")
 
 
@@ -105,13 +106,16 @@ DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "status",
 @click.option("--entity", help="Only deals where this entity pays or is paid.")
 @as_of_option
 @status_option(default="all")
+@confidence_option
 @format_option
 @view_options
 @pass_store
-def deals(store: Store, types, entity, as_of, status, fmt, view: View) -> None:
-    """List deals, oldest first."""
+def deals(store: Store, types, entity, as_of, status, min_confidence, fmt, view: View) -> None:
+    """List deals, oldest first, with the figures queries use (docs/queries.md#sources)."""
     from dealgraph.queries.filters import select_deals
+    from dealgraph.queries.observations import effective
 
+    store = effective(store, min_confidence)
     types = known_values("--type", types, tuple(DEAL_TYPES), noun="deal type")
     df = select_deals(store.deals, as_of=as_of, status=status)
     if types:
@@ -125,13 +129,15 @@ def deals(store: Store, types, entity, as_of, status, fmt, view: View) -> None:
 
 
 #: The tables of `show`, in order; `--part` picks one (CSV prints one table: deals unless told).
-SHOW_PARTS = ("entity", "deals", "metrics", "sources")
+SHOW_PARTS = ("entity", "deals", "metrics", "sources", "observations")
 SHOW_LAYOUTS = {
     "entity": Layout(("field", "value"), noun="fields"),
     "deals": Layout(("date", "direction", "counterparty", "amount_usd", "type", "status", "deal_id", "source"),
                     names=("counterparty",), noun="deals", total="amount_usd"),
     "metrics": Layout(("metric", "date", "value_usd", "value", "deal_id", "source"), noun="observations"),
     "sources": Layout(("source",), noun="sources"),
+    "observations": Layout(("chosen", "field", "figure", "confidence", "published", "source", "subject", "as_of",
+                            "url", "quote"), noun="observations"),
 }
 ROUND_COUNTERPARTY = "(round, no single investor)"
 
@@ -147,7 +153,7 @@ def _show_parts(store: Store, ident: str, as_of, status) -> dict[str, pd.DataFra
                        counterparty=[(e if p == ident else (p or ROUND_COUNTERPARTY))
                                      for p, e in zip(payer, mine["payee"])])
     mine = mine[["deal_id", "date", "direction", "counterparty", "type", "amount_usd", "amount_qualifier", "status",
-                 "source"]]
+                 "confidence", "source"]]
     m = store.metrics
     m = m[m["entity"] == ident].sort_values(["metric", "date_key"])
     if as_of is not None:
@@ -163,7 +169,30 @@ def _show_parts(store: Store, ident: str, as_of, status) -> dict[str, pd.DataFra
     fields = [c for c in ENTITY_COLUMNS if c != "notes"]  # id first, then what the entity file says
     head = pd.DataFrame({"field": fields, "value": [ident] + [ent[c] for c in fields[1:]]})
     return {"entity": head, "deals": mine.reset_index(drop=True), "metrics": metrics.reset_index(drop=True),
-            "sources": pd.DataFrame({"source": sources})}
+            "sources": pd.DataFrame({"source": sources}),
+            "observations": observation_table(store, [ident] + list(mine["deal_id"]))}
+
+
+def observation_table(store, subjects: list[str]) -> pd.DataFrame:
+    """Every candidate figure of the facts of ``subjects`` (deal ids, entity ids) that
+    observations give: the row's own and each source's, the one queries use marked
+    ``chosen`` (docs/queries.md#sources), in rule order."""
+    from dealgraph.queries.observations import PROVENANCE_COLUMNS, Effective
+
+    from dealgraph.queries.observations import figure_text
+
+    cols = ["chosen", "subject", "field", "as_of", "figure"] + [c for c in PROVENANCE_COLUMNS if c not in (
+        "chosen", "subject", "field", "as_of")]
+    if not len(store.observations):
+        return pd.DataFrame(columns=cols)
+    view = store if isinstance(store, Effective) else Effective(store)
+    p = view.provenance
+    p = p[p["subject"].isin(subjects)]
+    order = {s: i for i, s in enumerate(subjects)}
+    p = p.assign(_o=p["subject"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+    p = p.assign(figure=[figure_text(f, v, q, u) for f, v, q, u in
+                         zip(p["field"], p["value"], p["value_qualifier"], p["value_usd"])])
+    return p[cols].reset_index(drop=True)
 
 
 @main.command()
@@ -172,15 +201,22 @@ def _show_parts(store: Store, ident: str, as_of, status) -> dict[str, pd.DataFra
               help="Only this table (CSV prints one table: 'deals' unless --part says another).")
 @as_of_option
 @status_option(default="all")
+@confidence_option
 @format_option
 @view_options
 @pass_store
-def show(store: Store, entity: str, part, as_of, status, fmt: str, view: View) -> None:
-    """One entity: who it is, its deals both ways, its metrics and sources.
+def show(store: Store, entity: str, part, as_of, status, min_confidence, fmt: str, view: View) -> None:
+    """One entity or deal: who it is, its deals both ways, its metrics and sources, and
+    every sourced observation of its figures (the one queries use marked chosen).
 
     --columns, --sort and --limit apply to the deals table (or to the --part shown);
     CSV prints one table, the deals unless --part names another.
     """
+    from dealgraph.queries.observations import effective
+
+    store = effective(store, min_confidence)
+    if entity in set(store.deals["deal_id"]) and entity.lower() not in set(store.entities["id"]):
+        return _show_deal(store, entity, fmt, view)
     ident = entity_id(store.entities, entity)
     parts = _show_parts(store, ident, as_of, status)
     if fmt == "csv" and part is None:
@@ -206,6 +242,33 @@ def show(store: Store, entity: str, part, as_of, status, fmt: str, view: View) -
         title = f"{name} ({ident})" if k == "entity" else k
         emit(parts[k], fmt, title=title, layout=SHOW_LAYOUTS[k], entities=store.entities,
              view=view if k == (part or "deals") else View(wide=view.wide))
+
+
+def _show_deal(store, deal_id: str, fmt: str, view: View) -> None:
+    """``show DEAL_ID``: the deal's fields, then every observation of its figures."""
+    from dealgraph.queries.observations import figure_text
+
+    d = store.deals.set_index("deal_id").loc[deal_id]
+    fields = [c for c in DEAL_COLUMNS if c != "deal_id"]
+
+    def shown(c: str) -> str:
+        if pd.isna(d.get(c)):
+            return ""
+        if c in DEALS.amounts or c == "stake_pct":  # the figure queries use, as money (or a percentage)
+            return figure_text(c, d[c], d.get(c + "_qualifier"), d.get(c + "_usd", d[c]))
+        return str(d[c])
+    head = pd.DataFrame({"field": ["deal_id"] + fields, "value": [deal_id] + [shown(c) for c in fields]})
+    obs = observation_table(store, [deal_id])
+    if fmt == "json":
+        import json
+
+        from dealgraph.queries.output import to_records
+        click.echo(json.dumps({"deal": {r["field"]: r["value"] for r in to_records(head)},
+                               "observations": to_records(obs)}, indent=2, ensure_ascii=False))
+        return
+    if fmt != "csv":
+        emit(head, fmt, title=f"deal {deal_id}", layout=SHOW_LAYOUTS["entity"], view=View(wide=view.wide))
+    emit(obs, fmt, title="observations", layout=SHOW_LAYOUTS["observations"], view=view)
 
 
 def _view_args(view: View) -> dict:

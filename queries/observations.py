@@ -239,7 +239,8 @@ def effective(store, min_confidence: str | None = None):
 
 # -- what a result used, and where the sources disagree ------------------------------------
 
-def _figure_text(field: str, value, qualifier, usd) -> str:
+def figure_text(field: str, value, qualifier, usd) -> str:
+    """A candidate figure as people read it: ``$14.3bn``, ``~$750m``, a stake as ``49%``."""
     from dealgraph.queries.common import money
 
     if field == "stake_pct":
@@ -254,7 +255,7 @@ def _candidate_text(r) -> str:
     when = f", published {text(r['published'])}" if text(r["published"]) else ""
     own = "" if not r["own"] else " (the row's own)"
     url = f" {text(r['url'])}" if text(r["url"]) else ""
-    return (f"{_figure_text(r['field'], r['value'], r['value_qualifier'], r['value_usd'])}: "
+    return (f"{figure_text(r['field'], r['value'], r['value_qualifier'], r['value_usd'])}: "
             f"{text(r['source']) or '(no source)'} [{text(r['confidence'])}{when}]{own}{url}")
 
 
