@@ -232,6 +232,8 @@ class Lint:
     metrics: pd.DataFrame
     days: int = DEFAULT_DAYS
     tolerance: float = DEFAULT_TOLERANCE
+    #: every candidate figure of the facts observations give (``queries.observations``), or None
+    provenance: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if self.days < 0:
@@ -425,7 +427,27 @@ class Lint:
         return self._pair_findings(conflicts=False)
 
     def amount_conflicts(self) -> pd.DataFrame:
-        return self._pair_findings(conflicts=True)
+        return pd.concat([self._pair_findings(conflicts=True), self._source_conflicts()], ignore_index=True)
+
+    def _source_conflicts(self) -> pd.DataFrame:
+        """A figure (deal field or entity metric at a date) whose sources -- the row's own
+        value and its observations -- differ: a warning beyond ``tolerance`` (of the largest),
+        info within it (but beyond rounding, :data:`_SLACK`)."""
+        from dealgraph.queries.observations import disagreements
+
+        out = []
+        for r in disagreements(self.provenance, _SLACK).to_dict("records"):
+            what = r["field"] + (f" as of {r['as_of']}" if r["as_of"] else "")
+            deal = self.deals[self.deals["deal_id"] == r["subject"]]
+            subject = (f"{self.name(str(deal['payer'].iloc[0]))} -> {self.name(str(deal['payee'].iloc[0]))}"
+                       if len(deal) else self.name(r["subject"]))
+            severity = "warning" if r["spread"] > self.tolerance + _SLACK else "info"
+            out.append({"check": "amount-conflict", "severity": severity, "ids": r["subject"], "names": subject,
+                        "message": f"{r['subject']} {what}: sources disagree ({r['spread']:.1%} apart); queries use "
+                                   f"{r['chosen']}; also {r['others']}",
+                        "fix": "dealgraph add SOURCES.csv  # an observation of higher confidence or later "
+                               "publication decides (docs/queries.md#sources)"})
+        return _frame(out)
 
     def lookalike_entities(self) -> pd.DataFrame:
         out = []
@@ -494,7 +516,8 @@ class Lint:
 CHECKS: dict[str, tuple[Callable[[Lint], pd.DataFrame], str]] = {
     "duplicate-deals": (Lint.duplicate_deals, "two deals of one kind between one payer and payee, "
                         "dated within --days and with amounts within --tolerance"),
-    "amount-conflict": (Lint.amount_conflicts, "such a pair reported by different sources with different amounts"),
+    "amount-conflict": (Lint.amount_conflicts, "such a pair reported by different sources with different amounts, "
+                        "or one figure whose sources (observations) differ by more than --tolerance"),
     "lookalike-entities": (Lint.lookalike_entities, "two entities whose names or aliases look alike"),
     "round-without-valuation": (Lint.rounds_without_valuation, "a round with no post-money valuation"),
     "orphan-entity": (Lint.orphan_entities, "an entity no deal and no metric mentions"),
@@ -502,7 +525,7 @@ CHECKS: dict[str, tuple[Callable[[Lint], pd.DataFrame], str]] = {
 
 
 def lint(deals: pd.DataFrame, entities: pd.DataFrame, metrics: pd.DataFrame, *, days: int = DEFAULT_DAYS,
-         tolerance: float = DEFAULT_TOLERANCE, checks=None) -> pd.DataFrame:
+         tolerance: float = DEFAULT_TOLERANCE, checks=None, provenance: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every finding of ``checks`` (default: all of :data:`CHECKS`) on the tables, ordered
     by check, severity, then ids. ``metrics`` is ``store.metrics`` (the observations,
     deal columns included)."""
@@ -510,7 +533,7 @@ def lint(deals: pd.DataFrame, entities: pd.DataFrame, metrics: pd.DataFrame, *, 
     unknown = [c for c in names if c not in CHECKS]
     if unknown:
         raise QueryError(f"unknown check {unknown[0]!r}; expected one of {', '.join(CHECKS)}")
-    ctx = Lint(deals, entities, metrics, days=days, tolerance=tolerance)
+    ctx = Lint(deals, entities, metrics, days=days, tolerance=tolerance, provenance=provenance)
     parts = [CHECKS[c][0](ctx) for c in CHECKS if c in names]
     df = pd.concat(parts, ignore_index=True) if parts else _frame([])
     if len(df) == 0:
@@ -522,8 +545,11 @@ def lint(deals: pd.DataFrame, entities: pd.DataFrame, metrics: pd.DataFrame, *, 
 
 
 def lint_store(store, **options) -> pd.DataFrame:
-    """:func:`lint` on a store's tables."""
-    return lint(store.deals, store.entities, store.metrics, **options)
+    """:func:`lint` on a store's tables (the stored rows; the observations' disagreements too)."""
+    from dealgraph.queries.observations import effective
+
+    seen = effective(store)
+    return lint(store.deals, store.entities, store.metrics, provenance=getattr(seen, "provenance", None), **options)
 
 
 def summary(findings: pd.DataFrame) -> str:
