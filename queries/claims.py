@@ -387,7 +387,29 @@ def check_claims(store, claims: pd.DataFrame | str | Path, *, tolerance: float =
             kind = "simple" if metric == "annualised_return" else "compound"
             notes.append(f"the {kind} annualised return is {alt:,.0f}%")
         row["reason"] = "; ".join(notes)
+    _note_disagreements(rows, getattr(store, "provenance", None), tolerance)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _note_disagreements(rows: list[dict], provenance, tolerance: float) -> None:
+    """Add to a claim's reason when a figure of its subject (each deal or entity of
+    ``A@B``) has sources that disagree beyond ``tolerance``: the claim then rests on the
+    figure the rule chose (docs/queries.md#sources), and another source would give another result."""
+    from dealgraph.queries.observations import disagreements
+
+    found = disagreements(provenance, tolerance)
+    if not len(found):
+        return
+    by_subject: dict[str, list[str]] = {}
+    for r in found.to_dict("records"):
+        what = r["field"] + (f" as of {r['as_of']}" if r["as_of"] else "")
+        by_subject.setdefault(r["subject"], []).append(
+            f"sources disagree on {r['subject']} {what} ({r['spread']:.1%} apart): used {r['chosen']}; "
+            f"also {r['others']}")
+    for row in rows:
+        notes = [n for part in row["subject"].split("@") for n in by_subject.get(part.strip(), [])]
+        if notes:
+            row["reason"] = "; ".join([row["reason"]] + notes if row["reason"] else notes)
 
 
 __all__ = ["check_claims", "parse_stated", "read_claims", "Stated", "UNITS", "ALIASES", "cmp_dates"]
