@@ -21,6 +21,9 @@ from dealgraph.errors import DealgraphError
 from dealgraph.graph.edit import EditSummary
 from dealgraph.graph.schema import DEAL_COLUMNS
 from dealgraph.graph.store import open_store
+#: The deal columns the rows below spell out, in file order (the optional ones after notes, such as
+#: confidence, are left out: the loader gives them their default).
+DEAL_COLUMNS = DEAL_COLUMNS[:DEAL_COLUMNS.index("notes") + 1]
 
 HEADER = ",".join(DEAL_COLUMNS) + "\n"
 NAMES = ["Nvidia", "OpenAI", "Oracle", "CoreWeave", "Nvidai", "Open AI Inc", "Groq", "Anthropic"]
