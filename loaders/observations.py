@@ -117,7 +117,8 @@ def resolve_observations(t, rows: pa.Table, index, deals: pa.Table, fx: pa.Table
     deal_key = (deals["date_key"].to_numpy() if deals.num_rows else np.zeros(1, np.int64))[pos]
     deal_prec = (deals["date_precision"].to_numpy() if deals.num_rows else np.zeros(1, np.int64))[pos]
     given = np.array(flat(rows["currency"].cast(pa.string())).to_pylist(), dtype=object)
-    listed(is_deal & (given != "") & (given != deal_currency) & ok, "currency",
+    valid = np.array([len(g) == 3 and g.isalpha() and g.isascii() for g in given], dtype=bool)
+    listed(is_deal & valid & (given != deal_currency), "currency",
            lambda i: f"a deal field is in the deal's currency ({deal_currency[i]}), not {given[i]}: "
                      f"give the figure in {deal_currency[i]} or leave currency empty")
     currency = np.where(given != "", given, np.where(is_deal, deal_currency, DEFAULT_CURRENCY))
