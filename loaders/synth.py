@@ -85,6 +85,8 @@ ALPHA = {"hub": 1.1, "fund": 0.9, "lender": 0.8, "government": 0.5, "person": 0.
 ROUND_TRIP_SHARE = 0.4
 BUYERS_INDEPENDENT = True
 HUB_SHARE = 0.001  # hubs per entity (at least 5)
+#: How sure synthetic deals are (``schema.CONFIDENCES``): most cite the press.
+CONFIDENCE_SHARES = {"confirmed": 0.3, "reported": 0.6, "estimated": 0.07, "rumoured": 0.03}
 STATUS_SHARES = {"completed": 0.85, "announced": 0.08, "in_talks": 0.025, "rumoured": 0.025,
                  "terminated": 0.02}
 COUNTRIES = np.array(["US", "US", "US", "US", "CN", "GB", "FR", "DE", "CA", "IL", "IN", "JP", "KR", "SG"])
@@ -267,6 +269,9 @@ def generate(n_deals: int, n_entities: int, seed: int = 0):
         "target_revenue": money_text(np.nan_to_num(np.round(revenue, -3)), np.isnan(revenue)),
         "acquirer_market_cap": money_text(np.nan_to_num(np.round(mcap, -6)), np.isnan(mcap)),
         "source": _constant(source, n), "notes": _constant("", n),
+        # drawn from a generator of its own, so every column above stays what it was for a seed
+        "confidence": _categorical(list(CONFIDENCE_SHARES),
+                                   _choice_codes(np.random.default_rng(seed + 1), CONFIDENCE_SHARES, n)),
     }
     return entities, deals
 

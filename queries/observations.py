@@ -31,6 +31,7 @@ store is returned as it is: nothing is copied on the hot path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -88,23 +89,23 @@ def choose(deals: pd.DataFrame, observations: pd.DataFrame, metrics: pd.DataFram
     ``observations``: the observations table. Nothing given is modified."""
     allowed = allowed_confidences(min_confidence)
     if min_confidence is not None:
-        deals = deals[deals["confidence"].fillna(DEFAULT_CONFIDENCE).isin(allowed)]
+        deals = deals[_among(deals["confidence"], allowed)]
         if metrics is not None and DEFAULT_CONFIDENCE not in allowed:
             metrics = metrics.iloc[0:0]
-    obs = observations[observations["confidence"].fillna(DEFAULT_CONFIDENCE).isin(allowed)] \
-        if len(observations) else observations
+    obs = observations[_among(observations["confidence"], allowed)] if len(observations) else observations
+    empty = pd.DataFrame(columns=list(PROVENANCE_COLUMNS))
     if not len(obs):
-        return Choice(deals, metrics, pd.DataFrame(columns=list(PROVENANCE_COLUMNS)))
-    on_deal = (obs["as_of"].fillna("") == "") & obs["subject"].isin(deals["deal_id"])
+        return Choice(deals, metrics, empty)
+    at = _positions(obs["subject"], deals["deal_id"])  # each observation's deal row, -1: none
+    on_deal = (at >= 0) & (obs["as_of"].fillna("") == "").to_numpy()
     parts = []
-    deal_obs = obs[on_deal]
-    if len(deal_obs):
-        parts.append(_deal_candidates(deals, deal_obs))
-    ent_obs = obs[~on_deal & (obs["as_of"].fillna("") != "")]
+    if on_deal.any():
+        parts.append(_deal_candidates(deals, obs[on_deal], at[on_deal]))
+    ent_obs = obs[~on_deal & (obs["as_of"].fillna("") != "").to_numpy()]
     if len(ent_obs) and metrics is not None:
         parts.append(_metric_candidates(metrics, ent_obs))
     if not parts:
-        return Choice(deals, metrics, pd.DataFrame(columns=list(PROVENANCE_COLUMNS)))
+        return Choice(deals, metrics, empty)
     prov = rank_candidates(pd.concat(parts, ignore_index=True))
     won = prov[prov["chosen"] & ~prov["own"].astype(bool)]
     deals = _apply_to_deals(deals, won[won["as_of"] == ""])
@@ -113,21 +114,40 @@ def choose(deals: pd.DataFrame, observations: pd.DataFrame, metrics: pd.DataFram
     return Choice(deals, metrics, prov[list(PROVENANCE_COLUMNS) + ["published_key", "published_precision"]])
 
 
+def _among(values: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
+    """Where ``values`` (empty: the default confidence) is one of ``allowed``, decided once
+    per distinct value (a million deals carry four)."""
+    codes, uniques = pd.factorize(values.fillna(DEFAULT_CONFIDENCE), use_na_sentinel=True)
+    ok = np.array([u in allowed for u in uniques] + [False], dtype=bool)
+    return ok[codes]
+
+
+def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
+    """The row of each of ``keys`` among ``ids`` (-1: none), one hash of ``ids`` in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(keys.astype(str).to_numpy(dtype=object), pa.string()),
+                        value_set=pa.array(ids.astype(str).to_numpy(dtype=object), pa.string()))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _observation_rows(obs: pd.DataFrame) -> pd.DataFrame:
     cols = ["subject", "field", "as_of", "value", "value_qualifier", "currency", "value_usd", "source", "url",
             "published", "published_key", "published_precision", "confidence", "quote"]
     return obs[cols].assign(own=False, as_of=obs["as_of"].fillna("").astype(str))
 
 
-def _deal_candidates(deals: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
-    """The deal row's own value of each (deal, field) observed, and the observations."""
-    by_id = deals.set_index("deal_id")
+def _deal_candidates(deals: pd.DataFrame, obs: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
+    """The deal row's own value of each (deal, field) observed, and the observations
+    (``at``: each observation's row in ``deals``)."""
     rows = []
+    fields = obs["field"].astype(str).to_numpy()
     for field in OBSERVED_DEAL_FIELDS:
-        ids = pd.unique(obs.loc[obs["field"] == field, "subject"])
-        if not len(ids):
+        pos = np.unique(at[fields == field])
+        if not len(pos):
             continue
-        d = by_id.loc[ids]
+        d = deals.iloc[pos].set_index("deal_id")
         d = d[d[field].notna()]
         qual = d[field + "_qualifier"] if field + "_qualifier" in d.columns else pd.Series("exact", index=d.index)
         usd = d[field + "_usd"] if field + "_usd" in d.columns else d[field]
@@ -161,18 +181,22 @@ def _apply_to_deals(deals: pd.DataFrame, won: pd.DataFrame) -> pd.DataFrame:
     """``deals`` with each chosen observation's value in its field (a copy when any)."""
     if not len(won):
         return deals
-    deals = deals.copy()
-    pos = pd.Index(deals["deal_id"]).get_indexer(won["subject"])
+    deals = deals.copy(deep=False)  # the columns changed are replaced below; the others are shared
+    pos = _positions(won["subject"], deals["deal_id"])
     for field in pd.unique(won["field"]):
         sel = (won["field"] == field).to_numpy()
         rows = pos[sel]
-        col = deals.columns.get_loc(field)
-        deals.iloc[rows, col] = won["value"].to_numpy()[sel]
+        value = deals[field].to_numpy(dtype=float, na_value=np.nan, copy=True)
+        value[rows] = won["value"].to_numpy(dtype=float)[sel]
+        deals[field] = value
         if field + "_qualifier" in deals.columns:
-            deals.iloc[rows, deals.columns.get_loc(field + "_qualifier")] = won["value_qualifier"].to_numpy()[sel]
+            q = deals[field + "_qualifier"].to_numpy(dtype=object, copy=True)
+            q[rows] = won["value_qualifier"].to_numpy(dtype=object)[sel]
+            deals[field + "_qualifier"] = pd.array(q, dtype=deals[field + "_qualifier"].dtype)
         if field + "_usd" in deals.columns:
-            fx = deals["fx_rate"].to_numpy()[rows]
-            deals.iloc[rows, deals.columns.get_loc(field + "_usd")] = won["value"].to_numpy(dtype=float)[sel] * fx
+            usd = deals[field + "_usd"].to_numpy(dtype=float, na_value=np.nan, copy=True)
+            usd[rows] = value[rows] * deals["fx_rate"].to_numpy(dtype=float)[rows]
+            deals[field + "_usd"] = usd
     return deals
 
 
@@ -207,17 +231,19 @@ class Effective:
     else is the store's own (``entities``, ``fx``, ``columns`` ...)."""
 
     def __init__(self, store, min_confidence: str | None = None):
-        from dealgraph.graph.store import observations as metric_rows
-
         self._store = store
-        table = store.observations
-        raw = store.deals
-        own_metrics = store._table("metrics")
-        choice = choose(raw, table, own_metrics, min_confidence=min_confidence)
+        choice = choose(store.deals, store.observations, store._table("metrics"), min_confidence=min_confidence)
         self.deals = choice.deals
-        self.metrics = metric_rows(choice.metrics, choice.deals)
+        self._metrics = choice.metrics
         self.provenance = choice.provenance
         self.min_confidence = min_confidence
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        """Every metric observation queries see (``Store.metrics`` over the chosen figures)."""
+        from dealgraph.graph.store import observations as metric_rows
+
+        return metric_rows(self._metrics, self.deals)
 
     def __getattr__(self, name):
         return getattr(self._store, name)
