@@ -108,7 +108,8 @@ def choose(deals: pd.DataFrame, observations: pd.DataFrame, metrics: pd.DataFram
         return Choice(deals, metrics, empty)
     prov = rank_candidates(pd.concat(parts, ignore_index=True))
     won = prov[prov["chosen"] & ~prov["own"].astype(bool)]
-    deals = _apply_to_deals(deals, won[won["as_of"] == ""])
+    row_of = dict(zip(obs["subject"].to_numpy(dtype=object)[on_deal], at[on_deal]))
+    deals = _apply_to_deals(deals, won[won["as_of"] == ""], row_of)
     if metrics is not None:
         metrics = _apply_to_metrics(metrics, prov[prov["as_of"] != ""])
     return Choice(deals, metrics, prov[list(PROVENANCE_COLUMNS) + ["published_key", "published_precision"]])
@@ -127,8 +128,12 @@ def _positions(keys: pd.Series, ids: pd.Series) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    found = pc.index_in(pa.array(keys.astype(str).to_numpy(dtype=object), pa.string()),
-                        value_set=pa.array(ids.astype(str).to_numpy(dtype=object), pa.string()))
+    def arrow(s: pd.Series):
+        try:
+            return pa.array(s).cast(pa.string())  # Arrow-backed text: no copy through Python
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return pa.array(s.astype(str).to_numpy(dtype=object), pa.string())
+    found = pc.index_in(arrow(keys), value_set=arrow(ids))
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -177,12 +182,13 @@ def _metric_candidates(metrics: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame
     return pd.concat([own, _observation_rows(obs)], ignore_index=True)
 
 
-def _apply_to_deals(deals: pd.DataFrame, won: pd.DataFrame) -> pd.DataFrame:
-    """``deals`` with each chosen observation's value in its field (a copy when any)."""
+def _apply_to_deals(deals: pd.DataFrame, won: pd.DataFrame, row_of: dict) -> pd.DataFrame:
+    """``deals`` with each chosen observation's value in its field (a copy when any;
+    ``row_of``: deal id -> its row)."""
     if not len(won):
         return deals
     deals = deals.copy(deep=False)  # the columns changed are replaced below; the others are shared
-    pos = _positions(won["subject"], deals["deal_id"])
+    pos = np.array([row_of[s] for s in won["subject"].to_numpy(dtype=object)], dtype=np.int64)
     for field in pd.unique(won["field"]):
         sel = (won["field"] == field).to_numpy()
         rows = pos[sel]
