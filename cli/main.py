@@ -96,7 +96,7 @@ def init(empty: bool) -> None:
 #: What a `deals` table shows (every column in the other formats).
 DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount_usd", "amount_qualifier", "status", "confidence",
              "source"]
-DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "status", "confidence", "deal_id", "source"),
+DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "status", "deal_id", "confidence", "source"),
                       names=("payer", "payee"), noun="deals", total="amount_usd")
 
 
@@ -132,12 +132,13 @@ def deals(store: Store, types, entity, as_of, status, min_confidence, fmt, view:
 SHOW_PARTS = ("entity", "deals", "metrics", "sources", "observations")
 SHOW_LAYOUTS = {
     "entity": Layout(("field", "value"), noun="fields"),
-    "deals": Layout(("date", "direction", "counterparty", "amount_usd", "type", "status", "deal_id", "source"),
+    "deals": Layout(("date", "direction", "counterparty", "amount_usd", "type", "status", "deal_id", "confidence",
+                     "source"),
                     names=("counterparty",), noun="deals", total="amount_usd"),
     "metrics": Layout(("metric", "date", "value_usd", "value", "deal_id", "source"), noun="observations"),
     "sources": Layout(("source",), noun="sources"),
-    "observations": Layout(("chosen", "field", "figure", "confidence", "published", "source", "subject", "as_of",
-                            "url", "quote"), noun="observations"),
+    "observations": Layout(("chosen", "field", "figure", "source", "confidence", "published", "given_by", "subject",
+                            "as_of", "url", "quote"), noun="observations"),
 }
 ROUND_COUNTERPARTY = "(round, no single investor)"
 
@@ -181,7 +182,7 @@ def observation_table(store, subjects: list[str]) -> pd.DataFrame:
 
     from dealgraph.queries.observations import figure_text
 
-    cols = ["chosen", "subject", "field", "as_of", "figure"] + [c for c in PROVENANCE_COLUMNS if c not in (
+    cols = ["chosen", "subject", "field", "as_of", "figure", "given_by"] + [c for c in PROVENANCE_COLUMNS if c not in (
         "chosen", "subject", "field", "as_of")]
     if not len(store.observations):
         return pd.DataFrame(columns=cols)
@@ -191,7 +192,8 @@ def observation_table(store, subjects: list[str]) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(subjects)}
     p = p.assign(_o=p["subject"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
     p = p.assign(figure=[figure_text(f, v, q, u) for f, v, q, u in
-                         zip(p["field"], p["value"], p["value_qualifier"], p["value_usd"])])
+                         zip(p["field"], p["value"], p["value_qualifier"], p["value_usd"])],
+                 given_by=["the row" if own else "observation" for own in p["own"]])
     return p[cols].reset_index(drop=True)
 
 
@@ -222,7 +224,7 @@ def show(store: Store, entity: str, part, as_of, status, min_confidence, fmt: st
     if fmt == "csv" and part is None:
         part = "deals"
         click.echo("note: CSV is one table: the deals (--part entity|metrics|sources for the others)", err=True)
-    chosen = (part,) if part else SHOW_PARTS
+    chosen = (part,) if part else tuple(k for k in SHOW_PARTS if k != "observations" or len(parts[k]))
     name = store.entities.set_index("id").loc[ident, "name"]
     if fmt == "json":
         import json
