@@ -251,6 +251,10 @@ class Effective:
 
         return metric_rows(self._metrics, self.deals)
 
+    def graph(self, **options):
+        """``Store.graph`` over the chosen figures (and ``--min-confidence``)."""
+        return type(self._store).graph(self, **options)
+
     def __getattr__(self, name):
         return getattr(self._store, name)
 

@@ -328,6 +328,7 @@ def _deal_tip(k, d) -> dict:
         ["Date", _txt(d.get("date"))],
         ["Amount", amt],
         ["Status", _txt(d.get("status")) + (" (tentative)" if d.get("status") in TENTATIVE_STATUSES else "")],
+        ["Confidence", _txt(d.get("confidence"))],
     ]
     if _num(d.get("stake_pct")) is not None:
         rows.append(["Stake", f"{_num(d.get('stake_pct')):g}%"])
