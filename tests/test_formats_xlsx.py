@@ -46,7 +46,7 @@ def test_round_trip_export_xlsx_then_add_to_an_empty_store_gives_the_same_csv_ex
 
 def test_the_workbook_has_a_sheet_a_table_frozen_headers_and_amounts_as_numbers(tmp_path, sample_db):
     wb = export_xlsx(sample_db, tmp_path / "book.xlsx")
-    assert wb.sheetnames == ["entities", "fx", "deals", "metrics"]
+    assert wb.sheetnames == ["entities", "fx", "deals", "metrics", "observations"]
     store = open_store(sample_db)
     frames = store.export_frames()
     for name in wb.sheetnames:
@@ -109,9 +109,10 @@ def test_hostile_text_is_kept_exactly_as_quoted_text_never_a_formula(tmp_path, e
     path = tmp_path / "h.xlsx"
     wb = export_xlsx(empty_db, path)
     deals = wb["deals"]
-    hostile = [deals["N2"], deals["M2"], deals["M3"], deals["N3"], wb["entities"]["B2"], deals["O1"], deals["O2"]]
+    # the export's columns: the CSV columns (notes at N, confidence at O), then the extra ones (P)
+    hostile = [deals["N2"], deals["M2"], deals["M3"], deals["N3"], wb["entities"]["B2"], deals["P1"], deals["P2"]]
     assert [c.value for c in hostile] == [note, "@SUM(1+1)", "-2+3", "\tTab", "+cmd|' /C calc'!A0", "=extra", "=1"]
-    assert deals["O1"].font.bold
+    assert deals["P1"].font.bold
     for c in hostile:
         assert c.data_type == "s" and c.quotePrefix, c.coordinate  # text, shown as typed, never evaluated
     assert deals["B2"].quotePrefix is False  # ordinary text is left alone
@@ -177,7 +178,8 @@ def test_a_bad_cell_is_refused_with_its_sheet_row_and_column_and_nothing_is_writ
             "clear the cell",
             f"{book}:notes!1:A: header 'what this workbook is' in row 1 is not a known kind of table (required "
             "columns by kind — deals: date, type, payee; entities: id, name, kind; metrics: entity, metric, date, "
-            "value; fx: currency, date, usd_per_unit); remove the sheet or fix its header",
+            "value; fx: currency, date, usd_per_unit; observations: subject, field, value, source); remove the sheet "
+            "or fix its header",
             "error: 7 problems found; nothing was written",
         ], r.stderr
     after = tmp_path / "after"
