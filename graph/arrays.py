@@ -13,7 +13,9 @@ Definitions
   ``NaN`` when every deal on the hop is undisclosed. ``hop_undisclosed`` is True
   when at least one deal on the hop has no amount (so the amount is a lower
   bound). ``hop_tentative`` is True when any deal is in_talks / rumoured.
-* Deals without a payer (payer-less funding rounds) are not edges. Self-deals
+* Deals without a payer (payer-less funding rounds) are not edges, nor are deals
+  of a type that moves no money (partnership, warrant: :func:`money_edges`), unless
+  a query passes ``include`` (see :func:`with_included`). Self-deals
   (payer == payee) are kept as hops but can never be part of a simple cycle of
   length >= 2.
 * **Deal date interval**: a partial date is the calendar period it names;
@@ -37,7 +39,7 @@ import pandas as pd
 
 from dealgraph.graph.dates import parse_date
 from dealgraph.graph.kernels import kernel
-from dealgraph.graph.schema import TENTATIVE_STATUSES
+from dealgraph.graph.schema import DEAL_TYPES, NON_MONEY_TYPES, TENTATIVE_STATUSES
 
 
 @dataclass
@@ -166,13 +168,22 @@ def _date_columns(deals) -> tuple[np.ndarray, np.ndarray]:
             np.array([p[1] for p in parsed], dtype=np.int64))
 
 
+def money_edges(deals: pd.DataFrame) -> np.ndarray:
+    """Which deals are money edges: a payer, and a type in which money flows payer ->
+    payee (``DEAL_TYPES[t].money``). Payer-less rounds, partnerships and warrants are not."""
+    keep = deals["payer"].notna().to_numpy(dtype=bool)
+    if "type" in deals.columns:
+        keep &= ~deals["type"].isin(NON_MONEY_TYPES).to_numpy(dtype=bool)
+    return keep
+
+
 def build_arrays(deals: pd.DataFrame) -> MoneyArrays:
     """Collapse ``deals`` (store.deals layout, already filtered) into :class:`MoneyArrays`.
 
     Needs columns ``deal_id, payer, payee, amount_usd, status`` and either
     ``date_key``/``date_precision`` or ``date``.
     """
-    keep = deals["payer"].notna().to_numpy()
+    keep = money_edges(deals)
     rows = np.flatnonzero(keep)
     nd = len(rows)
     codes, ids = _factorize_ids(deals["payer"], deals["payee"], keep)
