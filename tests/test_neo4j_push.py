@@ -172,8 +172,8 @@ def test_hostile_text_is_stored_as_given(neo, tmp_path):
 def test_every_deal_type_round_trips(neo, tmp_path):
     store = open_store(tmp_path / "s.db", seed=False)
     ents = pd.DataFrame({"id": ["p", "q"], "name": ["P", "Q"], "kind": ["investor", "company"]})
-    rows = [{"deal_id": f"d-{t}", "date": "2025", "type": t, "payer": "p", "payee": "q", "amount": "~5m",
-             "status": "rumoured"} for t in DEAL_TYPES]
+    rows = [{"deal_id": f"d-{t}", "date": "2025", "type": t, "payer": "p", "payee": "q",
+             "amount": "~5m" if DEAL_TYPES[t].money else "", "status": "rumoured"} for t in DEAL_TYPES]
     rows.append({"deal_id": "round-no-payer", "date": "2025-02-03", "type": "funding_round", "payer": "",
                  "payee": "q", "amount": "", "status": "completed", "post_money_valuation": "up to $2bn"})
     store.import_frames({"entities": ents, "deals": pd.DataFrame(rows)})
