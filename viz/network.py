@@ -422,12 +422,11 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
         seen_pairs[(u, v)] = i + 1
         a = _num(d.get("amount_usd"))
         on = cycle_of.get(k, [])
-        link = _link_kind(d.get("type"))
+        link = {"dashes": a is None, **_link_kind(d.get("type"))}  # dashed: undisclosed; undirected: own kind
         e = Edge(u, v, True,
                  id=str(k),
                  width=round(style.edge_width(a, max_usd), 2),
                  color=style.type_colour(d.get("type")),
-                 dashes=a is None,
                  smooth=({"enabled": False} if many and pair_count[(u, v)] == 1 and (v, u) not in pair_count
                          else {"enabled": True, "type": "curvedCW", "roundness": round(min(0.12 + 0.1 * i, 0.92), 2)}),
                  deal_type=_txt(d.get("type")), status=_txt(d.get("status")),
