@@ -268,10 +268,14 @@ class Store(Curation):
         return observations(self._table("metrics"), self.deals)
 
     def graph(self, *, as_of: str | None = None, status=None) -> "nx.MultiDiGraph":
-        """The money graph: nodes are entity ids (entity columns as attributes), one
+        """The deal graph: nodes are entity ids (entity columns as attributes), one
         edge per deal from payer to payee keyed by ``deal_id`` with every deal column
         as attributes. Rounds with no payer record valuations, not money edges, so
-        they are not edges. ``as_of``/``status`` filter deals as queries do."""
+        they are not edges. Deals that move no money are edges too (what the views
+        draw): a partnership from the smaller id to the other (its ``type`` says it is
+        undirected, ``DEAL_TYPES[type].directed``), a warrant holder -> issuer; keep
+        ``DEAL_TYPES[d["type"]].money`` edges for the money graph the queries read.
+        ``as_of``/``status`` filter deals as queries do."""
         import networkx as nx
 
         from dealgraph.queries.filters import select_deals
