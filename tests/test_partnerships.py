@@ -310,3 +310,14 @@ def test_deals_and_show_say_a_partnership_is_undirected(peer):
     mine = shown[shown["type"] == "partnership"]
     assert len(mine) == 6 and set(mine["direction"]) == {"partners with"}
     assert set(mine["counterparty"]) == {"amazon", "cohere", "google", "microsoft", "nvidia", "openai"}
+
+
+def test_a_rename_keeps_a_partnership_in_id_order_so_re_adding_changes_nothing(tmp_path):
+    store = open_store(tmp_path / "s.db", seed=False)
+    ents = entities(tmp_path, "amd", "cohere")
+    f = write(tmp_path / "p.csv", HEADER + ",2025-09-24,partnership,amd,cohere,,,,s\n")
+    store.add([ents, f])
+    store.rename("amd", "zz-amd")
+    assert list(zip(store.deals["payer"], store.deals["payee"])) == [("cohere", "zz-amd")]
+    summary = store.add([f])  # 'amd' is an alias of zz-amd now: the same deal, unchanged
+    assert [(x.inserted, x.updated, x.unchanged) for x in summary.files] == [(0, [], 1)]
