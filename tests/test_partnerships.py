@@ -321,3 +321,17 @@ def test_a_rename_keeps_a_partnership_in_id_order_so_re_adding_changes_nothing(t
     assert list(zip(store.deals["payer"], store.deals["payee"])) == [("cohere", "zz-amd")]
     summary = store.add([f])  # 'amd' is an alias of zz-amd now: the same deal, unchanged
     assert [(x.inserted, x.updated, x.unchanged) for x in summary.files] == [(0, [], 1)]
+
+
+def test_a_workbook_and_a_csv_export_carry_partnerships_back_unchanged(peer, tmp_path):
+    from dealgraph.graph.exports import write_xlsx
+
+    full, _ = peer
+    write_xlsx(full, tmp_path / "peer.xlsx")
+    back = open_store(tmp_path / "back.db", seed=False)
+    back.add([tmp_path / "peer.xlsx"])
+    for kind, df in full.export_frames().items():
+        pd.testing.assert_frame_equal(back.export_frames()[kind], df, obj=kind)
+    again = open_store(tmp_path / "again.db", seed=False)
+    again.add([p for p in full.export_csv(tmp_path / "csv") if p.name != "fx.csv"])  # (no FX rates: header only)
+    assert (again.deals["type"] == "partnership").sum() == 16
