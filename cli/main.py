@@ -12,7 +12,8 @@ import pandas as pd
 
 from dealgraph.cli.common import Group, View, as_of_option, confidence_option, db_path, emit, entity_id, format_option, \
     in_existing_dir, known_values, pass_store, status_option, view_options
-from dealgraph.graph.schema import DEAL_COLUMNS, DEAL_TYPES, DEALS, ENTITY_COLUMNS
+from dealgraph.graph.schema import DEAL_COLUMNS, DEAL_TYPES, DEALS, ENTITY_COLUMNS, NON_MONEY_TYPES, \
+    UNDIRECTED_TYPES
 from dealgraph.graph.store import AddSummary, Store, default_path, open_store
 from dealgraph.queries.output import Layout
 
@@ -96,7 +97,8 @@ def init(empty: bool) -> None:
 #: What a `deals` table shows (every column in the other formats).
 DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount_usd", "amount_qualifier", "status", "confidence",
              "source"]
-DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "status", "deal_id", "confidence", "source"),
+DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "flows", "status", "deal_id", "confidence",
+                       "source"),
                       names=("payer", "payee"), noun="deals", total="amount_usd")
 
 
@@ -125,7 +127,19 @@ def deals(store: Store, types, entity, as_of, status, min_confidence, fmt, view:
         df = df[(df["payer"] == ident) | (df["payee"] == ident)]
     df = df.sort_values(["date_key", "deal_id"])
     df = df[DEAL_VIEW] if fmt == "table" else df.drop(columns=["date_key", "date_precision"])
+    df = with_flows(df)
     emit(df.reset_index(drop=True), fmt, title="deals", layout=DEALS_LAYOUT, entities=store.entities, view=view)
+
+
+def with_flows(df: pd.DataFrame) -> pd.DataFrame:
+    """Deals with a ``flows`` column after ``type`` (``DealType.flow_text``: ``money``,
+    ``nothing, undirected`` for a partnership) when any of them moves no money; else as
+    they are (a money-only listing reads as before)."""
+    if not df["type"].isin(NON_MONEY_TYPES).any():
+        return df
+    flows = df["type"].map(lambda t: DEAL_TYPES[t].flow_text if t in DEAL_TYPES else "")
+    return df.assign(flows=flows)[[*df.columns[:list(df.columns).index("type") + 1], "flows",
+                                   *df.columns[list(df.columns).index("type") + 1:]]]
 
 
 #: The tables of `show`, in order; `--part` picks one (CSV prints one table: deals unless told).
@@ -150,7 +164,9 @@ def _show_parts(store: Store, ident: str, as_of, status) -> dict[str, pd.DataFra
     d = select_deals(store.deals, as_of=as_of, status="all" if status is None else status)
     mine = d[(d["payer"] == ident) | (d["payee"] == ident)].sort_values(["date_key", "deal_id"])
     payer = mine["payer"].fillna("")
-    mine = mine.assign(direction=["pays" if p == ident else "paid by" for p in payer],
+    undirected = mine["type"].isin(UNDIRECTED_TYPES).tolist()
+    mine = mine.assign(direction=["partners with" if u else "pays" if p == ident else "paid by"
+                                  for p, u in zip(payer, undirected)],
                        counterparty=[(e if p == ident else (p or ROUND_COUNTERPARTY))
                                      for p, e in zip(payer, mine["payee"])])
     mine = mine[["deal_id", "date", "direction", "counterparty", "type", "amount_usd", "amount_qualifier", "status",

@@ -13,7 +13,9 @@ Definitions
   ``NaN`` when every deal on the hop is undisclosed. ``hop_undisclosed`` is True
   when at least one deal on the hop has no amount (so the amount is a lower
   bound). ``hop_tentative`` is True when any deal is in_talks / rumoured.
-* Deals without a payer (payer-less funding rounds) are not edges. Self-deals
+* Deals without a payer (payer-less funding rounds) are not edges, nor are deals
+  of a type that moves no money (partnership, warrant: :func:`money_edges`), unless
+  a query passes ``include`` (see :func:`with_included`). Self-deals
   (payer == payee) are kept as hops but can never be part of a simple cycle of
   length >= 2.
 * **Deal date interval**: a partial date is the calendar period it names;
@@ -37,7 +39,7 @@ import pandas as pd
 
 from dealgraph.graph.dates import parse_date
 from dealgraph.graph.kernels import kernel
-from dealgraph.graph.schema import TENTATIVE_STATUSES
+from dealgraph.graph.schema import DEAL_TYPES, NON_MONEY_TYPES, TENTATIVE_STATUSES
 
 
 @dataclass
@@ -166,13 +168,47 @@ def _date_columns(deals) -> tuple[np.ndarray, np.ndarray]:
             np.array([p[1] for p in parsed], dtype=np.int64))
 
 
-def build_arrays(deals: pd.DataFrame) -> MoneyArrays:
+def money_edges(deals: pd.DataFrame, include: tuple[str, ...] = ()) -> np.ndarray:
+    """Which deals are money edges: a payer, and a type in which money flows payer ->
+    payee (``DEAL_TYPES[t].money``). Payer-less rounds, partnerships and warrants are
+    not, unless their type is in ``include`` (see :func:`with_included`)."""
+    keep = deals["payer"].notna().to_numpy(dtype=bool)
+    left_out = [t for t in NON_MONEY_TYPES if t not in include]
+    if "type" in deals.columns and left_out:
+        keep = keep & ~deals["type"].isin(left_out).to_numpy(dtype=bool)
+    return keep
+
+
+#: The column :func:`with_included` adds: True on a link (a deal of an included type that
+#: moves no money), False on a money edge.
+LINK = "_link"
+
+
+def with_included(deals: pd.DataFrame, include: tuple[str, ...]) -> pd.DataFrame:
+    """The money edges of ``deals`` plus, for each deal of an ``include``-d type that moves
+    no money, a **link**: payer -> payee, and for an undirected type (partnership) also
+    payee -> payer, so a cycle may pass it either way. A link on an ordered pair that
+    has a money edge is left out: that hop is money (the money hop stands; a partnership
+    beside a payment A -> B adds only B -> A). Column :data:`LINK` says which rows are
+    links; :func:`build_arrays` with the same ``include`` collapses them into hops of
+    their own (a hop is all money or all links)."""
+    money = deals[money_edges(deals)]
+    links = deals[deals["type"].isin(include).to_numpy(dtype=bool) & deals["payer"].notna().to_numpy(dtype=bool)]
+    undirected = links[links["type"].isin([t for t in include if not DEAL_TYPES[t].directed])]
+    links = pd.concat([links, undirected.assign(payer=undirected["payee"], payee=undirected["payer"])])
+    paid = set(zip(money["payer"], money["payee"]))
+    links = links[[(a, b) not in paid for a, b in zip(links["payer"], links["payee"])]]
+    return pd.concat([money.assign(**{LINK: False}), links.assign(**{LINK: True})], ignore_index=True)
+
+
+def build_arrays(deals: pd.DataFrame, include: tuple[str, ...] = ()) -> MoneyArrays:
     """Collapse ``deals`` (store.deals layout, already filtered) into :class:`MoneyArrays`.
 
     Needs columns ``deal_id, payer, payee, amount_usd, status`` and either
-    ``date_key``/``date_precision`` or ``date``.
+    ``date_key``/``date_precision`` or ``date``. ``include``: non-money types kept as
+    edges too (pass :func:`with_included`'s frame, which has their links both ways).
     """
-    keep = deals["payer"].notna().to_numpy()
+    keep = money_edges(deals, include)
     rows = np.flatnonzero(keep)
     nd = len(rows)
     codes, ids = _factorize_ids(deals["payer"], deals["payee"], keep)

@@ -153,7 +153,9 @@ def _move_refs(t: dict[str, pa.Table], source: str, into: str, plan: Plan) -> No
             col = _text(rows[c])
             rows = rows.set_column(rows.column_names.index(c), c,
                                    pc.if_else(pc.fill_null(pc.equal(col, source), False), into, col))
-        plan["deals"] = (rows, None, None)
+        from dealgraph.graph.store import parties_in_order
+
+        plan["deals"] = (parties_in_order(rows), None, None)  # a partnership's parties stay in id order
     metrics = t["metrics"]
     mine = pc.fill_null(pc.equal(_text(metrics["entity"]), source), False)
     if pc.any(mine).as_py():

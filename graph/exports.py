@@ -40,7 +40,11 @@ Gephi draws money as thickness). An undisclosed figure is left out of that edge
 rather than written as 0. The deal type is ``deal_type``, not ``type``: ``type`` is
 a reserved GEXF edge attribute (directed/undirected). Rounds with no payer are
 valuation events, not money edges, and are not edges (as in ``store.graph()``).
-Every deal status is exported (filter on ``status`` in Gephi).
+Every deal status is exported (filter on ``status`` in Gephi). Every edge says what
+flows on it, from the schema's deal type: ``flows`` (``money``, or ``nothing`` for a
+partnership or warrant) and ``directed`` (false for a partnership: its two parties
+in id order, no direction); GEXF also marks such an edge ``type="undirected"``, which
+Gephi draws without an arrow in a mixed graph.
 
 Cycles are marked from ``query circular-flows``: the top ``cycles_top`` cycles of
 length 2..``max_length`` (default 4) by bottleneck, with that query's default status
@@ -67,7 +71,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dealgraph.errors import DealgraphError
-from dealgraph.graph.schema import QUALIFIERS, TABLES
+from dealgraph.graph.schema import DEAL_TYPES, QUALIFIERS, TABLES
 from dealgraph.graph.store import neutralise
 from dealgraph.loaders.amounts import format_amount, format_number
 
@@ -241,7 +245,9 @@ def network(store: "Store", *, max_length: int = 4, cycles_top: int = 100, timeo
     d = d[d["payer"].notna()]
     for row in d.itertuples(index=False):
         ranks = hop_cycles.get((row.payer, row.payee), []) if row.deal_id in counted else []
-        attrs = {"deal_id": row.deal_id, "deal_type": row.type, "status": row.status, "date": row.date,
+        kind = DEAL_TYPES[row.type]
+        attrs = {"deal_id": row.deal_id, "deal_type": row.type, "flows": kind.flows, "directed": kind.directed,
+                 "status": row.status, "date": row.date,
                  "currency": row.currency, "on_cycle": bool(ranks), "cycles": _ranks(ranks)}
         if pd.notna(row.amount):
             attrs.update(amount=float(row.amount), amount_qualifier=row.amount_qualifier)
@@ -266,6 +272,8 @@ def write_network(store: "Store", path: str | os.PathLike, fmt: str, **options) 
     if fmt == "gexf":  # GEXF edge ids come from an "id" attribute (GraphML's from the edge key)
         for _u, _v, key, data in g.edges(keys=True, data=True):
             data["id"] = key
+            if not data["directed"]:
+                data["type"] = "undirected"
     writer = nx.write_gexf if fmt == "gexf" else nx.write_graphml
     return _atomic(Path(path), lambda tmp: writer(g, tmp))
 

@@ -7,8 +7,12 @@ a table's column list, or when the README's data model or CSV reference drift
 from what is declared here.
 
 * An **entity** is a company, investor, fund, lender, person or government.
-* A **deal** is money flowing from ``payer`` to ``payee``. Each deal type says
-  who pays whom and what flows back the other way (equity, a licence, ...).
+* A **deal** is a relation between ``payer`` and ``payee``. Each deal type declares
+  its flows: what flows from payer to payee (money, or nothing), what flows back the
+  other way (equity, a licence, ...), and whether it is directed. The nine money
+  types send money payer -> payee; ``partnership`` is undirected and moves no money
+  (its payer/payee columns name the two parties, order irrelevant); ``warrant``
+  grants equity without cash. Money queries read only :data:`MONEY_TYPES`.
 * A **metric observation** is a figure about an entity at a date (revenue,
   market cap, valuation) with its currency and source.
 * An **FX rate** converts one unit of a currency to US dollars at a date.
@@ -46,17 +50,40 @@ from functools import cached_property
 ENTITY_KINDS: tuple[str, ...] = ("company", "investor", "fund", "lender", "person", "government")
 
 
+#: What flows from payer to payee on a deal type: money, or nothing (a partnership, a warrant).
+MONEY, NOTHING = "money", "nothing"
+
+
 @dataclass(frozen=True)
 class DealType:
-    """One kind of deal: the direction of its money and what flows back."""
+    """One kind of deal: its flows (what goes payer -> payee, what flows back) and
+    whether it has a direction.
+
+    ``flows = MONEY``: the payer pays the payee (a money edge of every money query).
+    ``flows = NOTHING``: no money moves; such a deal is never a money edge, has no
+    amount (refused), and only ``--include`` brings it into a query. ``directed =
+    False``: payer and payee are just the two parties, in no order (the store keeps
+    them in id order, and a deal's derived id does not depend on their order)."""
 
     name: str
-    payer_role: str  # who pays
+    payer_role: str  # who pays (an undirected type: "party")
     payee_role: str  # who is paid
-    flows_back: str  # what the payer receives in return
+    flows_back: str  # what the payer receives in return ("nothing" when nothing does)
     neo4j_type: str  # relationship type in Neo4j (an allow-list: never user text)
     exit_like: bool  # does the payer buy out (part of) the payee's owners?
     payer_optional: bool = False  # may the payer be empty (a round with no single named investor)?
+    flows: str = MONEY  # what flows payer -> payee: MONEY or NOTHING
+    directed: bool = True  # False: the two parties in no order (a partnership)
+
+    @property
+    def flow_text(self) -> str:
+        """What flows payer -> payee, for people: ``money``, ``nothing``, ``nothing, undirected``."""
+        return self.flows + ("" if self.directed else ", undirected")
+
+    @property
+    def money(self) -> bool:
+        """Does money flow payer -> payee (is the deal a money edge)?"""
+        return self.flows == MONEY
 
     @property
     def is_round(self) -> bool:
@@ -76,8 +103,16 @@ DEAL_TYPES: dict[str, DealType] = {
         DealType("chip_purchase", "buyer", "chip maker", "chips", "BOUGHT_CHIPS_FROM", False),
         DealType("compute_contract", "customer", "cloud provider", "compute", "BUYS_COMPUTE_FROM", False),
         DealType("debt_financing", "lender", "borrower", "debt claim", "LENT_TO", False),
+        DealType("partnership", "party", "party", NOTHING, "PARTNERS_WITH", False, flows=NOTHING, directed=False),
+        DealType("warrant", "holder", "issuer", "equity (warrant)", "HOLDS_WARRANT_IN", False, flows=NOTHING),
     )
 }
+#: Deal types in which money flows payer -> payee: the edges of every money query.
+MONEY_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items() if t.money)
+#: Deal types in which no money flows (partnership, warrant): links a query adds only on ``--include``.
+NON_MONEY_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items() if not t.money)
+#: Deal types whose two parties have no order (payer/payee name them in id order).
+UNDIRECTED_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items() if not t.directed)
 #: Deal types in which the payer buys out (part of) the payee's owners.
 EXIT_TYPES: tuple[str, ...] = tuple(n for n, t in DEAL_TYPES.items() if t.exit_like)
 #: Deal types that raise equity for the payee without buying owners out

@@ -61,11 +61,11 @@ import pyarrow.ipc as ipc
 
 from dealgraph.graph import history
 from dealgraph.graph.edit import Curation
-from dealgraph.graph.schema import APPLY_ORDER, DEAL_METRIC_COLUMNS, DEALS, ENTITIES, TABLES
+from dealgraph.graph.schema import APPLY_ORDER, DEAL_METRIC_COLUMNS, DEALS, ENTITIES, TABLES, UNDIRECTED_TYPES
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, Problems, read_tables
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
-from dealgraph.loaders.arrow import mask_of, numbers
+from dealgraph.loaders.arrow import flat, mask_of, numbers
 from dealgraph.loaders.validate import DERIVED, FAILED, FAILED_FX, across_files, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
@@ -274,10 +274,14 @@ class Store(Curation):
         return self._table("observations")
 
     def graph(self, *, as_of: str | None = None, status=None) -> "nx.MultiDiGraph":
-        """The money graph: nodes are entity ids (entity columns as attributes), one
+        """The deal graph: nodes are entity ids (entity columns as attributes), one
         edge per deal from payer to payee keyed by ``deal_id`` with every deal column
         as attributes. Rounds with no payer record valuations, not money edges, so
-        they are not edges. ``as_of``/``status`` filter deals as queries do."""
+        they are not edges. Deals that move no money are edges too (what the views
+        draw): a partnership from the smaller id to the other (its ``type`` says it is
+        undirected, ``DEAL_TYPES[type].directed``), a warrant holder -> issuer; keep
+        ``DEAL_TYPES[d["type"]].money`` edges for the money graph the queries read.
+        ``as_of``/``status`` filter deals as queries do."""
         import networkx as nx
 
         from dealgraph.queries.filters import select_deals
@@ -797,10 +801,15 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
         names = rows[col]
         listed(unknown, col, lambda i: index.unknown_reason(names[i].as_py(), strict))
         rows = rows.set_column(rows.column_names.index(col), col, ids)
+    if t.kind == "deals":
+        rows = parties_in_order(rows)
     rows = keep_stored(t, rows, stored)
     if t.kind == "deals":
+        undirected = _undirected(rows)
         listed(same_values(rows["payer"], rows["payee"]), "payee",
-               lambda i: f"payer and payee are the same entity ({rows['payee'][i].as_py()})")
+               lambda i: (f"a {rows['type'][i].as_py()} needs two different parties; both name "
+                          f"{rows['payee'][i].as_py()}") if undirected[i] else
+               f"payer and payee are the same entity ({rows['payee'][i].as_py()})")
     rate, rate_date, missing = convert_to_usd(rows["currency"], rows["date_key"].to_numpy(),
                                               rows["date_precision"].to_numpy(), fx)
     listed(missing, "currency", lambda i: f"no FX rate for {rows['currency'][i].as_py()} on or before "
@@ -811,6 +820,35 @@ def _resolve(t, rows: pa.Table, index: EntityIndex, fx: pa.Table, strict: bool, 
     if t.kind == "deals":
         rows = rows.append_column("fx_date", rate_date)
     return rows
+
+
+def _undirected(rows: pa.Table) -> np.ndarray:
+    """Where a deal row's type is undirected (a partnership), read off the type's dictionary."""
+    typ = flat(rows["type"])
+    if not pa.types.is_dictionary(typ.type):
+        return mask_of(pc.is_in(typ, value_set=pa.array(UNDIRECTED_TYPES, pa.string())))
+    hit = mask_of(pc.is_in(typ.dictionary, value_set=pa.array(UNDIRECTED_TYPES, pa.string())))
+    return hit[pc.fill_null(typ.indices, 0).to_numpy()] & mask_of(pc.is_valid(typ)) if hit.any() \
+        else np.zeros(len(typ), dtype=bool)
+
+
+def parties_in_order(rows: pa.Table) -> pa.Table:
+    """Deals of an undirected type (partnership) with their two resolved parties in id
+    order (the smaller id as payer): ``A,B`` and ``B,A`` are one stored row, so re-adding
+    either is idempotent and every comparison (edits, lint, exports) sees one pair.
+    Other rows are untouched; without undirected rows nothing is copied."""
+    swap = _undirected(rows)
+    if not swap.any():
+        return rows
+    payer, payee = flat(rows["payer"]), flat(rows["payee"])
+    plain = [a.cast(a.type.value_type) if pa.types.is_dictionary(a.type) else a for a in (payer, payee)]
+    swap &= mask_of(pc.greater(plain[0], plain[1]))
+    if not swap.any():
+        return rows
+    m = pa.array(swap)
+    first, second = pc.if_else(m, plain[1], plain[0]), pc.if_else(m, plain[0], plain[1])
+    rows = rows.set_column(rows.column_names.index("payer"), "payer", pc.dictionary_encode(first))
+    return rows.set_column(rows.column_names.index("payee"), "payee", pc.dictionary_encode(second))
 
 
 def keep_stored(t, rows: pa.Table, stored: pa.Table) -> pa.Table:

@@ -25,9 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dealgraph.graph.dates import parse_date
-from dealgraph.graph.schema import (CONFIDENCES, DEAL_TYPES, DEALS, DEFAULT_CONFIDENCE, DEFAULT_CURRENCY,
-                                    DEFAULT_STATUS, ENTITY_KINDS, METRICS,
-                                    PAYER_OPTIONAL_TYPES, STATUSES, TABLES)
+from dealgraph.graph.schema import (CONFIDENCES, DEAL_METRIC_COLUMNS, DEAL_TYPES, DEALS, DEFAULT_CONFIDENCE,
+                                    DEFAULT_CURRENCY, DEFAULT_STATUS, ENTITY_KINDS, METRICS, NON_MONEY_TYPES,
+                                    PAYER_OPTIONAL_TYPES, STATUSES, TABLES, UNDIRECTED_TYPES)
 from dealgraph.loaders.amounts import parse_amounts, plain_numbers
 from dealgraph.loaders.arrow import distinct, encoded, equals, flat, mask_of, numbers
 from dealgraph.loaders.csv import CsvTable, Problem, Problems
@@ -253,12 +253,39 @@ def _deals(c: _Checker) -> pa.Table:
     for col in DEALS.amounts:
         value, qualifier = c.amount(col, currency)
         out = out.append_column(col, value).append_column(col + "_qualifier", qualifier)
+    _no_money_figures(c, out)
     missing = mask_of(pc.equal(out["deal_id"], ""))
     if missing.any():
         ids = np.array(out["deal_id"].to_pylist(), dtype=object)
         ids[missing] = _derived_ids(out.filter(pa.array(missing)).to_pandas())
         out = out.set_column(0, "deal_id", pa.array(ids, pa.string()))
     return out.append_column(DERIVED, pa.array(missing))
+
+
+def _of_types(typ, types) -> np.ndarray:
+    """Where the (validated) type column holds one of ``types``."""
+    return np.logical_or.reduce([equals(typ, t) for t in types]) if types else np.zeros(len(typ), bool)
+
+
+def _no_money_figures(c: _Checker, out: pa.Table) -> None:
+    """A deal type that moves no money (``flows = NOTHING``: partnership, warrant) has no
+    ``amount``: a figure there would be read as money by every query, so it is refused
+    (record a payment between the parties as a deal of a money type). An undirected
+    type (partnership) has no payer or payee side either, so ``stake_pct`` and the
+    figures observed on one side (``post_money_valuation``, ``target_revenue``,
+    ``acquirer_market_cap``) are refused too."""
+    typ = flat(out["type"])
+    none = _of_types(typ, NON_MONEY_TYPES)
+    if not none.any():
+        return
+    c.fail(none & mask_of(pc.is_valid(out["amount"])), "amount", lambda i: (
+        f"a {typ[i].as_py()} moves no money, so it has no amount; leave it empty (a payment between "
+        f"the parties is a deal of its own, of a money type)"))
+    undirected = _of_types(typ, UNDIRECTED_TYPES)
+    for col in ("stake_pct", *DEAL_METRIC_COLUMNS):
+        c.fail(undirected & mask_of(pc.is_valid(out[col])), col, lambda i: (
+            f"a {typ[i].as_py()} has no payer or payee side (its two parties are in no order), so it has no "
+            f"{col}; leave it empty (record it on a directed deal, or as a metric)"))
 
 
 def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
@@ -269,8 +296,11 @@ def _deal_fields(c: _Checker, currency: pa.Array) -> pa.Table:
     payee = c.names("payee")
     c.fail(equals(payee, ""), "payee", "required value is empty")
     optional = np.logical_or.reduce([equals(typ, t) for t in PAYER_OPTIONAL_TYPES + ("",)])
-    c.fail(equals(payer, "") & ~optional, "payer", f"required unless the deal is a {' or '.join(PAYER_OPTIONAL_TYPES)} "
-           f"(a round with no single named investor)")
+    undirected = _of_types(typ, UNDIRECTED_TYPES)
+    c.fail(equals(payer, "") & ~optional & ~undirected, "payer", f"required unless the deal is a "
+           f"{' or '.join(PAYER_OPTIONAL_TYPES)} (a round with no single named investor)")
+    c.fail(equals(payer, "") & undirected, "payer", lambda i: f"a {typ[i].as_py()} names both parties, in payer "
+           f"and payee (in either order); this row names only one")
     # payer = payee (by any name or alias) is refused once names are resolved (store._resolve).
     status = c.choice("status", STATUSES, DEFAULT_STATUS)
     confidence = c.choice("confidence", CONFIDENCES, DEFAULT_CONFIDENCE)
@@ -301,12 +331,19 @@ def _derived_ids(rows: pd.DataFrame) -> list[str]:
 
     The text of each field is pandas' ``astype("string")`` of the typed value (floats
     as ``str(float)``, missing as ""); it must not change, or re-adding an old file
-    would duplicate its deals."""
+    would duplicate its deals.
+
+    A deal of an undirected type (partnership) takes its two parties in sorted order
+    (of their lower-cased text), so ``A,B`` and ``B,A`` get one id."""
     fields = DEALS.identity  # the columns declared ``identity``, in declaration order
     at_type, at_date = fields.index("type"), fields.index("date")
+    at_payer, at_payee = fields.index("payer"), fields.index("payee")
     ids = []
     for rec in rows[list(fields)].astype("string").fillna("").itertuples(index=False, name=None):
-        h = hashlib.sha1("\x1f".join(str(v).lower() for v in rec).encode()).hexdigest()[:12]
+        low = [str(v).lower() for v in rec]
+        if rec[at_type] in UNDIRECTED_TYPES and low[at_payer] > low[at_payee]:
+            low[at_payer], low[at_payee] = low[at_payee], low[at_payer]
+        h = hashlib.sha1("\x1f".join(low).encode()).hexdigest()[:12]
         ids.append(f"{rec[at_type]}-{rec[at_date]}-{h}")
     return ids
 
@@ -322,6 +359,9 @@ def _check_duplicates(c: _Checker, out: pa.Table, key: str) -> None:
     rows = np.flatnonzero(mask_of(pc.is_in(keys, value_set=repeated)))
     sub = out.take(pa.array(rows)).to_pandas().astype("string").fillna("")
     sub.index = rows
+    if "type" in sub.columns:  # an undirected deal's two parties in no order: A,B repeats B,A
+        swap = sub["type"].isin(UNDIRECTED_TYPES) & (sub["payer"].str.lower() > sub["payee"].str.lower())
+        sub.loc[swap, ["payer", "payee"]] = sub.loc[swap, ["payee", "payer"]].to_numpy()
     c.repeats = np.zeros(out.num_rows, dtype=bool)
     for k, grp in sub.groupby(key, sort=False):
         c.repeats[grp.index[1:]] = True

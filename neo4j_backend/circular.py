@@ -212,7 +212,7 @@ def projected_deals(driver: neo4j.Driver, statements: list[Statement], *, databa
 def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_length: int = 5,
                    temporal: bool = False, window=None, top: int | None = 100, count_only: bool = False,
                    timeout: float | None = 30.0, as_of=None, status=None,
-                   engine: str = "projection") -> pd.DataFrame:
+                   engine: str = "projection", include=None) -> pd.DataFrame:
     """Circular flows of the graph on the server; the embedded function's columns and attrs.
 
     ``engine="projection"`` (default): the server selects the money hops
@@ -221,8 +221,16 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
     same table; ``timeout`` then bounds the read on the server and, separately, the search
     (partial results marked as in the embedded backend). ``engine="cypher"``: the cycles are
     found in Cypher (module docstring); ``timeout`` is the transaction timeout.
+    ``include`` (links that move no money, e.g. partnerships): run embedded on the graph
+    pulled from the server (:mod:`~dealgraph.neo4j_backend.embedded`), whatever the engine.
     """
     k, window, temporal = check_options(max_length, window, temporal, top)
+    if include:
+        from dealgraph.neo4j_backend.embedded import run_embedded
+
+        return run_embedded("circular-flows", driver, database=database, max_length=k, temporal=temporal,
+                            window=window, top=top, count_only=count_only, timeout=timeout, as_of=as_of,
+                            status=status, include=include)
     t0 = time.perf_counter()
     if _check_engine(engine) == "projection":
         from dealgraph.queries.circular import circular_flows as embedded

@@ -24,8 +24,11 @@ from dealgraph.graph.dates import truncate_key
 from dealgraph.neo4j_backend import model as m
 from dealgraph.queries.filters import normalise_statuses, parse_as_of
 
-#: ``:INVESTED_IN|ACQUIRED|...`` -- from the schema allow-list only.
-DEAL_TYPES_PATTERN = "|".join(m.DEAL_REL_TYPES)
+#: ``:INVESTED_IN|ACQUIRED|...`` -- from the schema allow-list only: the money types (the edges of
+#: the money queries; partnerships and warrants move no money).
+DEAL_TYPES_PATTERN = "|".join(m.MONEY_REL_TYPES)
+#: Every deal's relationship type (valuation reads choose deals by their ``type`` property).
+ALL_DEALS_PATTERN = "|".join(m.DEAL_REL_TYPES)
 _VAR_RE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 
 

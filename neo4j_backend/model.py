@@ -7,6 +7,11 @@
           BOUGHT_CHIPS_FROM | BUYS_COMPUTE_FROM | LENT_TO {deal_id, type, date, amount_usd, ...}]->
     (:Entity:Company)                                    one relationship per deal, payer -> payee
 
+    (:Entity)-[:PARTNERS_WITH {deal_id, type, date, ...}]->(:Entity)
+                                                         a partnership: undirected, stored from the
+                                                         smaller id to the other; match it as -[]-
+    (:Entity)-[:HOLDS_WARRANT_IN {...}]->(:Entity)       a warrant: holder -> issuer, no money
+
     (:Entity)-[:RAISED]->(:Round {deal_id, type, date, post_money_valuation, ...})
                                                          a funding round with no named payer
     (:Entity)-[:HAS_METRIC]->(:Metric {entity, metric, date, source, value, value_usd, ...})
@@ -27,7 +32,7 @@
 
 from __future__ import annotations
 
-from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, TABLES, entity_label, relationship_type
+from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, MONEY_TYPES, TABLES, entity_label, relationship_type
 
 ENTITY = "Entity"
 ROUND = "Round"
@@ -46,6 +51,9 @@ FINGERPRINT_VERSION = 1
 KIND_LABELS: dict[str, str] = {k: entity_label(k) for k in ENTITY_KINDS}
 #: Distinct relationship types of deals (funding_round and investment share INVESTED_IN).
 DEAL_REL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(relationship_type(t) for t in DEAL_TYPES))
+#: Those of the deal types in which money flows: what the Cypher money queries match
+#: (``PARTNERS_WITH`` and ``HOLDS_WARRANT_IN`` move no money and are left out).
+MONEY_REL_TYPES: tuple[str, ...] = tuple(dict.fromkeys(relationship_type(t) for t in MONEY_TYPES))
 
 #: Composite keys of :Metric and :FxRate nodes: the store's keys of those tables.
 METRIC_KEY: tuple[str, ...] = TABLES["metrics"].key

@@ -21,7 +21,7 @@ import pandas as pd
 
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS, DEAL_TYPES, TABLES
 from dealgraph.neo4j_backend import model as m
-from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, Statement, deal_filter, filter_params, read
+from dealgraph.neo4j_backend.cypher_common import ALL_DEALS_PATTERN, Statement, deal_filter, filter_params, read
 from dealgraph.queries.common import EXIT_TYPES, ROUND_TYPES
 
 _FIGURES = tuple(DEAL_METRIC_COLUMNS)  # target_revenue, acquirer_market_cap, post_money_valuation
@@ -35,7 +35,7 @@ def _deals_query(selected: bool) -> str:
                 + " OR ".join(f"d.{c} IS NOT NULL" for c in _FIGURES) + f") AND {deal_filter('d')}")
     else:
         want = "(" + " OR ".join(f"d.{c} IS NOT NULL" for c in _FIGURES) + ")"
-    return (f"MATCH (a:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(b:{m.ENTITY})\nWHERE {want}\n"
+    return (f"MATCH (a:{m.ENTITY})-[d:{ALL_DEALS_PATTERN}]->(b:{m.ENTITY})\nWHERE {want}\n"
             f"RETURN a.id AS payer, b.id AS payee, properties(d) AS p\n"
             f"UNION ALL\n"
             f"MATCH (b:{m.ENTITY})-[:{m.RAISED}]->(d:{m.ROUND})\nWHERE {want}\n"

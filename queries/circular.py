@@ -88,9 +88,9 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.errors import QueryError
-from dealgraph.graph.arrays import MoneyArrays, build_arrays, strong_components
+from dealgraph.graph.arrays import LINK, MoneyArrays, build_arrays, strong_components, with_included
 from dealgraph.graph.kernels import kernel
-from dealgraph.graph.schema import TENTATIVE_STATUSES
+from dealgraph.graph.schema import DEAL_TYPES, NON_MONEY_TYPES, TENTATIVE_STATUSES
 from dealgraph.queries.filters import select_deals
 
 NEG = -(1 << 60)
@@ -914,6 +914,73 @@ def _rows(arrays: MoneyArrays, cycles, window) -> pd.DataFrame:
     return df.drop(columns="_key")
 
 
+# ---------------------------------------------------------------------------
+# --include: links that move no money (partnerships, warrants)
+# ---------------------------------------------------------------------------
+
+#: The columns a result gains with ``include``.
+LINK_COLUMNS = ["links", "via"]
+
+
+def included_types(include) -> tuple[str, ...]:
+    """The non-money deal types named by ``include`` (``"partnerships"``, ``"partnership,warrant"``,
+    a list; a plural ``s`` is optional); ``()`` for None. Anything else is a QueryError."""
+    if include is None or include == "":
+        return ()
+    words = [w.strip() for w in (include.split(",") if isinstance(include, str) else include) if w.strip()]
+    out = []
+    for w in words:
+        t = w if w in NON_MONEY_TYPES else w[:-1] if w.endswith("s") and w[:-1] in NON_MONEY_TYPES else None
+        if t is None:
+            raise QueryError(f"--include: unknown link kind {w!r}; expected one of "
+                             f"{', '.join(n + 's' for n in NON_MONEY_TYPES)} (deal types that move no money)")
+        out.append(t)
+    return tuple(dict.fromkeys(out))
+
+
+def hop_links(arrays: MoneyArrays) -> np.ndarray:
+    """Per hop: the deal type of its links when it is a link hop (:func:`with_included`), else ""."""
+    if LINK not in arrays.source.columns or not arrays.m:
+        return np.full(arrays.m, "", dtype=object)
+    first = arrays.rows[arrays.deal_order[arrays.hop_deal_ptr[:-1]]]
+    link = arrays.source[LINK].to_numpy(dtype=bool)[first]
+    types = arrays.source["type"].to_numpy(dtype=object)[first]
+    return np.where(link, types, "").astype(object)
+
+
+def _link_rows(arrays: MoneyArrays, df: pd.DataFrame, cycles) -> pd.DataFrame:
+    """Cycles with link hops marked: in ``cycle`` a link is ``~`` (undirected) or ``~>``
+    (directed) instead of ``->``; ``links`` counts them; ``via`` lists them; the money
+    figures count money hops only (``undisclosed_hops``)."""
+    kind = hop_links(arrays)
+    ids = arrays.ids
+    cyc, n_links, via, undisclosed = [], [], [], []
+    for (_b, _t, codes), row in zip(cycles, df.itertuples(index=False)):
+        L = len(codes)
+        hops = [arrays.hop_index(codes[i], codes[(i + 1) % L]) for i in range(L)]
+        text, listed = str(ids[codes[0]]), []
+        for i, h in enumerate(hops):
+            a, b = str(ids[codes[i]]), str(ids[codes[(i + 1) % L]])
+            arrow = " -> " if not kind[h] else (" ~> " if DEAL_TYPES[kind[h]].directed else " ~ ")
+            text += arrow + b
+            if kind[h]:
+                listed.append(f"{a}{arrow.strip()}{b} ({kind[h]})")
+        cyc.append(text)
+        n_links.append(len(listed))
+        via.append("; ".join(listed))
+        undisclosed.append(int(sum(bool(arrays.hop_undisclosed[h]) for h in hops if not kind[h])))
+    out = df.assign(cycle=cyc, undisclosed_hops=undisclosed, links=n_links, via=via) if len(df) else \
+        df.assign(links=pd.Series([], dtype=np.int64), via=pd.Series([], dtype=object))
+    return out[RESULT_COLUMNS[:5] + LINK_COLUMNS + RESULT_COLUMNS[5:]]
+
+
+def _money_free(arrays: MoneyArrays, cycles) -> np.ndarray:
+    """Which cycles have no money hop (all links): not circular flows, left out."""
+    kind = hop_links(arrays)
+    return np.array([all(kind[arrays.hop_index(c[i], c[(i + 1) % len(c)])] for i in range(len(c)))
+                     for _b, _t, c in cycles], dtype=bool)
+
+
 def check_options(max_length, window, temporal: bool, top) -> tuple[int, int | None, bool]:
     """Validated ``(k, window, temporal)``; a window implies a temporal search."""
     k = int(max_length)
@@ -931,7 +998,7 @@ def check_options(max_length, window, temporal: bool, top) -> tuple[int, int | N
 
 def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = False, window=None,
                    top: int | None = 100, count_only: bool = False, timeout: float | None = 30.0,
-                   as_of=None, status=None) -> pd.DataFrame:
+                   include=None, as_of=None, status=None) -> pd.DataFrame:
     """Directed simple cycles of length 2..``max_length`` in the collapsed money graph.
 
     See the module docstring for every definition. Returns one row per cycle
@@ -940,31 +1007,51 @@ def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = Fals
     ``counts_by_length`` ({length: count}), ``complete`` (False when ``timeout``
     seconds ran out: results are then partial and counts are lower bounds),
     ``searched`` (start nodes finished / start nodes with a hop) and ``message``.
+
+    ``include`` (``"partnerships"``, ``"warrants"``, both comma-separated): deals of those
+    types, which move no money, become **links** a cycle may pass (a partnership either
+    way; :func:`~dealgraph.graph.arrays.with_included`). A cycle needs at least one money
+    hop; one through a link has no bottleneck (NaN: no money is known to pass the link),
+    its ``total_usd`` and ``undisclosed_hops`` count its money hops, and it gains
+    ``links`` (how many) and ``via`` (which, ``a~b (partnership)``); ``cycle`` writes a
+    link ``~`` (undirected) or ``~>``. The money-only cycles are the same as without it.
     """
     k, window, temporal = check_options(max_length, window, temporal, top)
+    include = included_types(include)
     t0 = time.perf_counter()
     deadline = None if timeout is None else t0 + float(timeout)
     deals = select_deals(_deals_frame(store_or_deals), as_of=as_of, status=status)
-    arrays = build_arrays(deals)
+    money_free = np.zeros(k + 2, np.int64)  # cycles of links only, by length: counted, then taken off
+    if include:
+        deals = with_included(deals, include)
+        only_links = deals[deals[LINK].to_numpy(dtype=bool)]
+        if len(only_links):
+            free = run_search(prepare(build_arrays(only_links, include)), k, temporal=temporal, window=window,
+                              deadline=deadline)
+            money_free = free.counts.copy()
+    arrays = build_arrays(deals, include)
     prep = prepare(arrays)
+    extra = int(money_free.sum())
 
     cycles: list = []
     count_res = None
     top_res = None
     if not count_only:
-        ntop = top
+        ntop = None if top is None else top + extra  # room for the money-free cycles taken off
         if top is None:  # every cycle: count first, then keep that many
             count_res = run_search(prep, k, temporal=temporal, window=window, deadline=deadline)
             ntop = max(int(count_res.counts.sum()), 1)
         top_res = run_search(prep, k, temporal=temporal, window=window, top=ntop, deadline=deadline)
         cycles = top_res.cycles
+        if include:
+            cycles = [c for c, free in zip(cycles, _money_free(arrays, cycles)) if not free][:top]
         if count_res is None and top_res.complete and not top_res.pruned:
             count_res = top_res  # nothing was cut: its counts are exact
     if count_res is None and (top_res is None or top_res.complete):
         count_res = run_search(prep, k, temporal=temporal, window=window, deadline=deadline)
     counter = count_res if count_res is not None else top_res
     complete = counter.complete and (top_res is None or top_res.complete)
-    counts = {L: int(counter.counts[L]) for L in range(2, k + 1)}
+    counts = {L: int(counter.counts[L] - money_free[L]) for L in range(2, k + 1)}
     total = sum(counts.values())
     searched = f"{counter.roots_done}/{counter.n_roots} start entities"
     elapsed = time.perf_counter() - t0
@@ -982,6 +1069,10 @@ def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = Fals
         df = pd.DataFrame({"length": list(counts), "cycles": list(counts.values())})
     else:
         df = _rows(arrays, cycles, window)
+        if include:
+            df = _link_rows(arrays, df, cycles)
+    if include:
+        message += f" (with {', '.join(t + 's' for t in include)} as links)"
     df.attrs.update(total_cycles=total, counts_by_length=counts, complete=complete, searched=searched,
                     message=message, elapsed_s=elapsed, max_length=k, temporal=bool(temporal), window=window)
     return df

@@ -3,7 +3,8 @@
 Shared by :mod:`concentration` and :mod:`roundtrip`. A *flow* ``payer -> payee``
 is the sum of the known US-dollar amounts of the selected deals from payer to
 payee. Deals without a payer (payer-less funding rounds) are not flows: their
-known amounts are *unattributed inflow* of the payee. Deals from an entity to
+known amounts are *unattributed inflow* of the payee. Deals of a type that moves no
+money (partnership, warrant; ``graph.arrays.money_edges``) are not flows either. Deals from an entity to
 itself are ignored. Undisclosed amounts add nothing to a flow but are counted
 (``undisclosed``) so a reader knows the sum is a lower bound.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dealgraph.graph.arrays import money_edges
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.queries.common import as_float_array
 
@@ -23,7 +25,7 @@ def pair_flows(deals: pd.DataFrame) -> pd.DataFrame:
     undisclosed; ``tentative`` counts in_talks / rumoured deals)."""
     payer = deals["payer"].astype("string")
     payee = deals["payee"].astype("string")
-    ok = payer.notna() & (payer != payee).fillna(False)
+    ok = pd.Series(money_edges(deals), index=deals.index) & (payer != payee).fillna(False)
     ok = ok.astype(bool)
     amt = as_float_array(deals["amount_usd"])
     df = pd.DataFrame({"payer": payer[ok].astype(str).to_numpy(), "payee": payee[ok].astype(str).to_numpy(),

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.errors import QueryError
-from dealgraph.graph.schema import DEAL_COLUMNS, DEALS, ROUND_TYPES
+from dealgraph.graph.schema import DEAL_COLUMNS, DEALS, ROUND_TYPES, UNDIRECTED_TYPES
 from dealgraph.loaders.amounts import QUALIFIER_PREFIX
 from dealgraph.loaders.names import CUTOFF, name_key
 from dealgraph.queries.common import column_nums, column_texts, dates_of, empty_frame, money
@@ -309,6 +309,9 @@ class Lint:
         if canon:
             payer = np.array([canon.get(x, x) for x in payer], dtype=object)
             payee = np.array([canon.get(x, x) for x in payee], dtype=object)
+        undirected = np.isin(column_texts(d, "type"), UNDIRECTED_TYPES) & (payer > payee)
+        if undirected.any():  # a partnership's two parties in no order: A-B is B-A
+            payer, payee = np.where(undirected, payee, payer), np.where(undirected, payer, payee)
         kind = _deal_kind(column_texts(d, "type"))
         group = pd.MultiIndex.from_arrays([payer, payee, kind]).factorize()[0]
         start, end = day_interval(d["date_key"].to_numpy(), d["date_precision"].to_numpy())

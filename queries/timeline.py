@@ -8,7 +8,8 @@ Definitions
   deal dated ``2025`` or ``2025-05`` is in from the period holding its first day on (so a
   year-dated deal counts from the first period of its year).
 * **deals_added** / **money_added_usd**: deals (with or without a payer) that enter in the
-  period, and their known amounts; **deals** = all deals in by the period's end.
+  period, and their known amounts; **deals** = all deals in by the period's end. Only deals of
+  a money type count (``MONEY_TYPES``: partnerships and warrants move no money, and are left out).
 * **cycles**: money cycles of length 2..k (``max_length``) in the collapsed graph as of the
   period's end (circular-flows' count); **new_cycles** = cycles minus the previous row's
   (deals only enter, so no cycle disappears).
@@ -37,6 +38,7 @@ import pandas as pd
 
 from dealgraph.errors import QueryError
 from dealgraph.graph.arrays import build_arrays
+from dealgraph.graph.schema import MONEY_TYPES
 from dealgraph.queries.circular import prepare, run_search
 from dealgraph.queries.common import deals_of
 from dealgraph.queries.hubs import Capacities, hop_flows, top_capacities
@@ -112,7 +114,8 @@ def timeline(store_or_deals, *, freq: str = "quarter", max_length: int = 4, top:
     k = int(max_length)
     if k < 2:
         raise QueryError("max_length must be at least 2")
-    deals = deals_of(store_or_deals, as_of=as_of, status=status, slim=True).reset_index(drop=True)
+    deals = deals_of(store_or_deals, as_of=as_of, status=status, slim=True)
+    deals = deals[deals["type"].isin(MONEY_TYPES).to_numpy(dtype=bool)].reset_index(drop=True)
     if not len(deals):
         df = pd.DataFrame(columns=COLUMNS)
         df.attrs.update(new_cycles=pd.DataFrame(columns=["period", "cycle", "length", "closed_by",

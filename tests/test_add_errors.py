@@ -34,7 +34,7 @@ CASES = [
     ("missing column", None, "1:1: missing required column 'payee' for a deals file"),
     ("unknown type", "d1,2025-01-02,merger,nvidia,groq,1bn,,,,,,,s,\n",
      "2:3: type: unknown value 'merger'; expected one of funding_round, investment, acquisition, stake, license, "
-     "acquihire, chip_purchase, compute_contract, debt_financing"),
+     "acquihire, chip_purchase, compute_contract, debt_financing, partnership, warrant"),
     ("unknown status", "d1,2025-01-02,investment,nvidia,groq,1bn,,maybe,,,,,s,\n",
      "2:8: status: unknown value 'maybe'; expected one of completed, announced, in_talks, rumoured, terminated"),
     ("unparseable amount", "d1,2025-01-02,investment,nvidia,groq,lots,,,,,,,s,\n",

@@ -170,7 +170,8 @@ def test_a_bad_cell_is_refused_with_its_sheet_row_and_column_and_nothing_is_writ
             "person, government",
             f"{book}:my deals!3:B: date: date '2025-02-30' does not exist",
             f"{book}:my deals!3:C: type: unknown value 'merger'; expected one of funding_round, investment, "
-            "acquisition, stake, license, acquihire, chip_purchase, compute_contract, debt_financing",
+            "acquisition, stake, license, acquihire, chip_purchase, compute_contract, debt_financing, partnership, "
+            "warrant",
             f"{book}:my deals!3:F: amount: cannot read 'lots' as an amount (examples: 20000000000, $20bn, 750m, "
             "up to 100bn, ~650m)",
             f"{book}:my deals!5:F: a formula (=1+1); dealgraph reads values only: paste the cell as a value",

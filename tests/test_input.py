@@ -94,7 +94,8 @@ def test_unknown_type_and_status_get_a_suggestion(tmp_path, sample_db):
     f = write(tmp_path / "d.csv", HEADER + "t1,2025-01-02,investmnt,nvidia,groq,1bn,,rumored,,,,,s,\n")
     refused(tmp_path, sample_db, f, lines=[
         f"{f}:2:3: type: unknown value 'investmnt'; did you mean 'investment'? expected one of funding_round, "
-        "investment, acquisition, stake, license, acquihire, chip_purchase, compute_contract, debt_financing",
+        "investment, acquisition, stake, license, acquihire, chip_purchase, compute_contract, debt_financing, "
+        "partnership, warrant",
         f"{f}:2:8: status: unknown value 'rumored'; did you mean 'rumoured'? expected one of completed, announced, "
         "in_talks, rumoured, terminated"])
 

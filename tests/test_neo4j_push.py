@@ -172,8 +172,8 @@ def test_hostile_text_is_stored_as_given(neo, tmp_path):
 def test_every_deal_type_round_trips(neo, tmp_path):
     store = open_store(tmp_path / "s.db", seed=False)
     ents = pd.DataFrame({"id": ["p", "q"], "name": ["P", "Q"], "kind": ["investor", "company"]})
-    rows = [{"deal_id": f"d-{t}", "date": "2025", "type": t, "payer": "p", "payee": "q", "amount": "~5m",
-             "status": "rumoured"} for t in DEAL_TYPES]
+    rows = [{"deal_id": f"d-{t}", "date": "2025", "type": t, "payer": "p", "payee": "q",
+             "amount": "~5m" if DEAL_TYPES[t].money else "", "status": "rumoured"} for t in DEAL_TYPES]
     rows.append({"deal_id": "round-no-payer", "date": "2025-02-03", "type": "funding_round", "payer": "",
                  "payee": "q", "amount": "", "status": "completed", "post_money_valuation": "up to $2bn"})
     store.import_frames({"entities": ents, "deals": pd.DataFrame(rows)})
@@ -278,3 +278,32 @@ def test_prune_deletes_what_the_store_no_longer_has(neo, tmp_path):
     pulled = open_store(tmp_path / "pulled.db", seed=False)
     pull(pulled, neo)
     assert_same_store(smaller, pulled)
+
+
+def test_partnerships_push_as_their_own_relationship_and_pull_back(neo, tmp_path):
+    """The AI Bubble Map data (16 partnerships): PARTNERS_WITH relationships from the smaller id,
+    pulled back exactly; the Cypher money queries leave them out, as the embedded ones do."""
+    from pathlib import Path
+
+    from dealgraph.neo4j_backend.registry import run_cypher_query
+    from dealgraph.queries.registry import run_query
+
+    peer = Path(__file__).resolve().parent / "data" / "ai-bubble-map"
+    store = open_store(tmp_path / "s.db", seed=False)
+    store.add([peer / "entities.csv", peer / "deals_full.csv", peer / "metrics.csv"])
+    push(store, neo)
+    assert count(neo, "MATCH (:Entity)-[r:PARTNERS_WITH]->(:Entity) RETURN count(r)") == 16
+    assert count(neo, "MATCH (:Entity {id: 'oracle'})-[r:PARTNERS_WITH]-(:Entity) RETURN count(r)") == 6
+    assert count(neo, "MATCH (a:Entity)-[r:PARTNERS_WITH]->(b:Entity) WHERE a.id > b.id RETURN count(r)") == 0
+    assert count(neo, "MATCH ()-[r:PARTNERS_WITH]->() WHERE r.type <> 'partnership' RETURN count(r)") == 0
+    pulled = open_store(tmp_path / "p.db", seed=False)
+    pull(pulled, neo)
+    assert_same_store(store, pulled)
+    for name, options in (("circular-flows", {"max_length": 4, "top": None}),
+                          ("circular-flows", {"max_length": 4, "top": None, "engine": "cypher"}),
+                          ("round-trip", {}), ("concentration", {}), ("multiples", {"all_deals": True}),
+                          ("circular-flows", {"max_length": 4, "include": "partnerships"})):
+        emb = run_query(name, store, **{k: v for k, v in options.items() if k != "engine"})
+        cy = run_cypher_query(name, neo, **options)
+        pd.testing.assert_frame_equal(emb.reset_index(drop=True), cy.reset_index(drop=True), check_dtype=False,
+                                      obj=f"{name} {options}")

@@ -62,11 +62,15 @@ def random_store(tmp_path, seed: int):
         for col in ("post_money_valuation", "target_revenue", "acquirer_market_cap"):
             if rng.random() < 0.25:
                 kw[col] = _money(rng)
-        d = deal(f"d{i:02d}", _date(rng), t, payer, payee, None if rng.random() < 0.2 else _money(rng), **kw)
+        if not DEAL_TYPES[t].directed:  # a partnership: no side-specific figures (refused)
+            kw = {k: v for k, v in kw.items() if k in ("status", "currency")}
+        amount = None if rng.random() < 0.2 or not DEAL_TYPES[t].money else _money(rng)  # no money, no amount
+        d = deal(f"d{i:02d}", _date(rng), t, payer, payee, amount, **kw)
         deals.append(d)
         if rng.random() < 0.2:   # a parallel deal on the same pair and date
-            deals.append(deal(f"d{i:02d}b", d["date"], rng.choice(types) if payer else "funding_round", payer, payee,
-                              None if rng.random() < 0.5 else _money(rng)))
+            t2 = rng.choice(types) if payer else "funding_round"
+            deals.append(deal(f"d{i:02d}b", d["date"], t2, payer, payee,
+                              None if rng.random() < 0.5 or not DEAL_TYPES[t2].money else _money(rng)))
     metrics = [{"entity": rng.choice(ENTITIES), "metric": rng.choice(["revenue", "market_cap", "post_money_valuation"]),
                 "date": _date(rng), "value": _money(rng), "currency": "USD", "source": rng.choice(["a", ""])}
                for _ in range(rng.randint(0, 25))]

@@ -193,9 +193,10 @@ def _section(text: str, title: str) -> str:
 
 def deal_types_markdown() -> str:
     """The README's table of deal types, as the schema declares them."""
-    lines = ["| type | payer | payee | flows back | Neo4j relationship |", "|---|---|---|---|---|"]
-    lines += [f"| {t.name} | {t.payer_role} | {t.payee_role} | {t.flows_back} | `{t.neo4j_type}` |"
-              for t in DEAL_TYPES.values()]
+    lines = ["| type | payer | payee | flows | flows back | directed | Neo4j relationship |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {t.name} | {t.payer_role} | {t.payee_role} | {t.flows} | {t.flows_back} | "
+              f"{'yes' if t.directed else 'no'} | `{t.neo4j_type}` |" for t in DEAL_TYPES.values()]
     return "\n".join(lines)
 
 

@@ -166,9 +166,13 @@ def deal_rows(draw):
         typ = draw(st.sampled_from(sorted(DEAL_TYPES)))
         payer = "" if typ == "funding_round" and draw(st.booleans()) else draw(st.sampled_from(["a", "b", "c"]))
         payee = draw(st.sampled_from([x for x in ["a", "b", "c", "d"] if x != payer]))
-        stake = draw(st.one_of(st.just(""), st.floats(0.01, 100).map(repr)))
-        rows.append([f"deal-{i}", draw(_date), typ, payer, payee, draw(_amount), "USD", draw(st.sampled_from(STATUSES)),
-                     stake, draw(_amount), draw(_amount), draw(_amount), draw(_text), draw(_text)])
+        if not DEAL_TYPES[typ].directed and payer > payee:  # a partnership is stored in id order
+            payer, payee = payee, payer
+        kind = DEAL_TYPES[typ]
+        stake = draw(st.one_of(st.just(""), st.floats(0.01, 100).map(repr))) if kind.directed else ""
+        side = (lambda: draw(_amount)) if kind.directed else (lambda: "")  # a partnership has no sides
+        rows.append([f"deal-{i}", draw(_date), typ, payer, payee, draw(_amount) if kind.money else "", "USD",
+                     draw(st.sampled_from(STATUSES)), stake, side(), side(), side(), draw(_text), draw(_text)])
     return rows
 
 

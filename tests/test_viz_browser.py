@@ -327,3 +327,23 @@ def test_notebook_iframe_displays_the_view(chrome, sample_store, tmp_path):
         for (let k = 0; k < d.length; k += 4) if (d[k + 3] > 0 && d[k] < 240) n++; return n; }""")
     assert ink > 5000
     assert page.outside_requests == [] and page.errors == []
+
+
+def test_partnerships_are_drawn_as_undirected_links(chrome, tmp_path):
+    """The AI Bubble Map data (tests/data/ai-bubble-map): its 16 partnerships are drawn by
+    vis-network without an arrow and dotted, money deals with one; the legend names the kind."""
+    from pathlib import Path
+
+    from dealgraph.graph.store import open_store
+
+    peer = Path(__file__).resolve().parent / "data" / "ai-bubble-map"
+    store = open_store(tmp_path / "peer.db", seed=False)
+    store.add([peer / "entities.csv", peer / "deals_full.csv"])
+    page = open_page(chrome, write_page(render_view_page(view_from_store(store)), tmp_path / "peer.html"))
+    drawn = page.evaluate("""() => { const v = dealgraph.views[0];
+        return v.edges.get().map(e => { const o = v.network.body.edges[e.id].options;
+            return [e.deal_type, o.arrows.to.enabled, o.dashes]; }); }""")
+    parts = [d for d in drawn if d[0] == "partnership"]
+    assert len(parts) == 16 and all(not arrow and dashes == [2, 6] for _t, arrow, dashes in parts)
+    assert all(arrow for t, arrow, _d in drawn if t != "partnership")
+    assert "partnership: undirected link, no arrow" in page.inner_text("body")

@@ -39,7 +39,7 @@ from pyvis.edge import Edge
 from pyvis.network import Network
 from pyvis.node import Node
 
-from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, STATUSES, TENTATIVE_STATUSES
+from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, STATUSES, TENTATIVE_STATUSES, UNDIRECTED_TYPES
 from dealgraph.viz import style
 from dealgraph.viz.layout import force_layout
 
@@ -321,10 +321,12 @@ def _deal_tip(k, d) -> dict:
     cur = _txt(d.get("currency"))
     if cur and cur != "USD" and _num(d.get("amount")) is not None:
         amt += f" ({cur} {_num(d.get('amount')):,.0f} at {_num(d.get('fx_rate'))} USD/{cur})"
+    sep = " – " if _link_kind(d.get("type")) else " → "  # an undirected link names two parties
+    ends = f"{_txt(d.get('payer'))}{sep}{_txt(d.get('payee'))}"
     rows = [
         ["Deal", _txt(k)],
         ["Type", _type_label(d.get("type"))],
-        ["Payer → payee", f"{_txt(d.get('payer'))} → {_txt(d.get('payee'))}"],
+        ["Parties (undirected, no money)" if sep == " – " else "Payer → payee", ends],
         ["Date", _txt(d.get("date"))],
         ["Amount", amt],
         ["Status", _txt(d.get("status")) + (" (tentative)" if d.get("status") in TENTATIVE_STATUSES else "")],
@@ -337,7 +339,7 @@ def _deal_tip(k, d) -> dict:
     rows.append(["Source", _txt(d.get("source")) or "(none)"])
     if _txt(d.get("notes")):
         rows.append(["Notes", _txt(d.get("notes"))])
-    return {"head": f"{_type_label(d.get('type'))}: {_txt(d.get('payer'))} → {_txt(d.get('payee'))}", "rows": rows}
+    return {"head": f"{_type_label(d.get('type'))}: {ends}", "rows": rows}
 
 
 def _entity_tip(n, d, inflow, outflow, n_deals) -> dict:
@@ -421,17 +423,17 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
         seen_pairs[(u, v)] = i + 1
         a = _num(d.get("amount_usd"))
         on = cycle_of.get(k, [])
+        link = {"dashes": a is None, **_link_kind(d.get("type"))}  # dashed: undisclosed; undirected: own kind
         e = Edge(u, v, True,
                  id=str(k),
                  width=round(style.edge_width(a, max_usd), 2),
                  color=style.type_colour(d.get("type")),
-                 dashes=a is None,
                  smooth=({"enabled": False} if many and pair_count[(u, v)] == 1 and (v, u) not in pair_count
                          else {"enabled": True, "type": "curvedCW", "roundness": round(min(0.12 + 0.1 * i, 0.92), 2)}),
                  deal_type=_txt(d.get("type")), status=_txt(d.get("status")),
                  date=_txt(d.get("date")), date_key=_int(d.get("date_key")),
                  date_precision=_int(d.get("date_precision"), 3), amount_usd=a,
-                 cycles=on, tip=_deal_tip(k, d))
+                 cycles=on, tip=_deal_tip(k, d), **link)
         net.edges.append(e.options)
 
     net.options = {
@@ -452,6 +454,7 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
     legend = {
         "kinds": [[k, style.kind_colour(k)] for k in ENTITY_KINDS if k in used_kinds],
         "types": [[t, _type_label(t), style.type_colour(t)] for t in DEAL_TYPES if t in used_types],
+        "undirected": [[t, _type_label(t), style.type_colour(t)] for t in UNDIRECTED_TYPES if t in used_types],
         "statuses": [s for s in STATUSES if any(e["status"] == s for e in net.edges)],
         "widths": [[style.money(a), round(style.edge_width(a, max_usd), 2)]
                    for a in _width_samples(max_usd)],
@@ -460,6 +463,18 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
     }
     return View(net=net, cycles=shown, legend=legend, notes=notes, title=title, temporal=temporal,
                 full_counts=full_counts)
+
+
+#: How an undirected link (a partnership: no money, no direction) is drawn: no arrow,
+#: dotted (an undisclosed money amount is dashed), whatever its amount.
+UNDIRECTED_LINK = {"arrows": {"to": {"enabled": False}}, "dashes": [2, 6], "undirected": True}
+
+
+def _link_kind(deal_type) -> dict:
+    """Edge options of a deal type's link kind: :data:`UNDIRECTED_LINK` for an undirected
+    type (``DEAL_TYPES[t].directed`` false), nothing for a directed one (an arrow)."""
+    t = DEAL_TYPES.get(deal_type) if isinstance(deal_type, str) else None
+    return dict(UNDIRECTED_LINK) if t is not None and not t.directed else {}
 
 
 def _width_samples(max_usd: float) -> list[float]:

@@ -41,6 +41,8 @@ TYPE_COLOURS: dict[str, str] = {
     "chip_purchase": "#1f77b4",
     "compute_contract": "#8c564b",
     "debt_financing": "#7f7f7f",
+    "partnership": "#bcbd22",
+    "warrant": "#aec7e8",
 }
 UNKNOWN_TYPE_COLOUR = "#444444"
 

@@ -421,6 +421,14 @@
     dash.appendChild(el("span", "dg-line dg-dashed"));
     dash.appendChild(document.createTextNode("undisclosed amount"));
     lw.appendChild(dash);
+    (data.legend.undirected || []).forEach(function (t) {  // partnerships: no money, no direction
+      var row = el("div", "dg-legend-row dg-undirected");
+      var line = el("span", "dg-line dg-dotted");
+      line.style.borderTopColor = t[2];
+      row.appendChild(line);
+      row.appendChild(document.createTextNode(t[1] + ": undirected link, no arrow (no money flows)"));
+      lw.appendChild(row);
+    });
     var glow = el("div", "dg-legend-row");
     var gl = el("span", "dg-line dg-glow");
     gl.style.boxShadow = "0 0 6px 2px " + data.legend.cycle_colour;
