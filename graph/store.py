@@ -449,16 +449,23 @@ class Store(Curation):
         return frames_from_tables({kind: self._table(kind) for kind in APPLY_ORDER})
 
     def export_csv(self, outdir: str | os.PathLike, *, spreadsheet_safe: bool = False) -> list[Path]:
-        """Write ``entities.csv``, ``fx.csv``, ``deals.csv``, ``metrics.csv`` to ``outdir``
+        """Write a CSV file per table (``entities.csv``, ``fx.csv``, ``deals.csv``, ``metrics.csv``, ``observations.csv``) to ``outdir``
         (each file written atomically). ``spreadsheet_safe`` neutralises cells a
-        spreadsheet would run as a formula (leading ``= + - @``, tab, CR) with a ``'``."""
+        spreadsheet would run as a formula (leading ``= + - @``, tab, CR) with a ``'``.
+
+        A table without rows gets no file (``add`` refuses a header-only file as a likely
+        mistake), and an earlier export's file of that table is removed, so adding the
+        directory's files reproduces the store exactly."""
         outdir = Path(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         written = []
         for kind, df in self.export_frames().items():
+            target = outdir / f"{kind}.csv"
+            if df.empty:
+                target.unlink(missing_ok=True)
+                continue
             if spreadsheet_safe:
                 df = df.map(neutralise)
-            target = outdir / f"{kind}.csv"
             fd, tmp = tempfile.mkstemp(prefix=f".{kind}-", suffix=".csv", dir=outdir)
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 df.to_csv(f, index=False, lineterminator="\n")
