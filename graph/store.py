@@ -449,8 +449,8 @@ class Store(Curation):
         return frames_from_tables({kind: self._table(kind) for kind in APPLY_ORDER})
 
     def export_csv(self, outdir: str | os.PathLike, *, spreadsheet_safe: bool = False) -> list[Path]:
-        """Write a CSV file per table (``entities.csv``, ``fx.csv``, ``deals.csv``, ``metrics.csv``, ``observations.csv``) to ``outdir``
-        (each file written atomically). ``spreadsheet_safe`` neutralises cells a
+        """Write a CSV file per table (``entities.csv``, ``fx.csv``, ``deals.csv``, ``metrics.csv``,
+        ``observations.csv``) to ``outdir``, each atomically. ``spreadsheet_safe`` neutralises cells a
         spreadsheet would run as a formula (leading ``= + - @``, tab, CR) with a ``'``.
 
         A table without rows gets no file (``add`` refuses a header-only file as a likely
