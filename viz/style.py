@@ -19,33 +19,43 @@ import math
 
 from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS
 
-#: Entity kind -> node colour (colour-blind-friendly Okabe-Ito-ish palette).
+#: Entity kind -> node colour (node fills): pale colours from Paul Tol's "light"
+#: scheme, so labels and the highlight border read on top of them, and none near
+#: the highlight (:data:`CYCLE_COLOUR`).
 KIND_COLOURS: dict[str, str] = {
-    "company": "#4e79a7",
-    "investor": "#59a14f",
-    "fund": "#8cd17d",
-    "lender": "#b07aa1",
-    "person": "#f1ce63",
-    "government": "#9c755f",
+    "company": "#77aadd",
+    "investor": "#44bb99",
+    "fund": "#99ddff",
+    "lender": "#aa99dd",
+    "person": "#eedd88",
+    "government": "#dddddd",
 }
-UNKNOWN_KIND_COLOUR = "#bab0ac"
+UNKNOWN_KIND_COLOUR = "#f7f7f7"
 
-#: Deal type -> edge colour.
+#: Deal type -> edge colour: Paul Tol's "muted" scheme, nine colours told apart
+#: under every common colour-vision deficiency (https://personal.sron.nl/~pault/).
+#: A new deal type needs one entry here (the assert below says so).
 TYPE_COLOURS: dict[str, str] = {
-    "funding_round": "#2ca02c",
-    "investment": "#17becf",
-    "acquisition": "#d62728",
-    "stake": "#ff7f0e",
-    "license": "#9467bd",
-    "acquihire": "#e377c2",
-    "chip_purchase": "#1f77b4",
-    "compute_contract": "#8c564b",
-    "debt_financing": "#7f7f7f",
+    "funding_round": "#117733",
+    "investment": "#44aa99",
+    "acquisition": "#882255",
+    "stake": "#cc6677",
+    "license": "#aa4499",
+    "acquihire": "#ddcc77",
+    "chip_purchase": "#332288",
+    "compute_contract": "#999933",
+    "debt_financing": "#88ccee",
 }
 UNKNOWN_TYPE_COLOUR = "#444444"
 
-#: Highlight for edges on a circular flow.
-CYCLE_COLOUR = "#ff1744"
+#: The highlight of circular flows (glow on their deals, border on their
+#: entities): a saturated amber that no deal type and no kind uses. Chosen so
+#: its CIEDE2000 distance to every type colour is at least 10 for normal vision
+#: and for simulated protan, deutan and tritan vision (tests/test_viz_network.py
+#: measures it), i.e. as far apart as the type colours are from one another.
+CYCLE_COLOUR = "#ffb000"
+#: "+ N more" nodes and the deals drawn between them and the entities shown.
+AGGREGATE_COLOUR = "#bbbbbb"
 
 MIN_NODE, MAX_NODE = 8.0, 48.0
 MAX_WIDTH = 10.0
