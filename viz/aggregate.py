@@ -24,8 +24,12 @@ Definitions:
   (group, shown entity, direction) into one drawn link: its deal count, its
   known US$ total and its count of undisclosed deals. Deals between two shown
   entities stay single deals; deals between two folded entities are not drawn
-  (counted in :attr:`Aggregation.hidden_deals`). So ``len(deals_shown) +
-  links.deals.sum() + hidden_deals == len(deals)``.
+  (counted in :attr:`Aggregation.hidden_deals`).
+* **Edge limit**: at most ``max_edges`` single deals and links are drawn: the
+  ``keep_deals`` (the deals of listed circular flows) first, then the largest
+  known amounts (undisclosed last; ties by id); the others are counted in
+  ``cut_deals`` (deals of the links and single deals left out). So
+  ``len(deals_shown) + links.deals.sum() + cut_deals + hidden_deals == len(deals)``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class Aggregation:
     deals_shown: pd.DataFrame    # the deals between two shown entities (all their columns)
     links: pd.DataFrame          # from, to, deals, amount_usd (known sum or NaN), undisclosed, types
     hidden_deals: int            # deals between two folded entities
+    cut_deals: int               # deals (single or in links) left out by the edge limit
     total_entities: int
     total_deals: int
 
@@ -70,8 +75,8 @@ def money_through_codes(n: int, payer, payee, amount_usd) -> np.ndarray:
     return np.bincount(payer, weights=amt, minlength=n) + np.bincount(payee, weights=amt, minlength=n)
 
 
-def aggregate(entities: pd.DataFrame, deals: pd.DataFrame, *, keep=(), hubs: int = DEFAULT_HUBS,
-              max_nodes: int = 5000) -> Aggregation:
+def aggregate(entities: pd.DataFrame, deals: pd.DataFrame, *, keep=(), keep_deals=(), hubs: int = DEFAULT_HUBS,
+              max_nodes: int = 5000, max_edges: int = 20000) -> Aggregation:
     """Fold ``entities`` (columns ``id``, ``name``, ``kind``) and the money edges
     ``deals`` (``deal_id``, ``payer``, ``payee``, ``amount_usd``, ``type``; every
     payer and payee an entity id) into shown entities, groups and links."""
@@ -155,5 +160,22 @@ def aggregate(entities: pd.DataFrame, deals: pd.DataFrame, *, keep=(), hubs: int
     links.insert(1, "to", node_name[links["dst"].to_numpy()])
     links = links.drop(columns=["src", "dst", "known"])
     shown = [str(x) for x in names[order][is_shown[order]]]
-    return Aggregation(shown=shown, groups=groups, group_of=group_of, deals_shown=deals[both], links=links,
-                       hidden_deals=hidden, total_entities=n, total_deals=len(deals))
+    single = deals[both]
+    cut = 0
+    if len(single) + len(links) > max_edges:
+        on = single["deal_id"].isin(set(keep_deals)).to_numpy()
+        a_s = pd.to_numeric(single["amount_usd"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        rank = pd.DataFrame({
+            "link": np.r_[np.zeros(len(single), bool), np.ones(len(links), bool)],
+            "row": np.r_[np.arange(len(single)), np.arange(len(links))],
+            "off": np.r_[~on, np.ones(len(links), bool)],
+            "amt": np.nan_to_num(np.r_[a_s, links["amount_usd"].to_numpy(dtype=float)], nan=-1.0),
+            "id": np.r_[single["deal_id"].astype(str).to_numpy(), (links["from"] + ">" + links["to"]).to_numpy()],
+        }).sort_values(["off", "amt", "id"], ascending=[True, False, True]).iloc[:max_edges]
+        keep_s = np.sort(rank.loc[~rank["link"], "row"].to_numpy())
+        keep_l = np.sort(rank.loc[rank["link"], "row"].to_numpy())
+        cut = (len(single) - len(keep_s)) + int(links["deals"].sum() - links["deals"].iloc[keep_l].sum())
+        single = single.iloc[keep_s]
+        links = links.iloc[keep_l].reset_index(drop=True)
+    return Aggregation(shown=shown, groups=groups, group_of=group_of, deals_shown=single, links=links,
+                       hidden_deals=hidden, cut_deals=cut, total_entities=n, total_deals=len(deals))

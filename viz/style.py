@@ -58,6 +58,15 @@ CYCLE_COLOUR = "#ffb000"
 AGGREGATE_COLOUR = "#bbbbbb"
 
 MIN_NODE, MAX_NODE = 8.0, 48.0
+#: Node labels: size in canvas units (the layout keeps them clear of other nodes
+#: at that size, see :func:`dealgraph.viz.layout.place_labels`); on screen a label
+#: smaller than LABEL_MIN_PX is not drawn (zoom in to read it) and none is drawn
+#: larger than LABEL_MAX_PX. Views with more nodes label only the LABEL_LIMIT largest
+#: (plus the members of circular flows and the "+ N more" nodes).
+FONT_SIZE = 18
+FONT_FACE = "DejaVu Sans, Verdana, Arial, sans-serif"
+LABEL_MIN_PX, LABEL_MAX_PX = 7, 30
+LABEL_LIMIT = 300
 MAX_WIDTH = 10.0
 
 assert set(KIND_COLOURS) == set(ENTITY_KINDS), "every entity kind needs a colour"
