@@ -26,8 +26,9 @@ Definitions:
   entities stay single deals; deals between two folded entities are not drawn
   (counted in :attr:`Aggregation.hidden_deals`).
 * **Edge limit**: at most ``max_edges`` single deals and links are drawn: the
-  ``keep_deals`` (the deals of listed circular flows) first, then the largest
-  known amounts (undisclosed last; ties by id); the others are counted in
+  ``keep_deals`` (the deals of listed circular flows) first, then each group's
+  largest link (most deals, then most money), then the largest known amounts
+  (undisclosed last; ties by id); the others are counted in
   ``cut_deals`` (deals of the links and single deals left out). So
   ``len(deals_shown) + links.deals.sum() + cut_deals + hidden_deals == len(deals)``.
 """
@@ -165,10 +166,18 @@ def aggregate(entities: pd.DataFrame, deals: pd.DataFrame, *, keep=(), keep_deal
     if len(single) + len(links) > max_edges:
         on = single["deal_id"].isin(set(keep_deals)).to_numpy()
         a_s = pd.to_numeric(single["amount_usd"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        # each group's largest link (by deals, then money) ranks right after the cycle deals,
+        # so no "+ N more" node is left floating unconnected
+        g_end = np.where(links["from"].str.startswith(GROUP_PREFIX), links["from"], links["to"])
+        best = (pd.DataFrame({"g": g_end, "n": links["deals"].to_numpy(),
+                              "a": np.nan_to_num(links["amount_usd"].to_numpy(dtype=float), nan=-1.0)})
+                .sort_values(["g", "n", "a"], ascending=[True, False, False]).drop_duplicates("g").index)
+        tier_l = np.full(len(links), 2)
+        tier_l[best.to_numpy()] = 1
         rank = pd.DataFrame({
             "link": np.r_[np.zeros(len(single), bool), np.ones(len(links), bool)],
             "row": np.r_[np.arange(len(single)), np.arange(len(links))],
-            "off": np.r_[~on, np.ones(len(links), bool)],
+            "off": np.r_[np.where(on, 0, 2), tier_l],
             "amt": np.nan_to_num(np.r_[a_s, links["amount_usd"].to_numpy(dtype=float)], nan=-1.0),
             "id": np.r_[single["deal_id"].astype(str).to_numpy(), (links["from"] + ">" + links["to"]).to_numpy()],
         }).sort_values(["off", "amt", "id"], ascending=[True, False, True]).iloc[:max_edges]

@@ -330,7 +330,8 @@ def aggregated_graph(entities: pd.DataFrame, deals: pd.DataFrame, *, keep=(), ke
              f"drawn one by one, {int(a.links['deals'].sum()) if len(a.links) else 0:,} summed into "
              f"{len(a.links):,} links to '+ N more' nodes, {a.hidden_deals:,} between folded entities "
              f"not drawn" + (f", {a.cut_deals:,} left out by --max-edges {max_edges} (deals on circular "
-                             f"flows first, then the largest amounts)." if a.cut_deals else ".")]
+                             f"flows first, then a link per '+ N more' node, then the largest amounts)."
+                             if a.cut_deals else ".")]
     return g, notes
 
 
