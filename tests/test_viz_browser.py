@@ -410,6 +410,9 @@ def test_picking_a_three_cycle_lays_it_out_as_a_ring(chrome, sample_page):
     after = page.evaluate("() => dealgraph.views[0].network.getPositions()")
     assert after.keys() == before.keys()  # getPositions rounds to whole units
     assert all(abs(after[k][a] - before[k][a]) <= 1 for k in before for a in "xy")
+    sizes = page.evaluate("""() => { const b = dealgraph.views[0].network.body.nodes;
+        return [...new Set(Object.values(b).map(n => n.labelModule.fontOptions.size))]; }""")
+    assert sizes == [style.FONT_SIZE]  # restyling kept the label size
 
 
 LABEL_BOXES_JS = """() => { const v = dealgraph.views[0]; const out = [];

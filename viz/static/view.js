@@ -114,11 +114,13 @@
     // thousands of faint long edges across a zoomed-in canvas take seconds to
     // rasterise, hidden ones cost nothing.
     var HIDE_OTHERS = data.edges.length > 3000;
-    var LABEL = "#222222", FADED_LABEL = "#c8c8c8";
+    var LABEL = "#222222", FADED_LABEL = "#c8c8c8", FONT = Object.assign({}, data.options.nodes.font);
     function globalStyle() {
       var one = view.state.cycle !== null;
       return { edges: { hidden: one && HIDE_OTHERS, color: { opacity: one ? FADE_ONE : FADE_ALL } },
-               nodes: { opacity: one ? NODE_FADE_ONE : 1, font: { color: one ? FADED_LABEL : LABEL } } };
+               // the whole font (setOptions would drop the size and face given at first)
+               nodes: { opacity: one ? NODE_FADE_ONE : 1,
+                        font: Object.assign({}, FONT, { color: one ? FADED_LABEL : LABEL }) } };
     }
     var labelled = {};
     function edgeStyle(e) {
@@ -172,7 +174,7 @@
       s.opacity = c === null || inSel ? 1 : NODE_FADE_ONE;
       s.borderWidth = inSel ? 5 : c === null ? 4 : 1;
       s.color.border = data.legend.cycle_colour;
-      s.font = { color: s.opacity === 1 ? LABEL : FADED_LABEL };
+      s.font = Object.assign({}, FONT, { color: s.opacity === 1 ? LABEL : FADED_LABEL });
       return s;
     }
     // vis-network redraws synchronously after setOptions and after each
