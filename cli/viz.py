@@ -54,8 +54,10 @@ def viz_command(store, output, open_, cycles_only, temporal, window, max_length,
 
     Entities are nodes (size = money through them, colour = kind); deals are
     arrows from payer to payee (width = amount on a log scale, colour = type,
-    dashed = undisclosed). Circular flows glow red; pick one from the list to
-    see just that loop and its bottleneck. The page needs no network.
+    dashed = undisclosed). Circular flows glow amber; pick one from the list to
+    see that loop laid out as a ring, with its bottleneck. Above --max-nodes
+    entities the view is aggregated into '+ N more' nodes. The page needs no
+    network.
     """
     from dealgraph.viz.build import view_from_store
     from dealgraph.viz.html import render_view_page, write_page

@@ -87,15 +87,17 @@ def canvas_ink(page, index: int = 0) -> int:
         }""", index)
 
 
-def red_glow_pixels(page, index: int = 0) -> int:
-    """Pixels of the cycle highlight colour family (strong red, little green/blue)."""
+def glow_pixels(page, index: int = 0) -> int:
+    """Canvas pixels of the cycle highlight's amber family (strong red and green, little blue):
+    no deal-type or kind colour falls in it (viz/style.py), so they come from the glow and borders."""
     return page.evaluate(
         """(i) => {
             const c = window.dealgraph.views[i].network.canvas.frame.canvas;
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let n = 0;
             for (let k = 0; k < d.length; k += 4) {
-                if (d[k + 3] > 0 && d[k] > 200 && d[k + 1] < 150 && d[k + 2] < 170 && d[k] - d[k + 1] > 90) n++;
+                if (d[k + 3] > 0 && d[k] > 230 && d[k + 1] > 150 && d[k + 1] < 215 && d[k + 2] < 200
+                    && d[k] - d[k + 2] > 60) n++;
             }
             return n;
         }""", index)

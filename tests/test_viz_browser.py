@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from browser import (browser, canvas_ink, hover_edge, hover_node, open_page, red_glow_pixels,
+from browser import (browser, canvas_ink, glow_pixels, hover_edge, hover_node, open_page,
                      violations)
 from dealgraph.graph.dates import truncate_key
 from dealgraph.viz import style
@@ -107,7 +107,7 @@ def test_cycle_edges_carry_the_highlight(chrome, sample_page):
     assert e["shadow"]["color"] == style.CYCLE_COLOUR
     off = page.evaluate("dealgraph.views[0].edges.get('google-deepmind-acquisition-2014')")
     assert off["dg_highlight"] == "none" and off["shadow"]["enabled"] is False
-    assert red_glow_pixels(page) > 500  # the glow is on the canvas, not just in the data
+    assert glow_pixels(page) > 500  # the glow is on the canvas, not just in the data
     # choose one loop from the list: only its deals stay highlighted, the bottleneck is labelled
     page.locator(".dg-cycles .dg-cycle", has_text="Nvidia → OpenAI → Oracle → Nvidia").first.click()
     # the opacity vis-network draws with (its own per-edge options), not just the data
@@ -354,21 +354,6 @@ def test_highlight_colour_differs_from_every_deal_type_colour(chrome, sample_pag
     rgb = lambda h: "rgb(%d, %d, %d)" % tuple(int(h[i:i + 2], 16) for i in (1, 3, 5))  # noqa: E731
     assert got["ring"] == rgb(style.CYCLE_COLOUR) and rgb(style.CYCLE_COLOUR) not in got["swatches"]
     assert glow_pixels(page) > 500  # and the glow is on the canvas
-
-
-def glow_pixels(page, index: int = 0) -> int:
-    """Canvas pixels of the highlight's amber family (strong red and green, little blue)."""
-    return page.evaluate(
-        """(i) => {
-            const c = window.dealgraph.views[i].network.canvas.frame.canvas;
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let n = 0;
-            for (let k = 0; k < d.length; k += 4) {
-                if (d[k + 3] > 0 && d[k] > 230 && d[k + 1] > 150 && d[k + 1] < 235 && d[k + 2] < 200
-                    && d[k] - d[k + 2] > 60) n++;
-            }
-            return n;
-        }""", index)
 
 
 RING_JS = """(i) => { const v = dealgraph.views[0]; const c = v.data.cycles[i];

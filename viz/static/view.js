@@ -137,7 +137,7 @@
       if (on) {
         s.dg_highlight = "cycle";
         s.width = e.width + (c === null ? 1.5 : 3);
-        // the red glow is a canvas shadow blur, costly per edge: with very many
+        // the glow is a canvas shadow blur, costly per edge: with very many
         // cycle edges the highlight is width + full opacity over faded others
         if (c !== null || cycleEdges.length <= GLOW_LIMIT) {
           s.shadow = { enabled: true, color: data.legend.cycle_colour, size: c === null ? 10 : 16, x: 0, y: 0 };
@@ -266,8 +266,15 @@
       }
       if (network) batched(function () { edgesView.refresh(); nodesView.refresh(); });
       else { edgesView.refresh(); nodesView.refresh(); }
-      counts.textContent = nodesView.length + " of " + data.nodes.length + " entities, " +
-        edgesView.length + " of " + data.edges.length + " deals shown";
+      counts.textContent = countsText(nodesView.length, edgesView.length);
+    }
+    // in an aggregated view a node may be a "+ N more" group and an edge a link of many deals
+    var AGG_NOTE = data.legend.aggregated ? " (nodes and edges, grey ones standing for many; " +
+      data.full_counts[0].toLocaleString("en-US") + " entities and " + data.full_counts[1].toLocaleString("en-US") +
+      " deals in all)" : "";
+    function countsText(n, m) {
+      return n + " of " + data.nodes.length + " entities, " + m + " of " + data.edges.length + " deals shown" +
+        AGG_NOTE;
     }
     view.applyFilters = applyFilters;
     view.filters = filt;
@@ -508,8 +515,7 @@
       if (p && p.frame && p.frame.textContent.length !== before) p.show();
     });
     view.timings.constructed = performance.now() - t0;
-    counts.textContent = data.nodes.length + " of " + data.nodes.length + " entities, " +
-      data.edges.length + " of " + data.edges.length + " deals shown";
+    counts.textContent = countsText(data.nodes.length, data.edges.length);
     network.once("afterDrawing", function () {
       view.timings.firstDraw = performance.now() - t0;
       view.timings.sinceNavigation = performance.now();
