@@ -998,7 +998,7 @@ def check_options(max_length, window, temporal: bool, top) -> tuple[int, int | N
 
 def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = False, window=None,
                    top: int | None = 100, count_only: bool = False, timeout: float | None = 30.0,
-                   include=None, as_of=None, status=None) -> pd.DataFrame:
+                   include=None, as_of=None, status=None, count: bool = True) -> pd.DataFrame:
     """Directed simple cycles of length 2..``max_length`` in the collapsed money graph.
 
     See the module docstring for every definition. Returns one row per cycle
@@ -1015,6 +1015,10 @@ def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = Fals
     its ``total_usd`` and ``undisclosed_hops`` count its money hops, and it gains
     ``links`` (how many) and ``via`` (which, ``a~b (partnership)``); ``cycle`` writes a
     link ``~`` (undirected) or ``~>``. The money-only cycles are the same as without it.
+
+    ``count=False`` skips the counting pass when the top search was cut short
+    (what a view listing the top cycles needs): ``attrs["counted"]`` is then
+    False and the counts are those the top search saw (lower bounds).
     """
     k, window, temporal = check_options(max_length, window, temporal, top)
     include = included_types(include)
@@ -1047,7 +1051,7 @@ def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = Fals
             cycles = [c for c, free in zip(cycles, _money_free(arrays, cycles)) if not free][:top]
         if count_res is None and top_res.complete and not top_res.pruned:
             count_res = top_res  # nothing was cut: its counts are exact
-    if count_res is None and (top_res is None or top_res.complete):
+    if count_res is None and (top_res is None or top_res.complete) and (count or count_only):
         count_res = run_search(prep, k, temporal=temporal, window=window, deadline=deadline)
     counter = count_res if count_res is not None else top_res
     complete = counter.complete and (top_res is None or top_res.complete)
@@ -1055,7 +1059,9 @@ def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = Fals
     total = sum(counts.values())
     searched = f"{counter.roots_done}/{counter.n_roots} start entities"
     elapsed = time.perf_counter() - t0
-    if complete:
+    if complete and count_res is None:
+        message = f"the top {len(cycles)} cycles of length 2..{k} in {elapsed:.2f} s (not counted)"
+    elif complete:
         message = f"{total} cycles of length 2..{k} ({'time-ordered' if temporal else 'all'}) in {elapsed:.2f} s"
     elif top_res is not None and not top_res.complete:
         message = (f"timeout after {elapsed:.1f} s: searched {top_res.roots_done}/{top_res.n_roots} start "
@@ -1074,5 +1080,6 @@ def circular_flows(store_or_deals, *, max_length: int = 5, temporal: bool = Fals
     if include:
         message += f" (with {', '.join(t + 's' for t in include)} as links)"
     df.attrs.update(total_cycles=total, counts_by_length=counts, complete=complete, searched=searched,
+                    counted=count_res is not None,
                     message=message, elapsed_s=elapsed, max_length=k, temporal=bool(temporal), window=window)
     return df

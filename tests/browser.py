@@ -87,15 +87,17 @@ def canvas_ink(page, index: int = 0) -> int:
         }""", index)
 
 
-def red_glow_pixels(page, index: int = 0) -> int:
-    """Pixels of the cycle highlight colour family (strong red, little green/blue)."""
+def glow_pixels(page, index: int = 0) -> int:
+    """Canvas pixels of the cycle highlight's amber family (strong red and green, little blue):
+    no deal-type or kind colour falls in it (viz/style.py), so they come from the glow and borders."""
     return page.evaluate(
         """(i) => {
             const c = window.dealgraph.views[i].network.canvas.frame.canvas;
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let n = 0;
             for (let k = 0; k < d.length; k += 4) {
-                if (d[k + 3] > 0 && d[k] > 200 && d[k + 1] < 150 && d[k + 2] < 170 && d[k] - d[k + 1] > 90) n++;
+                if (d[k + 3] > 0 && d[k] > 230 && d[k + 1] > 150 && d[k + 1] < 215 && d[k + 2] < 200
+                    && d[k] - d[k + 2] > 60) n++;
             }
             return n;
         }""", index)
@@ -162,6 +164,7 @@ def take_screenshots(outdir="docs/screenshots") -> list[Path]:
         hover_edge(page, "nvidia-groq-license-2025-12")
         page.screenshot(path=str(out / "network-tooltip.png"))
         shots.append(out / "network-tooltip.png")
+        shots.append(aggregated_screenshot(b, Path(tmp), out))
         text, _ = render_report(store)
         report = write_page(text, Path(tmp) / "report.html")
         page = open_page(b, report, width=1280, height=900)
@@ -170,6 +173,23 @@ def take_screenshots(outdir="docs/screenshots") -> list[Path]:
         page.locator("figure.dg-figure[data-entity=groq]").screenshot(path=str(out / "report-valuation.png"))
         shots.append(out / "report-valuation.png")
     return shots
+
+
+def aggregated_screenshot(b, tmp: Path, out: Path) -> Path:
+    """The aggregated view of 100,000 synthetic deals (``dealgraph synth --deals 100000
+    --entities 10000 --seed 7``), as ``dealgraph viz --hubs 60 --max-edges 3000`` draws it."""
+    from dealgraph.graph.store import open_store
+    from dealgraph.loaders.synth import write
+    from dealgraph.viz.build import view_from_store
+    from dealgraph.viz.html import render_view_page, write_page
+
+    (tmp / "synth").mkdir()
+    store = open_store(tmp / "synth.db", seed=False)
+    store.add(list(write(tmp / "synth", 100_000, 10_000, seed=7)))
+    path = write_page(render_view_page(view_from_store(store, hubs=60, max_edges=3000)), tmp / "agg.html")
+    page = open_page(b, path, width=1280, height=760)
+    page.screenshot(path=str(out / "network-aggregated.png"))
+    return out / "network-aggregated.png"
 
 
 if __name__ == "__main__":

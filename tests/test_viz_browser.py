@@ -11,9 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from browser import (browser, canvas_ink, hover_edge, hover_node, open_page, red_glow_pixels,
+from browser import (browser, canvas_ink, glow_pixels, hover_edge, hover_node, open_page,
                      violations)
 from dealgraph.graph.dates import truncate_key
+from dealgraph.viz import style
 from dealgraph.viz.bench import synthetic_graph
 from dealgraph.viz.build import view_from_store
 from dealgraph.viz.html import render_view_page, write_page
@@ -103,10 +104,10 @@ def test_cycle_edges_carry_the_highlight(chrome, sample_page):
     page = open_page(chrome, sample_page)
     e = page.evaluate("dealgraph.views[0].edges.get('oracle-nvidia-chips-2025-05')")
     assert e["dg_highlight"] == "cycle" and e["shadow"]["enabled"] is True
-    assert e["shadow"]["color"] == "#ff1744"
+    assert e["shadow"]["color"] == style.CYCLE_COLOUR
     off = page.evaluate("dealgraph.views[0].edges.get('google-deepmind-acquisition-2014')")
     assert off["dg_highlight"] == "none" and off["shadow"]["enabled"] is False
-    assert red_glow_pixels(page) > 500  # the glow is on the canvas, not just in the data
+    assert glow_pixels(page) > 500  # the glow is on the canvas, not just in the data
     # choose one loop from the list: only its deals stay highlighted, the bottleneck is labelled
     page.locator(".dg-cycles .dg-cycle", has_text="Nvidia → OpenAI → Oracle → Nvidia").first.click()
     # the opacity vis-network draws with (its own per-edge options), not just the data
@@ -288,8 +289,8 @@ def test_over_the_limit_the_view_is_reduced_and_says_so(chrome, tmp_path):
     view = build_view(g, None, max_nodes=1000)
     page = open_page(chrome, write_page(render_view_page(view), tmp_path / "bigger.html"))
     c = page.evaluate(COUNTS_JS, 0)
-    assert c["drawnNodes"] == 1000
-    assert "Reduced to 1000 of 1200 entities" in page.inner_text(".dg-head")
+    assert c["drawnNodes"] <= 1000
+    assert "Aggregated view (more than --max-nodes 1000 entities)" in page.inner_text(".dg-head")
 
 
 def test_temporal_view_numbers_the_witness_deals(chrome, sample_store, tmp_path):
@@ -347,3 +348,170 @@ def test_partnerships_are_drawn_as_undirected_links(chrome, tmp_path):
     assert len(parts) == 16 and all(not arrow and dashes == [2, 6] for _t, arrow, dashes in parts)
     assert all(arrow for t, arrow, _d in drawn if t != "partnership")
     assert "partnership: undirected link, no arrow" in page.inner_text("body")
+
+# --------------------------------------------------------------------------- issue 15: the network view
+
+def test_highlight_colour_differs_from_every_deal_type_colour(chrome, sample_page):
+    from test_viz_network import colour_distance
+
+    page = open_page(chrome, sample_page)
+    got = page.evaluate("""() => { const v = dealgraph.views[0];
+        const types = {}; v.data.edges.forEach(e => { types[e.deal_type] = e.color; });
+        const glow = v.edges.get().filter(e => e.dg_highlight === "cycle").map(e => e.shadow.color);
+        const border = v.nodes.get().filter(n => v.data.nodes.find(b => b.id === n.id).on_cycle)
+                                    .map(n => v.network.body.nodes[n.id].options.color.border);
+        const swatches = [...document.querySelectorAll('.dg-check .dg-swatch')].map(s => getComputedStyle(s).backgroundColor);
+        const ring = getComputedStyle(document.querySelector('.dg-ring')).borderTopColor;
+        return {types, glow, border, swatches, ring}; }""")
+    highlight = {*got["glow"], *got["border"]}
+    assert highlight == {style.CYCLE_COLOUR} and got["glow"] and got["border"]
+    assert len(got["types"]) >= 6  # the sample data uses most deal types
+    for t, colour in got["types"].items():
+        assert colour.lower() != style.CYCLE_COLOUR.lower(), t
+        assert colour_distance(style.CYCLE_COLOUR, colour) >= 10, t  # also for colour-blind eyes
+    # what the legend paints (computed styles): the type swatches and the highlight ring
+    rgb = lambda h: "rgb(%d, %d, %d)" % tuple(int(h[i:i + 2], 16) for i in (1, 3, 5))  # noqa: E731
+    assert got["ring"] == rgb(style.CYCLE_COLOUR) and rgb(style.CYCLE_COLOUR) not in got["swatches"]
+    assert glow_pixels(page) > 500  # and the glow is on the canvas
+
+
+RING_JS = """(i) => { const v = dealgraph.views[0]; const c = v.data.cycles[i];
+    return {ids: c.nodes, pos: v.network.getPositions(c.nodes)}; }"""
+
+
+def test_picking_a_three_cycle_lays_it_out_as_a_ring(chrome, sample_page):
+    import math
+
+    page = open_page(chrome, sample_page)
+    before = page.evaluate("() => dealgraph.views[0].network.getPositions()")
+    cycles = page.evaluate("dealgraph.views[0].data.cycles.map(c => c.nodes.length)")
+    i = cycles.index(3)
+    page.locator(".dg-cycles .dg-cycle").nth(i).click()
+    r = page.evaluate(RING_JS, i)
+    pts = [(r["pos"][n]["x"], r["pos"][n]["y"]) for n in r["ids"]]
+    cx, cy = sum(p[0] for p in pts) / 3, sum(p[1] for p in pts) / 3
+    dist = [math.hypot(x - cx, y - cy) for x, y in pts]
+    assert max(dist) - min(dist) <= 0.01 * max(dist)  # on one circle round the centroid
+    (ax, ay), (bx, by), (qx, qy) = pts
+    area = abs((bx - ax) * (qy - ay) - (by - ay) * (qx - ax)) / 2
+    assert area > 0.5 * (3 * math.sqrt(3) / 4) * min(dist) ** 2  # a real triangle (equilateral: 1.0), not a line
+    # the cycle's deals are emphasised, the others dimmed
+    ops = page.evaluate("""(i) => { const v = dealgraph.views[0]; const b = v.network.body.edges;
+        return v.data.edges.map(e => [e.cycles.indexOf(i) >= 0, b[e.id].options.color.opacity, b[e.id].options.width,
+                                      e.width]); }""", i)
+    assert all(op == 1 and w > w0 for on, op, w, w0 in ops if on)
+    assert all(op < 0.2 for on, op, w, w0 in ops if not on)
+    # a 4-cycle too, then unpicking restores every position
+    j = cycles.index(4) if 4 in cycles else None
+    if j is not None:
+        page.locator(".dg-cycles .dg-cycle").nth(j).click()
+        r4 = page.evaluate(RING_JS, j)
+        pts = [(r4["pos"][n]["x"], r4["pos"][n]["y"]) for n in r4["ids"]]
+        cx, cy = sum(p[0] for p in pts) / 4, sum(p[1] for p in pts) / 4
+        d4 = [math.hypot(x - cx, y - cy) for x, y in pts]
+        assert max(d4) - min(d4) <= 0.01 * max(d4)
+    page.click("text=Show all cycles")
+    after = page.evaluate("() => dealgraph.views[0].network.getPositions()")
+    assert after.keys() == before.keys()  # getPositions rounds to whole units
+    assert all(abs(after[k][a] - before[k][a]) <= 1 for k in before for a in "xy")
+    sizes = page.evaluate("""() => { const b = dealgraph.views[0].network.body.nodes;
+        return [...new Set(Object.values(b).map(n => n.labelModule.fontOptions.size))]; }""")
+    assert sizes == [style.FONT_SIZE]  # restyling kept the label size
+
+
+LABEL_BOXES_JS = """() => { const v = dealgraph.views[0]; const out = [];
+    v.network.redraw();
+    for (const id of v.network.body.nodeIndices) {
+        const n = v.network.body.nodes[id]; const s = n.labelModule.size;
+        out.push({id, x: n.x, y: n.y, r: n.shape.radius !== undefined ? n.shape.radius : n.options.size,
+                  label: n.options.label || "", box: [s.left, s.top, s.left + s.width, s.top + s.height]});
+    } return out; }"""
+
+
+def overlapping_labels(items):
+    """(label owner, node) pairs where a drawn label's box meets another node's box (x ± r, y ± r)."""
+    bad = []
+    for a in items:
+        if not a["label"].strip():
+            continue
+        x0, y0, x1, y1 = a["box"]
+        for b in items:
+            if b["id"] != a["id"] and x0 < b["x"] + b["r"] and b["x"] - b["r"] < x1 \
+                    and y0 < b["y"] + b["r"] and b["y"] - b["r"] < y1:
+                bad.append((a["id"], b["id"]))
+    return bad
+
+
+def test_labels_do_not_overlap_nodes(chrome, sample_page, tmp_path):
+    page = open_page(chrome, sample_page)
+    items = page.evaluate(LABEL_BOXES_JS)
+    assert sum(1 for i in items if i["label"]) == len(items) == 16
+    assert overlapping_labels(items) == []
+    # legible: at the fitted zoom a label is drawn at least 11 px high
+    scale = page.evaluate("dealgraph.views[0].network.getScale()")
+    assert style.FONT_SIZE * scale >= 11
+    # a crowded synthetic view too
+    g = synthetic_graph(150, 300)
+    from dealgraph.viz.network import build_view
+
+    p = open_page(chrome, write_page(render_view_page(build_view(g, None)), tmp_path / "crowd.html"))
+    items = p.evaluate(LABEL_BOXES_JS)
+    assert overlapping_labels(items) == []
+
+
+def test_aggregated_view_shows_every_cycle_member_and_counts_add_up(chrome, tmp_path):
+    from dealgraph.viz.network import build_view
+
+    g = synthetic_graph(3000, 6000)
+    loops = [["e2900", "e2910", "e2920"], ["e2950", "e2960"]]
+    rows = []
+    for li, loop in enumerate(loops):
+        ids = []
+        for k, a in enumerate(loop):
+            b = loop[(k + 1) % len(loop)]
+            d = f"loop{li}-{k}"
+            ids.append(d)
+            g.add_edge(a, b, key=d, deal_id=d, type="investment", payer=a, payee=b, date="2024-05",
+                       date_key=20240500, date_precision=2, amount_usd=2e6, amount_qualifier="exact",
+                       status="completed", source="s")
+        rows.append({"cycle": " -> ".join(loop + loop[:1]), "deal_ids": ", ".join(ids), "bottleneck_usd": 2e6})
+    view = build_view(g, pd.DataFrame(rows), max_nodes=300, hubs=100)
+    page = open_page(chrome, write_page(render_view_page(view), tmp_path / "agg.html"))
+    got = page.evaluate("""() => { const v = dealgraph.views[0];
+        return v.nodes.get().map(n => { const b = v.data.nodes.find(x => x.id === n.id);
+            return {id: n.id, aggregate: b.aggregate, members: b.members, label: n.label || ""}; }); }""")
+    ids = {n["id"] for n in got}
+    assert {m for loop in loops for m in loop} <= ids  # every cycle member drawn, though small
+    more = [n for n in got if n["aggregate"]]
+    real = [n for n in got if not n["aggregate"]]
+    assert more and all(n["label"] == f"+ {n['members']:,} more" for n in more)
+    assert len(real) + sum(n["members"] for n in more) == 3000  # the counts add up to every entity
+    assert len(got) <= 300
+    assert page.locator(".dg-cycles .dg-cycle").count() == 2
+    assert "Aggregated view" in page.inner_text(".dg-head")
+    assert "+ N more" in page.inner_text(".dg-side")  # the legend explains the grey nodes
+    tip = hover_node(page, max(more, key=lambda n: n["members"])["id"])
+    assert "Entities" in tip and "Largest" in tip
+
+
+def test_hostile_names_fire_no_dialog(chrome, tmp_path):
+    from dealgraph.graph.store import open_store
+
+    frames = hostile_frames()
+    frames["entities"].loc[0, "name"] = "<img src=x onerror=alert(1)>"
+    frames["entities"].loc[2, "name"] = "<svg onload=alert(2)>"
+    s = open_store(tmp_path / "alert.db", seed=False)
+    s.import_frames(frames)
+    for limit in (5000, 1):  # the plain view and the aggregated one (names in '+ N more' tooltips)
+        path = write_page(render_view_page(view_from_store(s, max_nodes=limit, hubs=0)), tmp_path / f"a{limit}.html")
+        page = open_page(chrome, path)
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        texts = [hover_node(page, n) for n in page.evaluate("dealgraph.views[0].nodes.getIds()")]
+        page.locator(".dg-cycles .dg-cycle").first.click()
+        page.wait_for_timeout(200)
+        assert dialogs == []
+        assert page.evaluate("document.querySelectorAll('img, svg:not(.vis-network svg)').length") == 0
+        if limit == 5000:
+            assert "<img src=x onerror=alert(1)>" in "\n".join(texts)  # shown literally
+        assert_offline(page)

@@ -170,11 +170,15 @@ def test_reduce_cycles_only_and_limits():
     h, notes = reduce_graph(g, cyc, cycles_only=True)
     assert set(h.nodes) == {"a", "b", "c"} and sorted(k for _, _, k in h.edges(keys=True)) == ["ab1", "ab2", "ba", "bc", "ca"]
     assert "5 of 6 deals" in notes[0]
-    # node limit: cycle members first, then by money through them
+    # node limit: the aggregated view; cycle members are never folded, even past the limit
     h, notes = reduce_graph(g, cyc[:1], max_nodes=3)
-    assert set(h.nodes) == {"a", "b", "c"} and "Reduced to 3 of 5 entities" in notes[0]
-    h, notes = reduce_graph(g, [], max_nodes=2)
-    assert set(h.nodes) == {"a", "b"}
+    assert {"a", "b"} <= set(h.nodes) and "Aggregated view" in notes[0]
+    real = [n for n in h if not h.nodes[n].get("aggregate")]
+    assert set(real) == {"a", "b"}
+    assert len(real) + sum(h.nodes[n]["members"] for n in h if h.nodes[n].get("aggregate")) == 5
+    # no cycles: the largest by money through them, as many as leave room for a group each (+ 1)
+    h, notes = reduce_graph(g, [], max_nodes=4, hubs=2)
+    assert [n for n in h if not h.nodes[n].get("aggregate")] == ["b"] and h.number_of_nodes() <= 4
     # edge limit: cycle deals first, then the largest
     h, notes = reduce_graph(g, cyc[:1], max_edges=4)
     assert sorted(k for _, _, k in h.edges(keys=True)) == ["ab1", "ab2", "ba", "bc"]
@@ -316,7 +320,8 @@ def test_cli_viz_writes_only_the_file(sample_store, tmp_path):
     r = _cli(sample_store.path, ["viz", "--entity", "no-such-entity"], tmp_path)
     assert r.exit_code != 0 and "no entity" in r.output
     r = _cli(sample_store.path, ["viz", "--max-nodes", "5", "-o", "small.html"], tmp_path)
-    assert r.exit_code == 0 and "Reduced to 5 of" in r.output
+    assert r.exit_code == 0 and "Aggregated view (more than --max-nodes 5 entities)" in r.output
+    assert "'+ N more' nodes" in r.output
     assert sorted(os.listdir(tmp_path)) == ["net.html", "nv.html", "ouro.html", "small.html"]
 
 
@@ -371,3 +376,196 @@ def test_layout_is_deterministic_and_pulls_neighbours_together(monkeypatch, grid
     pairs = rng.integers(0, len(nodes), size=(2000, 2))
     random_len = np.mean([np.hypot(*(p[i] - p[j])) for i, j in pairs if i != j])
     assert edge_len < random_len / 3
+
+
+# --------------------------------------------------------------------------- palette
+
+CVD = (None, "protan", "deutan", "tritan")
+
+
+def colour_distance(a: str, b: str) -> float:
+    """The smallest CIEDE2000 distance of two colours for normal vision and for
+    simulated protanopia, deuteranopia and tritanopia (coloraide's filters)."""
+    from coloraide import Color
+
+    out = []
+    for cvd in CVD:
+        x, y = Color(a), Color(b)
+        if cvd:
+            x, y = x.filter(cvd), y.filter(cvd)
+        out.append(x.delta_e(y, method="2000"))
+    return min(out)
+
+
+def test_highlight_is_no_type_colour_even_for_colour_blind_eyes():
+    others = {**style.TYPE_COLOURS, "unknown type": style.UNKNOWN_TYPE_COLOUR, "+ N more": style.AGGREGATE_COLOUR}
+    for name, colour in others.items():
+        assert colour_distance(style.CYCLE_COLOUR, colour) >= 10, name
+    # and the deal types among themselves (Tol's muted scheme) are as far apart
+    types = list(style.TYPE_COLOURS.values())
+    assert len(set(types)) == len(types)
+    assert min(colour_distance(a, b) for i, a in enumerate(types) for b in types[i + 1:]) >= 10
+    # a cycle member's border is the highlight, so no kind fill may look like it
+    for kind, colour in style.KIND_COLOURS.items():
+        assert colour_distance(style.CYCLE_COLOUR, colour) >= 10, kind
+
+
+# --------------------------------------------------------------------------- aggregation
+
+def random_frames(seed: int, n: int = 40, m: int = 120):
+    """Random entities and money deals (1 in 5 undisclosed) as the store's frames."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    ents = pd.DataFrame({"id": [f"e{i:02d}" for i in range(n)], "name": [f"E {i}" for i in range(n)],
+                         "kind": rng.choice(["company", "investor", "fund"], size=n)})
+    p = rng.integers(0, n, size=m)
+    q = (p + rng.integers(1, n, size=m)) % n
+    amt = np.where(rng.random(m) < 0.2, np.nan, np.round(10 ** rng.uniform(6, 9, size=m)))
+    deals = pd.DataFrame({"deal_id": [f"d{j}" for j in range(m)], "payer": ents["id"].to_numpy()[p],
+                          "payee": ents["id"].to_numpy()[q], "amount_usd": amt,
+                          "type": rng.choice(["investment", "license", "stake"], size=m)})
+    return ents, deals
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_aggregation_against_brute_force(seed):
+    import numpy as np
+
+    from dealgraph.viz.aggregate import GROUP_PREFIX, aggregate
+
+    ents, deals = random_frames(seed)
+    rng = np.random.default_rng(100 + seed)
+    keep = list(rng.choice(ents["id"], size=int(rng.integers(0, 6)), replace=False))
+    hubs, max_nodes = int(rng.integers(1, 10)), int(rng.integers(3, 30))
+    keep_deals = list(rng.choice(deals["deal_id"], size=4, replace=False))
+    max_edges = int(rng.integers(5, 200))
+    a = aggregate(ents, deals, keep=keep, keep_deals=keep_deals, hubs=hubs, max_nodes=max_nodes,
+                  max_edges=max_edges)
+
+    # brute force: money through each entity, the shown set, each folded entity's group
+    rows = deals.to_dict("records")
+    flow = {e: 0.0 for e in ents["id"]}
+    for r in rows:
+        if r["amount_usd"] == r["amount_usd"]:
+            flow[r["payer"]] += r["amount_usd"]
+            flow[r["payee"]] += r["amount_usd"]
+    target = max(len(keep), min(hubs, (max_nodes - 1) // 2))
+    rest = sorted((e for e in flow if e not in keep), key=lambda e: (-flow[e], e))
+    shown = set(keep) | set(rest[:target - len(keep)])
+    assert set(a.shown) == shown and set(keep) <= set(a.shown)
+    assert len(a.shown) + a.groups["members"].sum() == len(ents)  # every entity shown or in one group
+    assert len(a.shown) + len(a.groups) <= max(max_nodes, 2 * len(keep) + 1)
+    exchange = {}
+    for r in rows:
+        for x, h in ((r["payer"], r["payee"]), (r["payee"], r["payer"])):
+            if x not in shown and h in shown:
+                s_, c_ = exchange.get((x, h), (0.0, 0))
+                amt = r["amount_usd"] if r["amount_usd"] == r["amount_usd"] else 0.0
+                exchange[(x, h)] = (s_ + amt, c_ + 1)
+    for x in set(flow) - shown:
+        cands = [(-s_, -c_, h) for (y, h), (s_, c_) in exchange.items() if y == x]
+        want = GROUP_PREFIX + (min(cands)[2] if cands else "")
+        assert a.group_of[x] == want, x
+    sizes = dict(zip(a.groups["group_id"], a.groups["members"]))
+    assert sizes == pd.Series(a.group_of).value_counts().to_dict()
+    # deals: single ones between shown entities, summed links, cut by the limit, hidden: they add up
+    n_links = int(a.links["deals"].sum()) if len(a.links) else 0
+    assert len(a.deals_shown) + n_links + a.cut_deals + a.hidden_deals == len(deals)
+    assert a.hidden_deals == sum(1 for r in rows if r["payer"] not in shown and r["payee"] not in shown)
+    assert len(a.deals_shown) + len(a.links) <= max_edges
+    # the deals kept first survive the edge limit when they lie between shown entities
+    for d in keep_deals:
+        r = deals.set_index("deal_id").loc[d]
+        if r["payer"] in shown and r["payee"] in shown and len(keep_deals) <= max_edges:
+            assert d in set(a.deals_shown["deal_id"])
+    # each link is the sum of its deals
+    node = lambda e: e if e in shown else a.group_of[e]  # noqa: E731
+    for lk in a.links.to_dict("records"):
+        mine = [r for r in rows if node(r["payer"]) == lk["from"] and node(r["payee"]) == lk["to"]
+                and (r["payer"] in shown) != (r["payee"] in shown)]
+        assert lk["deals"] == len(mine)
+        known = [r["amount_usd"] for r in mine if r["amount_usd"] == r["amount_usd"]]
+        assert (lk["amount_usd"] == pytest.approx(sum(known))) if known else np.isnan(lk["amount_usd"])
+        assert lk["undisclosed"] == len(mine) - len(known)
+        assert sum(lk["types"].values()) == len(mine)
+
+
+def test_aggregated_view_keeps_every_cycle_and_labels_groups():
+    from dealgraph.viz.bench import synthetic_graph
+
+    g = synthetic_graph(600, 1500)
+    for k, (a, b) in enumerate([("e500", "e510"), ("e510", "e520"), ("e520", "e500")]):
+        deal(g, f"loop{k}", a, b, 1e6 * (k + 1))
+    cycles = pd.DataFrame([{"cycle": "e500 -> e510 -> e520 -> e500", "deal_ids": "loop0, loop1, loop2",
+                            "bottleneck_usd": 1e6}])
+    v = build_view(g, cycles, max_nodes=60, hubs=20)
+    nodes = {n["id"]: n for n in v.net.nodes}
+    assert {"e500", "e510", "e520"} <= set(nodes) and len(v.cycles) == 1
+    real = [n for n in nodes.values() if not n["aggregate"]]
+    more = [n for n in nodes.values() if n["aggregate"]]
+    assert len(real) + sum(n["members"] for n in more) == 600
+    assert len(nodes) <= 60 and more
+    assert all(n["label"] == f"+ {n['members']:,} more" for n in more)
+    assert all(n["color"] == style.AGGREGATE_COLOUR for n in more)
+    assert any("Aggregated view" in t for t in v.notes)
+
+
+# --------------------------------------------------------------------------- labels
+
+def label_overlaps(pos, sizes, labels, font_size):
+    """(label of i, disc of j) and (label, label) pairs that overlap, with the box model of place_labels."""
+    from dealgraph.viz.layout import CHAR_WIDTH, LINE_HEIGHT
+
+    boxes = {}
+    for v, t in labels.items():
+        if t:
+            w, h = len(t) * CHAR_WIDTH * font_size + 8, LINE_HEIGHT * font_size + 4
+            x, y = pos[v]
+            boxes[v] = (x - w / 2, y + sizes[v], x + w / 2, y + sizes[v] + h)
+    bad = []
+    for v, (x0, y0, x1, y1) in boxes.items():
+        for u, (x, y) in pos.items():
+            if u != v:
+                cx, cy = min(max(x, x0), x1), min(max(y, y0), y1)
+                if (x - cx) ** 2 + (y - cy) ** 2 < sizes[u] ** 2:
+                    bad.append((v, u))
+        for u, (a0, b0, a1, b1) in boxes.items():
+            if u > v and min(x1, a1) > max(x0, a0) and min(y1, b1) > max(y0, b0):
+                bad.append((v, u))
+    return bad
+
+
+def test_labels_are_moved_clear_of_nodes_and_other_labels():
+    import numpy as np
+
+    from dealgraph.viz.layout import place_labels
+
+    rng = np.random.default_rng(4)
+    n = 60
+    pos = {f"n{i}": tuple(rng.uniform(-300, 300, size=2)) for i in range(n)}  # crowded on purpose
+    sizes = {v: float(rng.uniform(8, 40)) for v in pos}
+    labels = {v: "Entity " + "x" * int(rng.integers(1, 12)) for v in pos}
+    assert label_overlaps(pos, sizes, labels, 18)  # the crowded start overlaps
+    out = place_labels(pos, sizes, labels, font_size=18)
+    assert label_overlaps(out, sizes, labels, 18) == []
+    assert out == place_labels(pos, sizes, labels, font_size=18)  # deterministic
+
+
+# --------------------------------------------------------------------------- viz --open
+
+def test_viz_open_says_when_no_browser_opened(sample_store, tmp_path):
+    import shutil
+    import subprocess
+
+    exe = shutil.which("dealgraph") or os.path.join(os.path.dirname(os.sys.executable), "dealgraph")
+    base = [exe, "--db", str(sample_store.path), "viz", "--open", "-o", str(tmp_path / "n.html")]
+    env = {**os.environ, "BROWSER": "false"}  # a "browser" that fails to start
+    r = subprocess.run(base, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1
+    assert f"wrote {tmp_path / 'n.html'}" in r.stdout  # the page is written and its path printed
+    assert r.stderr.strip().splitlines()[-1] == (f"error: no web browser could be opened (set BROWSER, or open "
+                                                 f"{tmp_path / 'n.html'} yourself)")
+    assert "Traceback" not in r.stderr
+    r = subprocess.run(base, env={**os.environ, "BROWSER": "true"}, capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0 and f"wrote {tmp_path / 'n.html'}" in r.stdout and "error" not in r.stderr

@@ -1,10 +1,18 @@
 """Benchmark: how long a big network view takes to build and to become interactive.
 
     python3 -m dealgraph.viz.bench [--entities 5000] [--deals 12000]
+    python3 -m dealgraph.viz.bench --stores 100000,1000000 [--repeats 3]
 
 Prints: Python build time (layout, model), page size, and in Chromium the time
 until the page is drawn and answers a hover (Debian's /usr/bin/chromium via
 Playwright, as in the tests). Numbers, not assertions.
+
+``--stores``: for each size, ``dealgraph synth --deals N --entities N/10 --seed 7``
+added to a fresh store, then ``view_from_store`` with the defaults (the
+aggregated view above 5,000 entities) timed in-process, wall and CPU, median of
+``--repeats``, and the page rendered; the baseline measured in the same run is
+``store.graph()``, the networkx graph of every deal that the view was built on
+before the aggregated view (its cost alone was more than the whole view now).
 """
 
 from __future__ import annotations
@@ -42,12 +50,61 @@ def synthetic_graph(n_entities: int, n_deals: int, seed: int = 3):
     return g
 
 
+def _timed(fn, repeats: int):
+    """(result, median wall s, median CPU s) over ``repeats`` calls."""
+    import statistics
+
+    walls, cpus, out = [], [], None
+    for _ in range(max(1, repeats)):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return out, statistics.median(walls), statistics.median(cpus)
+
+
+def store_bench(sizes: list[int], repeats: int, work: Path) -> None:
+    """The view of synthetic stores of ``sizes`` deals (see the module docstring)."""
+    import os
+
+    from dealgraph.graph.store import open_store
+    from dealgraph.loaders.synth import write
+    from dealgraph.viz.build import view_from_store
+    from dealgraph.viz.html import render_view_page
+
+    print(f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    for n in sizes:
+        d = work / f"s{n}"
+        d.mkdir()
+        ents, deals = write(d, n, n // 10, seed=7)
+        store = open_store(work / f"s{n}.db", seed=False)
+        store.add([ents, deals])
+        store.deals  # noqa: B018 - the table read is not part of the view
+        view_from_store(store)  # kernels loaded, imports done
+        view, wall, cpu = _timed(lambda: view_from_store(store), repeats)
+        text, r_wall, r_cpu = _timed(lambda: render_view_page(view), 1)
+        _, g_wall, g_cpu = _timed(lambda: store.graph(), 1)
+        groups = sum(1 for x in view.net.nodes if x.get("aggregate"))
+        links = sum(1 for x in view.net.edges if x.get("aggregate"))
+        print(f"{n:,} deals / {n // 10:,} entities: view {wall:.2f} s (cpu {cpu:.2f} s), render {r_wall:.2f} s, "
+              f"page {len(text.encode()) / 1e6:.1f} MB: {view.node_count - groups} entities + {groups} '+ N more', "
+              f"{view.edge_count - links} deals + {links} links; baseline store.graph() {g_wall:.2f} s "
+              f"(cpu {g_cpu:.2f} s) -> view + render is {(g_wall) / (wall + r_wall):.1f}x the graph alone's speed")
+    print(f"load average at end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entities", type=int, default=5000)
     ap.add_argument("--deals", type=int, default=12000)
     ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--stores", default="", help="comma-separated deal counts: time the view of synthetic stores")
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
+    if args.stores:
+        with tempfile.TemporaryDirectory() as tmp:
+            store_bench([int(x) for x in args.stores.split(",")], args.repeats, Path(tmp))
+        return
 
     from dealgraph.viz.html import render_view_page
     from dealgraph.viz.layout import force_layout

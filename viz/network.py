@@ -20,9 +20,12 @@ Reduction of big views (each step is recorded in ``View.notes``):
 1. ``entity``/``depth``: the entities within ``depth`` hops of ``entity``
    (either direction) and the deals among them.
 2. ``cycles_only``: only the deals on some circular flow, and their entities.
-3. more than ``max_nodes`` entities: keep the entities on cycles first, then the
-   largest by money through them (see :mod:`dealgraph.viz.style`), until
-   ``max_nodes``; deals between kept entities remain.
+3. more than ``max_nodes`` entities: the aggregated view of
+   :mod:`dealgraph.viz.aggregate` -- every member of a listed cycle and the
+   ``hubs`` largest entities by money through them are drawn, every other entity
+   is folded into a "+ N more" node beside the drawn entity it exchanges the
+   most money with, and its deals with drawn entities into one link per group,
+   entity and direction.
 4. more than ``max_edges`` deals: keep deals on cycles, then the largest known
    amounts, then undisclosed ones.
 """
@@ -41,7 +44,8 @@ from pyvis.node import Node
 
 from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS, STATUSES, TENTATIVE_STATUSES, UNDIRECTED_TYPES
 from dealgraph.viz import style
-from dealgraph.viz.layout import force_layout
+from dealgraph.viz.aggregate import DEFAULT_HUBS, aggregate
+from dealgraph.viz.layout import force_layout, place_labels
 
 DEFAULT_MAX_NODES = 5000
 DEFAULT_MAX_EDGES = 20000
@@ -182,6 +186,25 @@ def _edges_by_key(graph, keys):
     return [(u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True) if k in keys]
 
 
+def cycle_members(cycles: pd.DataFrame | None) -> list[str]:
+    """The entity ids of every cycle of a ``circular_flows`` result, once each."""
+    if cycles is None or len(cycles) == 0:
+        return []
+    out: dict[str, None] = {}
+    for raw in cycles["cycle"]:
+        for n in (_ARROW.split(raw.strip()) if isinstance(raw, str) else _as_list(raw)):
+            if n:
+                out[str(n)] = None
+    return list(out)
+
+
+def cycle_deals(cycles: pd.DataFrame | None) -> list[str]:
+    """The deal ids of every cycle of a ``circular_flows`` result."""
+    if cycles is None or len(cycles) == 0:
+        return []
+    return sorted({k for x in cycles["deal_ids"] for k in _flat(x)})
+
+
 def normalise_cycles(cycles: pd.DataFrame | None, graph: nx.MultiDiGraph) -> list[dict]:
     """Display form of ``circular_flows`` rows, restricted to cycles whose
     entities and deals are all in ``graph``.
@@ -266,9 +289,56 @@ def _resolve_entity(graph, entity: str) -> str:
     raise KeyError(f"no entity {entity!r} in the graph")
 
 
+def graph_from_frames(entities: pd.DataFrame, deals: pd.DataFrame) -> nx.MultiDiGraph:
+    """The ``store.graph()`` form of the given entities and (money) deals."""
+    from dealgraph.graph.store import _records
+
+    g = nx.MultiDiGraph()
+    g.add_nodes_from((r["id"], r) for r in _records(entities.drop(columns=["extra"], errors="ignore")))
+    g.add_edges_from((r["payer"], r["payee"], r["deal_id"], r)
+                     for r in _records(deals.drop(columns=["extra"], errors="ignore")))
+    return g
+
+
+def aggregated_graph(entities: pd.DataFrame, deals: pd.DataFrame, *, keep=(), keep_deals=(),
+                     hubs: int = DEFAULT_HUBS, max_nodes: int = DEFAULT_MAX_NODES,
+                     max_edges: int = DEFAULT_MAX_EDGES) -> tuple[nx.MultiDiGraph, list[str]]:
+    """The graph of the aggregated view (:func:`dealgraph.viz.aggregate.aggregate`):
+    shown entities with their deals, a node per group (``aggregate=True``, its
+    ``members`` count, ``kinds``, ``top`` members) and a link edge per group,
+    shown entity and direction (``aggregate=True``, ``deals``, ``amount_usd``,
+    ``undisclosed``, ``types``); and the note saying what was folded."""
+    a = aggregate(entities, deals, keep=keep, keep_deals=keep_deals, hubs=hubs, max_nodes=max_nodes,
+                  max_edges=max_edges)
+    shown = entities[entities["id"].isin(a.shown)]
+    g = graph_from_frames(shown, a.deals_shown)
+    hub_name = {n: _txt(g.nodes[n].get("name")) or n for n in g}
+    for r in a.groups.itertuples(index=False):
+        g.add_node(r.group_id, id=r.group_id, aggregate=True, members=r.members, flow_usd=r.flow_usd,
+                   kinds=r.kinds, top=r.top, hub=r.hub, name=f"+ {r.members:,} more",
+                   hub_name=hub_name.get(r.hub) if r.hub else None)
+    for src, dst, n_deals, amount, undisclosed, types in a.links[
+            ["from", "to", "deals", "amount_usd", "undisclosed", "types"]].itertuples(index=False, name=None):
+        key = f"{src}>{dst}"
+        g.add_edge(src, dst, key=key, deal_id=key, aggregate=True, deals=int(n_deals), amount_usd=_num(amount),
+                   undisclosed=int(undisclosed), types=types, payer=src, payee=dst)
+    folded = int(a.groups["members"].sum()) if len(a.groups) else 0
+    notes = [f"Aggregated view (more than --max-nodes {max_nodes} entities): {len(a.shown):,} of "
+             f"{a.total_entities:,} entities drawn (every member of a listed circular flow, then the largest "
+             f"by money through them); the other {folded:,} are folded into {len(a.groups):,} '+ N more' "
+             f"nodes, each beside the entity it exchanges the most money with. Deals: {len(a.deals_shown):,} "
+             f"drawn one by one, {int(a.links['deals'].sum()) if len(a.links) else 0:,} summed into "
+             f"{len(a.links):,} links to '+ N more' nodes, {a.hidden_deals:,} between folded entities "
+             f"not drawn" + (f", {a.cut_deals:,} left out by --max-edges {max_edges} (deals on circular "
+                             f"flows first, then a link per '+ N more' node, then the largest amounts)."
+                             if a.cut_deals else ".")]
+    return g, notes
+
+
 def reduce_graph(graph: nx.MultiDiGraph, cycles: list[dict], *, entity: str | None = None,
                  depth: int = 1, cycles_only: bool = False, max_nodes: int = DEFAULT_MAX_NODES,
-                 max_edges: int = DEFAULT_MAX_EDGES) -> tuple[nx.MultiDiGraph, list[str]]:
+                 max_edges: int = DEFAULT_MAX_EDGES,
+                 hubs: int = DEFAULT_HUBS) -> tuple[nx.MultiDiGraph, list[str]]:
     """The sub-graph to draw and the notes describing each reduction made."""
     notes: list[str] = []
     g = graph
@@ -286,14 +356,14 @@ def reduce_graph(graph: nx.MultiDiGraph, cycles: list[dict], *, entity: str | No
                      f"{len(cycles)} circular flow(s).")
         g = h
     if g.number_of_nodes() > max_nodes:
-        flow = money_through(g)
-        cyc_nodes = {n for c in cycles for n in c["nodes"] if n in g}
-        order = sorted(g.nodes, key=lambda n: (n not in cyc_nodes, -flow[n], str(n)))
-        keep_n = order[:max_nodes]
-        before = g.number_of_nodes()
-        g = g.subgraph(keep_n).copy()
-        notes.append(f"Reduced to {max_nodes} of {before} entities (limit --max-nodes {max_nodes}): "
-                     f"entities on circular flows first, then the largest by money through them.")
+        ents = pd.DataFrame([{"id": n, **d} for n, d in g.nodes(data=True)])
+        deals = pd.DataFrame([d for _, _, d in g.edges(data=True)],
+                             columns=sorted({c for _, _, d in g.edges(data=True) for c in d} | {"payer", "payee",
+                                                                                              "amount_usd", "type"}))
+        g, more = aggregated_graph(ents, deals, keep=[n for c in cycles for n in c["nodes"]],
+                                   keep_deals=[k for c in cycles for k in c["deal_ids"]], hubs=hubs,
+                                   max_nodes=max_nodes, max_edges=max_edges)
+        notes.extend(more)
     if g.number_of_edges() > max_edges:
         on_cycle = {k for c in cycles for k in c["deal_ids"]}
         ranked = sorted(g.edges(keys=True, data=True),
@@ -356,19 +426,44 @@ def _entity_tip(n, d, inflow, outflow, n_deals) -> dict:
     return {"head": _txt(d.get("name")) or _txt(n), "rows": rows}
 
 
+def _group_tip(d, inflow, outflow) -> dict:
+    hub = d.get("hub_name")
+    why = (f"entities whose largest known money is with {hub}" if hub
+           else "entities with no deal with an entity drawn here")
+    rows = [["Entities", f"{int(d.get('members') or 0):,} ({why})"],
+            ["Kinds", ", ".join(f"{k or '(unknown)'} {c:,}" for k, c in (d.get("kinds") or {}).items())],
+            ["Largest", ", ".join(d.get("top") or [])],
+            ["Money through them", style.money(d.get("flow_usd"))],
+            ["Received from drawn (known)", style.money(inflow)], ["Paid to drawn (known)", style.money(outflow)]]
+    return {"head": _txt(d.get("name")), "rows": rows}
+
+
+def _link_tip(g, u, v, d) -> dict:
+    names = [_txt(g.nodes[x].get("name")) or str(x) for x in (u, v)]
+    n, und = int(d.get("deals") or 0), int(d.get("undisclosed") or 0)
+    rows = [["Deals", f"{n:,}"], ["Amount (known)", style.money(d.get("amount_usd"))
+                                  + (f" + {und:,} undisclosed" if und else "")],
+            ["By type", ", ".join(f"{_type_label(t)} {c:,}" for t, c in (d.get("types") or {}).items())]]
+    return {"head": f"{names[0]} → {names[1]}", "rows": rows}
+
+
 def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, entity: str | None = None,
                depth: int = 1, cycles_only: bool = False, temporal: bool = False,
                max_nodes: int = DEFAULT_MAX_NODES, max_edges: int = DEFAULT_MAX_EDGES,
-               title: str = "dealgraph network", seed: int = 7) -> View:
+               hubs: int = DEFAULT_HUBS, title: str = "dealgraph network", seed: int = 7,
+               full_counts: tuple[int, int] | None = None) -> View:
     """The pyvis model of the (possibly reduced) deal graph with cycles marked.
 
     ``cycles`` is a ``circular_flows`` result; ``temporal`` only labels the
     view (pass a temporal ``circular_flows`` result to restrict the cycles).
+    ``graph`` may already be aggregated (:func:`aggregated_graph`);
+    ``full_counts`` then gives the entities and deals it stands for.
     """
-    full_counts = (graph.number_of_nodes(), graph.number_of_edges())
+    if full_counts is None:
+        full_counts = (graph.number_of_nodes(), graph.number_of_edges())
     all_cycles = normalise_cycles(cycles, graph)
     g, notes = reduce_graph(graph, all_cycles, entity=entity, depth=depth, cycles_only=cycles_only,
-                            max_nodes=max_nodes, max_edges=max_edges)
+                            max_nodes=max_nodes, max_edges=max_edges, hubs=hubs)
     # cycles drawn = those entirely inside the drawn graph
     shown = [c for c in all_cycles if all(g.has_edge(h["from"], h["to"], k) for h in c["hops"] for k in h["deal_ids"])]
     if len(shown) < len(all_cycles):
@@ -399,13 +494,25 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
 
     net = Network(directed=True, height="100%", width="100%", cdn_resources="in_line")
     cyc_nodes = {n for c in shown for n in c["nodes"]}
+    sizes = {n: style.node_size(flow[n], max_flow) for n in nodes}
+    # labels: every node of a small view; in a big one the largest, the cycle
+    # members and the "+ N more" nodes (the others are named in their tooltip)
+    ranked = sorted(nodes, key=lambda n: (-sizes[n], str(n)))
+    labelled = set(ranked[:style.LABEL_LIMIT]) | cyc_nodes | {n for n in nodes if g.nodes[n].get("aggregate")}
+    labels = {n: (_txt(g.nodes[n].get("name")) or str(n)) if n in labelled else "" for n in nodes}
+    pos = place_labels(pos, sizes, labels, font_size=style.FONT_SIZE)
     for n in nodes:
         d = g.nodes[n]
-        node = Node(n, "dot", label=_txt(d.get("name")) or str(n), color=style.kind_colour(d.get("kind")),
+        agg = bool(d.get("aggregate"))
+        node = Node(n, "dot", label=labels[n], color=style.AGGREGATE_COLOUR if agg else style.kind_colour(d.get("kind")),
                     font_color=False, x=round(pos[n][0], 1), y=round(pos[n][1], 1),
-                    size=round(style.node_size(flow[n], max_flow), 2), kind=_txt(d.get("kind")),
-                    flow_usd=flow[n], on_cycle=n in cyc_nodes,
-                    tip=_entity_tip(n, d, inflow[n], outflow[n], g.degree(n)))
+                    size=round(sizes[n], 2), kind="" if agg else _txt(d.get("kind")),
+                    flow_usd=flow[n], on_cycle=n in cyc_nodes, aggregate=agg,
+                    members=int(d.get("members") or 0) if agg else 1,
+                    tip=_group_tip(d, inflow[n], outflow[n]) if agg else
+                    _entity_tip(n, d, inflow[n], outflow[n], g.degree(n)))
+        if not labels[n]:
+            node.options.pop("label", None)
         net.nodes.append(node.options)
         net.node_ids.append(n)
         net.node_map[n] = node.options
@@ -423,17 +530,20 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
         seen_pairs[(u, v)] = i + 1
         a = _num(d.get("amount_usd"))
         on = cycle_of.get(k, [])
-        link = {"dashes": a is None, **_link_kind(d.get("type"))}  # dashed: undisclosed; undirected: own kind
+        agg = bool(d.get("aggregate"))
+        # dashed: undisclosed; an undirected type (a partnership) is its own link kind
+        link = {"dashes": a is None and not agg, **({} if agg else _link_kind(d.get("type")))}
         e = Edge(u, v, True,
                  id=str(k),
                  width=round(style.edge_width(a, max_usd), 2),
-                 color=style.type_colour(d.get("type")),
+                 color=style.AGGREGATE_COLOUR if agg else style.type_colour(d.get("type")),
+                 aggregate=agg, deals=int(d.get("deals") or 0) if agg else 1,
                  smooth=({"enabled": False} if many and pair_count[(u, v)] == 1 and (v, u) not in pair_count
                          else {"enabled": True, "type": "curvedCW", "roundness": round(min(0.12 + 0.1 * i, 0.92), 2)}),
                  deal_type=_txt(d.get("type")), status=_txt(d.get("status")),
                  date=_txt(d.get("date")), date_key=_int(d.get("date_key")),
                  date_precision=_int(d.get("date_precision"), 3), amount_usd=a,
-                 cycles=on, tip=_deal_tip(k, d), **link)
+                 cycles=on, tip=_link_tip(g, u, v, d) if agg else _deal_tip(k, d), **link)
         net.edges.append(e.options)
 
     net.options = {
@@ -444,8 +554,10 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
                         "hideEdgesOnZoom": big, "navigationButtons": False, "keyboard": False,
                         "multiselect": False},
         "nodes": {"shape": "dot", "borderWidth": 1,
-                  "font": {"size": 14, "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "scaling": {"label": {"enabled": False}}},
+                  "font": {"size": style.FONT_SIZE, "strokeWidth": 4, "strokeColor": "#ffffff",
+                           "face": style.FONT_FACE, "color": "#222222"},
+                  "scaling": {"label": {"enabled": False, "drawThreshold": style.LABEL_MIN_PX,
+                                        "maxVisible": style.LABEL_MAX_PX}}},
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
                   "arrowStrikethrough": False, "selectionWidth": 2, "hoverWidth": 1.5},
     }
@@ -459,6 +571,8 @@ def build_view(graph: nx.MultiDiGraph, cycles: pd.DataFrame | None = None, *, en
         "widths": [[style.money(a), round(style.edge_width(a, max_usd), 2)]
                    for a in _width_samples(max_usd)],
         "cycle_colour": style.CYCLE_COLOUR,
+        "aggregate_colour": style.AGGREGATE_COLOUR,
+        "aggregated": any(n.get("aggregate") for n in net.nodes),
         "min_node": style.MIN_NODE, "max_node": style.MAX_NODE, "max_flow": style.money(max_flow),
     }
     return View(net=net, cycles=shown, legend=legend, notes=notes, title=title, temporal=temporal,

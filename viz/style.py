@@ -19,37 +19,57 @@ import math
 
 from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS
 
-#: Entity kind -> node colour (colour-blind-friendly Okabe-Ito-ish palette).
+#: Entity kind -> node colour (node fills): pale colours from Paul Tol's "light"
+#: scheme, so labels and the highlight border read on top of them, and none near
+#: the highlight (:data:`CYCLE_COLOUR`).
 KIND_COLOURS: dict[str, str] = {
-    "company": "#4e79a7",
-    "investor": "#59a14f",
-    "fund": "#8cd17d",
-    "lender": "#b07aa1",
-    "person": "#f1ce63",
-    "government": "#9c755f",
+    "company": "#77aadd",
+    "investor": "#44bb99",
+    "fund": "#99ddff",
+    "lender": "#aa99dd",
+    "person": "#eedd88",
+    "government": "#dddddd",
 }
-UNKNOWN_KIND_COLOUR = "#bab0ac"
+UNKNOWN_KIND_COLOUR = "#f7f7f7"
 
-#: Deal type -> edge colour.
+#: Deal type -> edge colour: Paul Tol's "muted" scheme, nine colours told apart
+#: under every common colour-vision deficiency (https://personal.sron.nl/~pault/).
+#: A new deal type needs one entry here (the assert below says so).
 TYPE_COLOURS: dict[str, str] = {
-    "funding_round": "#2ca02c",
-    "investment": "#17becf",
-    "acquisition": "#d62728",
-    "stake": "#ff7f0e",
-    "license": "#9467bd",
-    "acquihire": "#e377c2",
-    "chip_purchase": "#1f77b4",
-    "compute_contract": "#8c564b",
-    "debt_financing": "#7f7f7f",
-    "partnership": "#bcbd22",
-    "warrant": "#aec7e8",
+    "funding_round": "#117733",
+    "investment": "#44aa99",
+    "acquisition": "#882255",
+    "stake": "#cc6677",
+    "license": "#aa4499",
+    "acquihire": "#ddcc77",
+    "chip_purchase": "#332288",
+    "compute_contract": "#999933",
+    "debt_financing": "#88ccee",
+    "partnership": "#000000",  # Tol's nine are taken: the two non-money kinds are picked to keep
+                               # CIEDE2000 >= 10 from every colour here, also for colour-blind eyes
+    "warrant": "#9900ff",
 }
 UNKNOWN_TYPE_COLOUR = "#444444"
 
-#: Highlight for edges on a circular flow.
-CYCLE_COLOUR = "#ff1744"
+#: The highlight of circular flows (glow on their deals, border on their
+#: entities): a saturated amber that no deal type and no kind uses. Chosen so
+#: its CIEDE2000 distance to every type colour is at least 10 for normal vision
+#: and for simulated protan, deutan and tritan vision (tests/test_viz_network.py
+#: measures it), i.e. as far apart as the type colours are from one another.
+CYCLE_COLOUR = "#ffb000"
+#: "+ N more" nodes and the deals drawn between them and the entities shown.
+AGGREGATE_COLOUR = "#bbbbbb"
 
 MIN_NODE, MAX_NODE = 8.0, 48.0
+#: Node labels: size in canvas units (the layout keeps them clear of other nodes
+#: at that size, see :func:`dealgraph.viz.layout.place_labels`); on screen a label
+#: smaller than LABEL_MIN_PX is not drawn (zoom in to read it) and none is drawn
+#: larger than LABEL_MAX_PX. Views with more nodes label only the LABEL_LIMIT largest
+#: (plus the members of circular flows and the "+ N more" nodes).
+FONT_SIZE = 18
+FONT_FACE = "DejaVu Sans, Verdana, Arial, sans-serif"
+LABEL_MIN_PX, LABEL_MAX_PX = 7, 30
+LABEL_LIMIT = 300
 MAX_WIDTH = 10.0
 
 assert set(KIND_COLOURS) == set(ENTITY_KINDS), "every entity kind needs a colour"

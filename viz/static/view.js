@@ -77,6 +77,7 @@
     var view = { data: data, state: { cycle: null }, timings: { parse: data.parseMs }, ready: false };
     DG.views.push(view);
     root.classList.add("dg-view");
+    root.style.setProperty("--dg-highlight", data.legend.cycle_colour);
 
     // ---- layout: side panel + canvas --------------------------------------
     var side = el("div", "dg-side");
@@ -113,10 +114,13 @@
     // thousands of faint long edges across a zoomed-in canvas take seconds to
     // rasterise, hidden ones cost nothing.
     var HIDE_OTHERS = data.edges.length > 3000;
+    var LABEL = "#222222", FADED_LABEL = "#c8c8c8", FONT = Object.assign({}, data.options.nodes.font);
     function globalStyle() {
       var one = view.state.cycle !== null;
       return { edges: { hidden: one && HIDE_OTHERS, color: { opacity: one ? FADE_ONE : FADE_ALL } },
-               nodes: { opacity: one ? NODE_FADE_ONE : 1 } };
+               // the whole font (setOptions would drop the size and face given at first)
+               nodes: { opacity: one ? NODE_FADE_ONE : 1,
+                        font: Object.assign({}, FONT, { color: one ? FADED_LABEL : LABEL }) } };
     }
     var labelled = {};
     function edgeStyle(e) {
@@ -133,7 +137,7 @@
       if (on) {
         s.dg_highlight = "cycle";
         s.width = e.width + (c === null ? 1.5 : 3);
-        // the red glow is a canvas shadow blur, costly per edge: with very many
+        // the glow is a canvas shadow blur, costly per edge: with very many
         // cycle edges the highlight is width + full opacity over faded others
         if (c !== null || cycleEdges.length <= GLOW_LIMIT) {
           s.shadow = { enabled: true, color: data.legend.cycle_colour, size: c === null ? 10 : 16, x: 0, y: 0 };
@@ -168,8 +172,9 @@
       if (!n.on_cycle) return s;  // opacity from the global default
       var inSel = c !== null && data.cycles[c].nodes.indexOf(n.id) >= 0;
       s.opacity = c === null || inSel ? 1 : NODE_FADE_ONE;
-      s.borderWidth = inSel ? 3 : c === null ? 2.5 : 1;
+      s.borderWidth = inSel ? 5 : c === null ? 4 : 1;
       s.color.border = data.legend.cycle_colour;
+      s.font = Object.assign({}, FONT, { color: s.opacity === 1 ? LABEL : FADED_LABEL });
       return s;
     }
     // vis-network redraws synchronously after setOptions and after each
@@ -222,6 +227,7 @@
     data.legend.statuses.forEach(function (s) { filt.statuses[s] = true; });
     var visibleDegree = null; // null = no filter active
     function edgePasses(e) {
+      if (e.aggregate) return true;  // a link to a "+ N more" node sums many deals: not filtered
       if (!filt.types[e.deal_type] && e.deal_type in filt.types) return false;
       if (!filt.statuses[e.status] && e.status in filt.statuses) return false;
       if (filt.from && cmpDate(e.date_key, e.date_precision, filt.from) < 0) return false;
@@ -260,8 +266,15 @@
       }
       if (network) batched(function () { edgesView.refresh(); nodesView.refresh(); });
       else { edgesView.refresh(); nodesView.refresh(); }
-      counts.textContent = nodesView.length + " of " + data.nodes.length + " entities, " +
-        edgesView.length + " of " + data.edges.length + " deals shown";
+      counts.textContent = countsText(nodesView.length, edgesView.length);
+    }
+    // in an aggregated view a node may be a "+ N more" group and an edge a link of many deals
+    var AGG_NOTE = data.legend.aggregated ? " (nodes and edges, grey ones standing for many; " +
+      data.full_counts[0].toLocaleString("en-US") + " entities and " + data.full_counts[1].toLocaleString("en-US") +
+      " deals in all)" : "";
+    function countsText(n, m) {
+      return n + " of " + data.nodes.length + " entities, " + m + " of " + data.edges.length + " deals shown" +
+        AGG_NOTE;
     }
     view.applyFilters = applyFilters;
     view.filters = filt;
@@ -315,13 +328,45 @@
       list.appendChild(b);
       return b;
     });
+    /* Picking a cycle lays its members out as a ring (in cycle order, clockwise
+     * from the top, round their centroid), wide enough that neighbours and their
+     * labels keep clear of one another; unpicking puts every moved node back
+     * where the layout had it. */
+    var moved = [];
+    function restoreRing() {
+      moved.forEach(function (id) { network.moveNode(id, baseNodes[id].x, baseNodes[id].y); });
+      moved = [];
+    }
+    function extent(id) {
+      var n = network.body.nodes[id], w = 0;
+      if (n && n.labelModule && n.labelModule.size && n.labelModule.size.width) w = n.labelModule.size.width;
+      else if (baseNodes[id].label) w = baseNodes[id].label.length * 0.62 * (data.options.nodes.font.size || 18);
+      return Math.max(baseNodes[id].size || 10, w / 2);
+    }
+    function ringLayout(c) {
+      var ids = c.nodes, L = ids.length, cx = 0, cy = 0;
+      ids.forEach(function (id) { cx += baseNodes[id].x; cy += baseNodes[id].y; });
+      cx /= L; cy /= L;
+      var need = 0;
+      for (var k = 0; k < L; k++) need = Math.max(need, extent(ids[k]) + extent(ids[(k + 1) % L]) + 40);
+      var R = Math.max(120, need / (2 * Math.sin(Math.PI / L)));
+      ids.forEach(function (id, k) {
+        var a = -Math.PI / 2 + 2 * Math.PI * k / L;
+        network.moveNode(id, cx + R * Math.cos(a), cy + R * Math.sin(a));
+      });
+      moved = ids.slice();
+      view.state.ring = { centre: [cx, cy], radius: R };
+    }
     function selectCycle(i) {
       view.state.cycle = i === undefined ? null : i;
+      view.state.ring = null;
       buttons.forEach(function (b, j) { b.classList.toggle("dg-selected", j === i); });
       info.textContent = "";
+      restoreRing();
       restyle();
       if (i === null || i === undefined) { batched(function () { network.fit({ animation: false }); }); return; }
       var c = data.cycles[i];
+      ringLayout(c);
       info.appendChild(el("div", "dg-info-head", "Bottleneck " + money(c.bottleneck_usd) +
         " · total " + money(c.total_usd) + " · " + c.length + " hops"));
       var ol = el("ol");
@@ -435,6 +480,26 @@
     glow.appendChild(gl);
     glow.appendChild(document.createTextNode("deal on a circular flow"));
     lw.appendChild(glow);
+    var ring = el("div", "dg-legend-row");
+    var rdot = el("span", "dg-dot dg-ring");
+    rdot.style.borderColor = data.legend.cycle_colour;
+    ring.appendChild(rdot);
+    ring.appendChild(document.createTextNode("entity on a circular flow"));
+    lw.appendChild(ring);
+    if (data.legend.aggregated) {
+      var more = el("div", "dg-legend-row");
+      var mdot = el("span", "dg-dot");
+      mdot.style.background = data.legend.aggregate_colour;
+      more.appendChild(mdot);
+      more.appendChild(document.createTextNode("+ N more: entities folded beside the one they deal with most"));
+      lw.appendChild(more);
+      var link = el("div", "dg-legend-row");
+      var lline = el("span", "dg-line");
+      lline.style.borderTopColor = data.legend.aggregate_colour;
+      link.appendChild(lline);
+      link.appendChild(document.createTextNode("their deals with it, summed (not filtered)"));
+      lw.appendChild(link);
+    }
     lg.appendChild(lw);
 
     // ---- the network ----------------------------------------------------------
@@ -458,8 +523,7 @@
       if (p && p.frame && p.frame.textContent.length !== before) p.show();
     });
     view.timings.constructed = performance.now() - t0;
-    counts.textContent = data.nodes.length + " of " + data.nodes.length + " entities, " +
-      data.edges.length + " of " + data.edges.length + " deals shown";
+    counts.textContent = countsText(data.nodes.length, data.edges.length);
     network.once("afterDrawing", function () {
       view.timings.firstDraw = performance.now() - t0;
       view.timings.sinceNavigation = performance.now();
