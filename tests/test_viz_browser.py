@@ -138,7 +138,7 @@ def test_tooltip_shows_deal_terms_and_source(chrome, sample_page):
     page = open_page(chrome, sample_page)
     tip = hover_edge(page, "nvidia-groq-license-2025-12")
     assert "license: nvidia → groq" in tip
-    assert "$20.0B" in tip and "announced" in tip and "2025-12" in tip
+    assert "$20.0bn" in tip and "announced" in tip and "2025-12" in tip
     assert "Seed article 'Who Captures the Value If AI Inference Becomes Cheap?'" in tip
     tip = hover_node(page, "groq")
     assert "Groq" in tip and "Received (known)" in tip
@@ -232,7 +232,7 @@ def test_report_page(chrome, sample_store, tmp_path):
     assert canvas_ink(page) > 20000
     assert page.locator("table.dg-table").count() >= 8  # summary + 7 query tables
     assert page.locator("figure.dg-figure[data-entity=groq] svg").count() == 1
-    assert "exit: license by nvidia" in page.inner_text("figure.dg-figure[data-entity=groq]")
+    assert "exit: license by Nvidia" in page.inner_text("figure.dg-figure[data-entity=groq]")
     assert page.locator(".dg-sources li").count() > 5
     assert_offline(page)
 

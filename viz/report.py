@@ -322,6 +322,7 @@ def valuation_charts(store, deals: pd.DataFrame, names, *, as_of=None, status=No
         if int(is_round.sum()) < 2 or int((is_round & r["valuation_usd"].notna()).sum()) < 2:
             continue
         name = names.get(entity, entity)
+        r = r.assign(investors=[_names_in(x, names, True) for x in r["investors"].tolist()])
         svg = valuation_history(r, f"{name}: post-money valuation")
         if svg:
             charts.append(_figure(svg, attrs=f' data-entity="{_e(entity)}"'))
