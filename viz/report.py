@@ -63,6 +63,10 @@ REPORT_QUERIES: list[tuple[str, str]] = [
 #: Options the report runs a query with besides its defaults: the random-rewiring test stops
 #: after a minute on a big store (its table says how many null graphs were drawn).
 REPORT_OPTIONS: dict[str, dict] = {"circularity": {"timeout": 60.0}}
+#: Queries the report leaves out above this many selected deals, because they take minutes there
+#: (sensitivity re-runs the cycle, hub and round-trip figures once per deal on the top cycles: 20 min
+#: at 100,000 deals); the section says so and names the command.
+SKIP_ABOVE: dict[str, int] = {"sensitivity": 20_000}
 MAX_ROWS = 25
 MAX_COLUMNS = 8
 MAX_CHARTS = 40
@@ -90,7 +94,7 @@ html,body{margin:0;background:#fff}
 .dg-table th,.dg-table td{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 .dg-table thead th{background:#f3f3f3;overflow-wrap:normal;word-break:normal;hyphens:auto}
 .dg-table td.num,.dg-table th.num{text-align:right}
-.dg-table td.num{white-space:nowrap}
+.dg-table td.num,.dg-table td.nw{white-space:nowrap}
 .dg-table tr.dg-section th{background:#fafafa;font-weight:600}
 .dg-table tr.dg-detail td{color:#555;border-top:none}
 .dg-summary{display:flex;flex-wrap:wrap;gap:18px;font:13.5px system-ui,sans-serif}
@@ -181,7 +185,7 @@ def table_html(df: pd.DataFrame, *, layout=None, names=None, command: str | None
         if sections and (r == 0 or sections[r] != sections[r - 1]):
             body.append(f'<tr class="dg-section"><th colspan="{len(keep)}">'
                         f'{_e(format_cell(layout.sections, sections[r]))}</th></tr>')
-        body.append("<tr>" + "".join(f'<td{" class=num" if numeric[i] else ""}>{_e(row[i])}</td>'
+        body.append("<tr>" + "".join(f'<td{_cell_class(row[i], numeric[i])}>{_e(row[i])}</td>'
                                      for i in keep) + "</tr>")
         for c in details:
             v = shown[c].iloc[r]
@@ -198,6 +202,16 @@ def table_html(df: pd.DataFrame, *, layout=None, names=None, command: str | None
     note = f'<p class="dg-sub">{" ".join(more)}</p>' if more else ""
     return (f'<div class="dg-scroll"><table class="dg-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>{note}')
+
+
+#: a word this short (a date, a name, a figure) is never broken inside; longer ones (deal ids) may be
+NOWRAP_MAX = 16
+
+
+def _cell_class(text: str, numeric: bool) -> str:
+    if numeric:
+        return " class=num"
+    return " class=nw" if len(text) <= NOWRAP_MAX and " " not in text else ""
 
 
 def _names_in(text: str, names, apply: bool) -> str:
@@ -234,10 +248,20 @@ def report_queries() -> list[tuple[str, str, object]]:
     return out
 
 
-def run_queries(store, *, as_of=None, status=None) -> dict[str, pd.DataFrame | Exception]:
-    """Every report query's result (or the exception it raised), by name."""
+class Skipped(Exception):
+    """A query the report did not run (:data:`SKIP_ABOVE`)."""
+
+
+def run_queries(store, *, as_of=None, status=None, n_deals: int | None = None) -> dict[str, pd.DataFrame | Exception]:
+    """Every report query's result (or the exception it raised, or :class:`Skipped`), by name.
+    ``n_deals``: the number of selected deals (for :data:`SKIP_ABOVE`)."""
     out: dict[str, pd.DataFrame | Exception] = {}
     for name, _heading, q in report_queries():
+        limit = SKIP_ABOVE.get(name)
+        if limit is not None and n_deals is not None and n_deals > limit:
+            out[name] = Skipped(f"not run in the report above {limit:,} deals ({n_deals:,} selected): "
+                                f"it takes minutes at this size; run dealgraph query {name}")
+            continue
         options = dict(REPORT_OPTIONS.get(name, {}))
         if name == "check":
             options["claims"] = str(_claims_path())
@@ -254,7 +278,10 @@ def query_sections(results: dict, names) -> tuple[list[str], list[str]]:
     for name, heading, q in report_queries():
         df = results.get(name)
         command = "dealgraph check" if name == "check" else f"dealgraph query {name}"
-        if isinstance(df, Exception):
+        if isinstance(df, Skipped):
+            notes.append(f"query {name} {df}")
+            body = f'<p class="dg-note">{_e(df)}</p>'
+        elif isinstance(df, Exception):
             notes.append(f"query {name} failed: {df}")
             body = f'<p class="dg-error">Could not compute: {_e(type(df).__name__)}: {_e(df)}</p>'
         else:
@@ -406,7 +433,7 @@ def render_report(store, *, title: str = "AI deals: who pays whom", as_of: str |
     today = today or _dt.date.today()
     deals = deals_of(store, as_of=as_of, status=status)
     names = dict(zip(store.entities["id"].astype(str), store.entities["name"].astype(str)))
-    results = run_queries(store, as_of=as_of, status=status)
+    results = run_queries(store, as_of=as_of, status=status, n_deals=len(deals))
     ok = {k: v for k, v in results.items() if not isinstance(v, Exception)}
     view = view_from_store(store, as_of=as_of, status=status, max_nodes=max_nodes, max_edges=max_edges,
                            title="The deal network")
