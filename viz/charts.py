@@ -42,6 +42,8 @@ RC = {
     "axes.titlelocation": "left",
 }
 ROUND_COLOUR = "#4e79a7"
+#: A valuation chart with more points than this labels only a few of them.
+LABELLED = 12
 
 
 def _pyplot():
@@ -183,7 +185,10 @@ def valuation_history(rows: pd.DataFrame, title: str) -> str:
     ``rounds``) between consecutive valued points, each exit as a dashed red line and
     diamond with its type, buyer and value. Log y axis when the largest value exceeds
     the smallest by more than 50x. Partial dates sit at their first day. Empty string
-    with fewer than two valued points."""
+    with fewer than two valued points. With more than :data:`LABELLED` points only the
+    first, the last and the largest round carry their value, only the :data:`LABELLED`
+    largest step-ups their ``×m`` and only the three largest exits their label (a
+    synthetic hub with hundreds of rounds stays a readable chart of a few kB)."""
     import datetime as _dt
 
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -209,19 +214,26 @@ def valuation_history(rows: pd.DataFrame, title: str) -> str:
             ys = [p["v"] for p in rounds_] + [rounds_[-1]["v"]]
             ax.step(xs, ys, where="post", color=ROUND_COLOUR, lw=2)
             ax.plot([p["day"] for p in rounds_], [p["v"] for p in rounds_], "o", color=ROUND_COLOUR)
+        many = len(pts) > LABELLED
+        top_round = max(rounds_, key=lambda p: p["v"]) if rounds_ else None
         for p in rounds_:
-            ax.annotate(money(p["v"]), (p["day"], p["v"]), xytext=(0, 6), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8)
-        for p in pts:
-            if p["kind"] == "exit":
-                ax.axvline(p["day"], color=CYCLE_COLOUR, ls="--", lw=1)
-                ax.plot([p["day"]], [p["v"]], "D", color=CYCLE_COLOUR)
+            if not many or p is rounds_[0] or p is rounds_[-1] or p is top_round:
+                ax.annotate(money(p["v"]), (p["day"], p["v"]), xytext=(0, 6), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=8)
+        exits = [p for p in pts if p["kind"] == "exit"]
+        named_exits = sorted(exits, key=lambda p: -p["v"])[:3]
+        steps = sorted((p["step"] for p in pts if p["step"] is not None), reverse=True)
+        step_floor = steps[LABELLED - 1] if many and len(steps) >= LABELLED else -math.inf
+        for p in exits:
+            ax.axvline(p["day"], color=CYCLE_COLOUR, ls="--", lw=1)
+            ax.plot([p["day"]], [p["v"]], "D", color=CYCLE_COLOUR)
+            if any(p is q for q in named_exits):
                 label = f"exit: {p['types']}" + (f" by {p['who']}" if p["who"] else "") + f", {money(p['v'])}"
                 ax.annotate(label, (p["day"], p["v"]), xytext=(-6, 0), textcoords="offset points",
                             ha="right", va="center", fontsize=8, color=CYCLE_COLOUR)
         prev = None
         for p in pts:
-            if prev is not None and p["step"] is not None:
+            if prev is not None and p["step"] is not None and p["step"] >= step_floor:
                 mid = prev["day"] + (p["day"] - prev["day"]) / 2
                 ax.annotate(f"×{p['step']:.2f}", (mid, math.sqrt(prev["v"] * p["v"])), ha="center",
                             va="top", fontsize=8, color="#2a7a2a", fontweight="bold")
