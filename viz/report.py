@@ -31,6 +31,7 @@ split across pages, headings stay with what follows, link targets are printed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
 import re
@@ -68,6 +69,8 @@ REPORT_OPTIONS: dict[str, dict] = {"circularity": {"timeout": 20.0}}
 #: at 100,000 deals); the section says so and names the command.
 SKIP_ABOVE: dict[str, int] = {"sensitivity": 20_000}
 MAX_ROWS = 25
+#: text columns whose entity ids (``openai $300.0bn (cycle of 3)``) the report shows as names
+NAME_TEXT_COLUMNS = ("counterparties", "breakdown", "returning_payers", "via", "investors")
 MAX_COLUMNS = 8
 MAX_CHARTS = 40
 TOP_CYCLES = 6
@@ -171,6 +174,9 @@ def table_html(df: pd.DataFrame, *, layout=None, names=None, command: str | None
     layout = layout or DEFAULT_LAYOUT
     if df is None or len(df) == 0:
         return '<p class="dg-sub">(no rows)</p>'
+    extra = tuple(c for c in NAME_TEXT_COLUMNS if c in df.columns and c not in layout.names)
+    if extra:  # lists of counterparties by id read as names too (a deal id is one word: it stays)
+        layout = dataclasses.replace(layout, names=layout.names + extra)
     shown = df.head(max_rows)
     cols, rows, numeric = display_frame(shown, layout, names)
     rank = {c: i for i, c in enumerate(layout.priority)}
@@ -196,7 +202,7 @@ def table_html(df: pd.DataFrame, *, layout=None, names=None, command: str | None
     if len(df) > max_rows:
         more.append(f"First {max_rows} of {len(df):,} rows.")
     if hidden:
-        more.append("Not shown: " + ", ".join(header(c).lower() for c in hidden) + ".")
+        more.append("Not shown: " + ", ".join(header(c) for c in hidden) + ".")
     if more and command:
         more.append(f"<code>{_e(command)} --wide</code> prints every row and column.")
     note = f'<p class="dg-sub">{" ".join(more)}</p>' if more else ""
