@@ -40,7 +40,7 @@ class LazyGroup(Group):
         "sql": ("dealgraph.cli.sql:sql_command", "Run one read-only SQL SELECT (DuckDB) over the store's tables."),
         "synth": ("dealgraph.cli.synth:synth_command", "Write realistic synthetic deal CSVs (for scale tests)."),
         "viz": ("dealgraph.cli.viz:viz_command", "Interactive network view of the deals in a browser (HTML)."),
-        "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: query tables + network."),
+        "report": ("dealgraph.cli.viz:report_command", "One self-contained HTML report: findings, charts, tables, network."),
         "neo4j": ("dealgraph.cli.neo4j:neo4j_group", "Push to / pull from Neo4j and run the canned queries in Cypher."),
         "entity": ("dealgraph.cli.edit:entity_group", "Merge, rename, alias or delete entities (undoable)."),
         "deal": ("dealgraph.cli.edit:deal_group", "Delete deals (undoable)."),

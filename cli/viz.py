@@ -98,8 +98,10 @@ def viz_command(store, output, open_, cycles_only, temporal, window, max_length,
 @click.option("--max-edges", type=int, default=DEFAULT_MAX_EDGES, show_default=True)
 @pass_store
 def report_command(store, output, open_, title, as_of, status, max_nodes, max_edges, min_confidence=None):
-    """One-page HTML report: data summary, the canned query tables, the network,
-    valuation histories and sources. Self-contained; works offline."""
+    """One-page HTML report: the headline findings in words, charts (money by year
+    and type, the circular web's timeline, the largest loops, valuation histories),
+    the network, the canned query tables and sources. Self-contained; works
+    offline; prints to a clean PDF."""
     from dealgraph.queries.observations import effective
     from dealgraph.viz.html import write_page
     from dealgraph.viz.report import render_report

@@ -24,7 +24,8 @@ Definitions
   entry period, then earliest first day, then deal id), and the closing deal is the latest
   of the cycle's hops' first deals in that order. Every listed new cycle is also in
   ``attrs["new_cycles"]`` (period, cycle, length, closed_by, bottleneck_usd), a tidy frame
-  for the report; cycles are listed from the ``max_listed`` largest by final bottleneck
+  for the report (``attrs["on_cycles_usd"]`` / ``attrs["hop_usd"]``: the last row's share as its
+  two sums of money); cycles are listed from the ``max_listed`` largest by final bottleneck
   (all of them when there are fewer), and ``attrs["listed_complete"]`` says which.
 
 The last row equals the whole-selection figures: circular-flows' total, hubs' top
@@ -74,8 +75,8 @@ def period_label(p: int, freq: str) -> tuple[str, str]:
 
 
 def web_figures(deals: pd.DataFrame, k: int) -> dict:
-    """Cycles 2..k, top circular capacity (and its entity) and the share of money on cycles
-    of ``deals`` (already selected)."""
+    """Cycles 2..k, top circular capacity (and its entity), the share of money on cycles and
+    the two sums it divides (``on_cycles_usd`` / ``hop_usd``) of ``deals`` (already selected)."""
     arrays = build_arrays(deals)
     res = run_search(prepare(arrays), k)
     caps = Capacities(arrays)
@@ -89,7 +90,8 @@ def web_figures(deals: pd.DataFrame, k: int) -> dict:
     on = float(amt[other & caps.fg.on_cycle].sum())
     return {"cycles": int(res.counts[2:k + 1].sum()), "capacity_usd": best[0][1] if best else 0.0,
             "top_hub": str(arrays.ids[best[0][0]]) if best and best[0][1] > 0 else "",
-            "on_cycles_pct": 100.0 * on / total if total > 0 else np.nan, "arrays": arrays}
+            "on_cycles_pct": 100.0 * on / total if total > 0 else np.nan, "on_cycles_usd": on, "hop_usd": total,
+            "arrays": arrays}
 
 
 def _listed_cycles(arrays, k: int, cap: int):
@@ -185,7 +187,9 @@ def timeline(store_or_deals, *, freq: str = "quarter", max_length: int = 4, top:
     df = pd.DataFrame(rows, columns=COLUMNS)
     df.attrs.update(new_cycles=pd.DataFrame(listing, columns=["period", "cycle", "length", "closed_by",
                                                               "bottleneck_usd"]),
-                    listed_complete=complete, freq=freq, max_length=k)
+                    listed_complete=complete, freq=freq, max_length=k,
+                    on_cycles_usd=prev["on_cycles_usd"] if prev else np.nan,
+                    hop_usd=prev["hop_usd"] if prev else np.nan)
     if not complete:
         df.attrs["message"] = (f"closed_by lists new cycles among the {max_listed:,} largest by final bottleneck "
                                f"only (--max-listed); the cycle counts are exact")

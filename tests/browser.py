@@ -170,6 +170,11 @@ def take_screenshots(outdir="docs/screenshots") -> list[Path]:
         page = open_page(b, report, width=1280, height=900)
         page.screenshot(path=str(out / "report.png"))
         shots.append(out / "report.png")
+        for name, selector in (("report-web", "#web"), ("report-tables", "#q-multiples")):
+            page.locator(selector).scroll_into_view_if_needed()
+            page.evaluate("s => document.querySelector(s).scrollIntoView()", selector)
+            page.screenshot(path=str(out / f"{name}.png"))
+            shots.append(out / f"{name}.png")
         page.locator("figure.dg-figure[data-entity=groq]").screenshot(path=str(out / "report-valuation.png"))
         shots.append(out / "report-valuation.png")
     return shots

@@ -139,7 +139,7 @@ def test_tooltip_shows_deal_terms_and_source(chrome, sample_page):
     page = open_page(chrome, sample_page)
     tip = hover_edge(page, "nvidia-groq-license-2025-12")
     assert "license: nvidia → groq" in tip
-    assert "$20.0B" in tip and "announced" in tip and "2025-12" in tip
+    assert "$20.0bn" in tip and "announced" in tip and "2025-12" in tip
     assert "Seed article 'Who Captures the Value If AI Inference Becomes Cheap?'" in tip
     tip = hover_node(page, "groq")
     assert "Groq" in tip and "Received (known)" in tip
@@ -214,7 +214,8 @@ def test_hostile_report_stays_text(chrome, hostile_store, tmp_path):
     srcs = page.inner_text(".dg-sources")
     assert "</script><script>window.__pwned=5</script>" in srcs and "javascript:window.__pwned=4" in srcs
     links = page.evaluate("[...document.querySelectorAll('a')].map(a => a.getAttribute('href'))")
-    assert links == ["https://example.com/x?a="]  # only the http(s) URL became a link
+    # only the http(s) URL became a link (the others are the report's own table of contents)
+    assert [x for x in links if not x.startswith("#")] == ["https://example.com/x?a="]
     assert page.evaluate("document.querySelectorAll('img, iframe').length") == 0
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert_offline(page)
@@ -233,7 +234,7 @@ def test_report_page(chrome, sample_store, tmp_path):
     assert canvas_ink(page) > 20000
     assert page.locator("table.dg-table").count() >= 8  # summary + 7 query tables
     assert page.locator("figure.dg-figure[data-entity=groq] svg").count() == 1
-    assert "exit: license by nvidia" in page.inner_text("figure.dg-figure[data-entity=groq]")
+    assert "exit: license by Nvidia" in page.inner_text("figure.dg-figure[data-entity=groq]")
     assert page.locator(".dg-sources li").count() > 5
     assert_offline(page)
 

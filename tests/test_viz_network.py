@@ -85,11 +85,13 @@ def test_node_size_area_grows_with_money():
 
 
 def test_money_labels_with_qualifiers():
-    assert style.money(20e9) == "$20.0B"
-    assert style.money(6.9e9) == "$6.90B"
-    assert style.qualified_money(4.5e12, "approx") == "≈ $4.50T"
-    assert style.qualified_money(1e9, "up_to") == "up to $1.00B"
+    # the shared formatter (queries.common.money), with "undisclosed" for a missing amount
+    assert style.money(20e9) == "$20.0bn"
+    assert style.money(6.9e9) == "$6.9bn"
+    assert style.qualified_money(4.5e12, "approx") == "~$4.5tn"
+    assert style.qualified_money(1e9, "up_to") == "up to $1.0bn"
     assert style.qualified_money(None, "exact") == "undisclosed"
+    assert style.money(float("nan")) == "undisclosed"
 
 
 # --------------------------------------------------------------------------- model
@@ -146,7 +148,7 @@ def test_build_view_counts_ids_and_encodings():
     # tooltips are structured data, never a pyvis "title" string (no href popup, no innerHTML)
     assert all("title" not in n for n in v.net.nodes) and all("title" not in e for e in v.net.edges)
     tip = dict(edges["ba"]["tip"]["rows"])
-    assert tip["Amount"] == "≈ $20.0B" and tip["Status"] == "rumoured (tentative)" and tip["Source"] == "src"
+    assert tip["Amount"] == "~$20.0bn" and tip["Status"] == "rumoured (tentative)" and tip["Source"] == "src"
     assert tip["Date"] == "2023" and tip["Type"] == "investment"
     # positions precomputed, physics off
     assert all(isinstance(n["x"], float) and isinstance(n["y"], float) for n in v.net.nodes)
@@ -285,15 +287,16 @@ def test_notebook_display_is_an_iframe(sample_store):
 
 def test_valuation_chart_for_groq(sample_store):
     from dealgraph.queries.returns import rounds
-    from dealgraph.viz.svgchart import valuation_chart
+    from dealgraph.viz.charts import valuation_history
 
-    svg = valuation_chart(rounds(sample_store, entity="groq"), "Groq")
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert "$2.80B" in svg and "$6.90B" in svg  # both post-money rounds
+    svg = valuation_history(rounds(sample_store, entity="groq"), "Groq")
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    assert "Matplotlib v" in svg  # drawn by the library (its generator metadata)
+    assert "$2.8bn" in svg and "$6.9bn" in svg  # both post-money rounds
     assert "×2.46" in svg and "×2.90" in svg  # step-ups 6.9/2.8 and 20/6.9
-    assert "exit: license by nvidia $20.0B" in svg and 'class="dg-exit"' in svg
+    assert "exit: license by nvidia, $20.0bn" in svg
     one = rounds(sample_store, entity="groq").head(1)
-    assert valuation_chart(one, "one point") == ""
+    assert valuation_history(one, "one point") == ""
 
 
 def _cli(store_path, args, cwd):
@@ -335,11 +338,10 @@ def test_cli_report(sample_store, tmp_path):
         assert heading in text, heading
     assert "Could not compute" not in text
     from dealgraph.queries.registry import QUERIES
-    from dealgraph.viz.report import report_queries
+    from dealgraph.viz.report import REPORT_QUERIES, report_queries
 
     names = [n for n, _, _ in report_queries()]
-    assert names[:7] == ["circular-flows", "multiples", "deal-comparisons", "round-trip", "returns",
-                         "concentration", "check"]
+    assert names == [n for n, _ in REPORT_QUERIES]  # the declared order; every query has a heading
     assert set(names) == (set(QUERIES) - {"rounds"}) | {"check"}  # every table-like query is in the report
     for n in names:
         assert f'<section id="q-{n}">' in text
@@ -352,7 +354,7 @@ def test_report_links_only_http_urls():
     from dealgraph.viz.report import _linkify
 
     out = _linkify('see https://example.com/a?b=1&c=<x> and javascript:alert(1) "q"')
-    assert '<a href="https://example.com/a?b=1&amp;c=" rel="noopener noreferrer nofollow">' in out
+    assert '<a class="dg-url" href="https://example.com/a?b=1&amp;c=" rel="noopener noreferrer nofollow">' in out
     assert "javascript:alert(1)" in out and 'href="javascript' not in out
     assert "&lt;x&gt;" in out and "&quot;q&quot;" in out
 

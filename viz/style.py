@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from dealgraph.graph.schema import DEAL_TYPES, ENTITY_KINDS
+from dealgraph.queries.common import money as common_money
 
 #: Entity kind -> node colour (node fills): pale colours from Paul Tol's "light"
 #: scheme, so labels and the highlight border read on top of them, and none near
@@ -110,25 +111,11 @@ def edge_width(amount_usd, max_usd: float) -> float:
 
 
 def money(usd) -> str:
-    """``$1.50B``-style label; ``undisclosed`` for a missing amount."""
-    if not known(usd):
-        return "undisclosed"
-    usd = float(usd)
-    sign = "-" if usd < 0 else ""
-    a = abs(usd)
-    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            v = a / div
-            return f"{sign}${v:,.{2 if v < 10 else 1 if v < 100 else 0}f}{suffix}"
-    return f"{sign}${a:,.0f}"
-
-
-_QUALIFIER_WORDS = {"exact": "", "approx": "≈ ", "up_to": "up to ", "at_least": "at least "}
+    """The shared money text (:func:`dealgraph.queries.common.money`: ``$20.0bn``);
+    ``undisclosed`` for a missing amount."""
+    return common_money(usd) if known(usd) else "undisclosed"
 
 
 def qualified_money(usd, qualifier) -> str:
-    """Amount with its qualifier in words: ``≈ $6.00B``, ``up to $100B``."""
-    if not known(usd):
-        return "undisclosed"
-    q = qualifier if isinstance(qualifier, str) else "exact"
-    return _QUALIFIER_WORDS.get(q, "") + money(usd)
+    """Amount with its qualifier as the input writes it: ``~$6.0bn``, ``up to $100.0bn``."""
+    return common_money(usd, qualifier) if known(usd) else "undisclosed"
