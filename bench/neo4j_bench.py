@@ -78,6 +78,51 @@ def write_ceiling(driver, database, n: int, batch: int) -> float:
     return n / el
 
 
+#: ``--sweep``: (rows per UNWIND, statements per transaction, parallel sessions)
+SWEEP = ((5_000, 1, 1), (10_000, 1, 1), (20_000, 1, 1), (50_000, 1, 1), (10_000, 5, 1), (10_000, 1, 2),
+         (20_000, 1, 2))
+
+
+def sweep(store, driver, database, server_pid, rounds: int, note) -> None:
+    """First pushes of ``store`` into the emptied database with each :data:`SWEEP` setting
+    (after two warm-up pushes), ``rounds`` times in rotated order (so slow and fast moments of a shared machine fall on
+    every setting); the median wall time and deals/s, and the server's and the client's CPU
+    seconds per push (less sensitive to the other load than wall time)."""
+    import statistics
+
+    import psutil
+
+    from dealgraph.neo4j_backend.push import delete_own, push
+
+    server = psutil.Process(server_pid) if server_pid else None
+    me = psutil.Process()
+    got: dict[tuple, list[tuple[float, float, float]]] = {c: [] for c in SWEEP}
+    for _ in range(2):  # warm the server's JIT first: its first pushes are 2-3x slower than later ones
+        delete_own(driver, database)
+        push(store, driver, database=database)
+    for r in range(rounds):
+        for c in SWEEP[r % len(SWEEP):] + SWEEP[:r % len(SWEEP)]:
+            delete_own(driver, database)
+            b, tx, w = c
+            s0 = server.cpu_times() if server else None
+            c0 = me.cpu_times()
+            t = time.perf_counter()
+            push(store, driver, database=database, batch=b, tx_batches=tx, workers=w)
+            el = time.perf_counter() - t
+            c1 = me.cpu_times()
+            s1 = server.cpu_times() if server else None
+            scpu = (s1.user + s1.system - s0.user - s0.system) if server else float("nan")
+            got[c].append((el, scpu, c1.user + c1.system - c0.user - c0.system))
+            print(f"sweep round {r + 1}: batch {b}, {tx} per tx, {w} sessions: {el:.1f} s ({load()})", flush=True)
+    nd = len(store.deals)
+    for (b, tx, w), runs in got.items():
+        el = statistics.median(x[0] for x in runs)
+        note(f"sweep: {b:,} rows per UNWIND, {tx} per transaction ({b * tx:,} rows), {w} session{'s' * (w > 1)}",
+             f"median {el:.1f} s = **{nd / el:,.0f} deals/s** (runs: {', '.join(f'{x[0]:.1f}' for x in runs)} s); "
+             f"server CPU {statistics.median(x[1] for x in runs):.1f} s, client CPU "
+             f"{statistics.median(x[2] for x in runs):.1f} s ({load()})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--deals", type=int, default=100_000)
@@ -90,6 +135,9 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-push", default=None, help="another push.py to time in the same run")
     ap.add_argument("--page-cache", default="1g", help="local server's page cache (default 1g)")
     ap.add_argument("--store", default=None, help="an existing store of synthetic deals (skips synth + add)")
+    ap.add_argument("--sweep", type=int, default=0, metavar="ROUNDS",
+                    help="first pushes with each batch/transaction/session setting, ROUNDS times each")
+    ap.add_argument("--bulk", action="store_true", help="also time the offline bulk import (local server only)")
     ap.add_argument("--out", default=str(REPO / "BENCHMARKS-neo4j.md"))
     args = ap.parse_args(argv)
 
@@ -174,6 +222,11 @@ def main(argv=None) -> int:
                 from dealgraph.neo4j_backend.push import delete_own
 
                 delete_own(driver, settings.database)
+            if args.sweep:
+                sweep(store, driver, settings.database, servers[0].pid if servers else None, args.sweep, note)
+                from dealgraph.neo4j_backend.push import delete_own
+
+                delete_own(driver, settings.database)
             timed_push("push, first (empty database: CREATE)", push, driver, settings)
             timed_push("push, unchanged (fingerprints compared, nothing sent)", push, driver, settings)
             ceiling = write_ceiling(driver, settings.database, min(nd, 100_000), batch)
@@ -220,6 +273,26 @@ def main(argv=None) -> int:
                          f"({'complete' if df.attrs['complete'] else 'TIMEOUT'}){extra} ({load()})")
         finally:
             driver.close()
+
+        if args.bulk and not os.environ.get("NEO4J_URI"):
+            from dealgraph.neo4j_backend.bulk import bulk_push
+
+            start("neo4j-bulk")
+            srv = servers[-1]
+            t = time.perf_counter()
+            s = bulk_push(store, srv)
+            el = time.perf_counter() - t
+            tm = s.timings
+            note("bulk push, first (offline `neo4j-admin database import full`, server stopped and restarted)",
+                 f"{el:.1f} s = **{nd / el:,.0f} deals/s** (CSV files {tm['csv_s']:.1f} s, import "
+                 f"{tm['import_s']:.1f} s = {nd / tm['import_s']:,.0f} deals/s, server stop {tm['stop_s']:.1f} s and "
+                 f"start {tm['start_s']:.1f} s, constraints {tm['constraints_s']:.1f} s; {load()})")
+            driver = connect(Settings(uri=srv.uri))
+            try:
+                timed_push("push after the bulk push (fingerprints compared, nothing sent)", push, driver,
+                           Settings(uri=srv.uri))
+            finally:
+                driver.close()
 
         if args.baseline_push:
             old = _load_module(args.baseline_push)

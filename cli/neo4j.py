@@ -22,7 +22,7 @@ import click
 from dealgraph.cli.common import GeneratedGroup, emit, pass_store, registry_options, resolve_entities
 from dealgraph.errors import Neo4jError
 from dealgraph.neo4j_backend.connection import Settings
-from dealgraph.neo4j_backend.embedded import EMBEDDED
+from dealgraph.neo4j_backend.projection import PROJECTED
 from dealgraph.neo4j_backend.registry import (CYPHER_QUERIES, CYPHER_STATEMENTS, ENGINES, run_cypher_query,
                                               server_entities)
 from dealgraph.queries.registry import QUERIES
@@ -227,11 +227,11 @@ def _query_command(name: str) -> click.Command:
             # an entity by id, name or alias, as the local CLI resolves it
             resolve_entities(q.options, opts, lambda: server_entities(driver, database), where="on the server ")
             df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
-        emit(df, fmt, title=f"{name} ({'embedded, pulled from Neo4j' if name in EMBEDDED else 'Neo4j'})",
+        emit(df, fmt, title=f"{name} (Neo4j)",
              markdown_title=False, layout=q.layout, view=view)
 
-    help = q.description + (f"\n\nRuns embedded on the graph pulled from the server (no Cypher implementation); "
-                            f"same table as `dealgraph query {name}` on that data." if name in EMBEDDED else
+    help = q.description + (f"\n\nThe server selects the money hops in Cypher, the embedded kernels compute on "
+                            f"them (projection); same table as `dealgraph query {name}`." if name in PROJECTED else
                             f"\n\nComputed in Cypher on the server; same table as `dealgraph query {name}`.")
     if name in ENGINES:
         help += (" --engine projection: the server selects the money hops, the embedded compiled search runs "
@@ -253,8 +253,8 @@ def _engine_option(name: str):
 neo4j_group.add_command(GeneratedGroup("query", CYPHER_QUERIES, _query_command,
                                        help="Run a canned query in Cypher on the Neo4j server "
                                             "(same options and table as `dealgraph query`); "
-                                            f"{', '.join(EMBEDDED)} run embedded on the graph pulled "
-                                            "from the server, and say so."))
+                                            f"{', '.join(PROJECTED)} read the money hops from the server and "
+                                            "compute with the embedded kernels."))
 
 
 def _cypher_command(name: str) -> click.Command:

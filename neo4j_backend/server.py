@@ -104,6 +104,7 @@ class LocalNeo4j:
     def start(self, timeout: float = 300.0, *, echo=None, new_session: bool = True) -> "LocalNeo4j":
         """Start the launcher and wait for its ready line (raises :class:`ServerError` on failure)."""
         java, lib, launcher = prepare(self.cache, echo=echo)
+        self._ready, self._stdout_lines = threading.Event(), []  # a restart waits for its own ready line
         log = open(self.log_path, "w")
         env = dict(os.environ)
         env.pop("DEALGRAPH_NEO4J_PASSWORD", None)
