@@ -97,14 +97,35 @@ def neo4j_group() -> None:
                                               "first; nothing else on the server is touched.")
 @click.option("--prune", is_flag=True, help="Delete from Neo4j the deals, entities, metrics and FX rates the "
                                             "local store no longer has (default: keep them).")
-@click.option("--batch", type=click.IntRange(min=1), default=None, help="Rows per transaction (default: 10000).")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Rows per statement (default: 10000).")
+@click.option("--bulk", is_flag=True, help="First push into the empty database of the local server "
+                                           "(`dealgraph neo4j serve`'s, stopped) by Neo4j's offline bulk import; "
+                                           "--uri is not used.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="With --bulk: the local server's data directory (default: that of `dealgraph neo4j serve`).")
 @pass_store
-def push(store, uri, user, password_arg, ask_password, database, replace, prune, batch):
+def push(store, uri, user, password_arg, ask_password, database, replace, prune, batch, bulk, data_dir):
     """Write the local store into Neo4j: new rows by batched CREATE, changed rows (by
-    fingerprint) by MERGE, unchanged rows not at all."""
+    fingerprint) by MERGE, unchanged rows not at all. --bulk: the first push into a local
+    server's empty database by the offline import (the graph and fingerprints are the same)."""
     from dealgraph.neo4j_backend.push import BATCH
     from dealgraph.neo4j_backend.push import push as do_push
 
+    if bulk:
+        if replace or prune or batch:
+            raise Neo4jError("--bulk fills an empty database: --replace, --prune and --batch do not apply")
+        from dealgraph.neo4j_backend.bulk import bulk_push
+        from dealgraph.neo4j_backend.server import LocalNeo4j, default_data_dir
+
+        target = data_dir or default_data_dir()
+        summary = bulk_push(store, LocalNeo4j(data_dir=target), echo=lambda m: click.echo(m, err=True))
+        rows = ", ".join(f"{n} {k}" for k, n in summary.rows.items())
+        c = summary.counters
+        click.echo(f"bulk-imported {rows} into {target}: {c.get('nodes_created', 0)} nodes and "
+                   f"{c.get('relationships_created', 0)} relationships created "
+                   f"(import {summary.timings['import_s']:.1f} s); start it with: dealgraph neo4j serve"
+                   + (f" --data {target}" if data_dir else ""))
+        return
     with _session(uri, user, password_arg, ask_password, database, failed="push interrupted",
                   hint=" (run the push again: it converges)") as (settings, driver):
         with _progress("pushing") as progress:
@@ -159,9 +180,9 @@ def serve(port, data_dir, auth, tls_dir):
     from dealgraph.neo4j_backend.server import LocalNeo4j, ServerError
 
     if data_dir is None:
-        from platformdirs import user_data_dir
+        from dealgraph.neo4j_backend.server import default_data_dir
 
-        data_dir = Path(user_data_dir("dealgraph")) / "neo4j"
+        data_dir = default_data_dir()
     password = _password(None, ask_password=not os.environ.get("NEO4J_PASSWORD")) if auth else None
     if tls_dir is not None:
         missing = [n for n in ("public.crt", "private.key") if not (Path(tls_dir) / n).is_file()]

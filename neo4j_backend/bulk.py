@@ -31,6 +31,7 @@ leaves a database that the next bulk push (or ``push --replace``) rewrites from 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -215,40 +216,64 @@ def import_offline(store, data_dir: Path, *, cache: Path | None = None, echo=Non
                      and not ln.lstrip().startswith("at ")]
             raise Neo4jError(f"the bulk import into {data_dir} failed (exit {proc.returncode}): "
                              f"{' | '.join(lines[-3:]) or 'no output'}")
-    return {"csv_s": csv_s, "import_s": import_s, "rows": files.rows}
+    done = re.search(r"Imported:\s+(\d+) nodes\s+(\d+) relationships\s+(\d+) properties", proc.stdout)
+    counts = dict(zip(("nodes_created", "relationships_created", "properties_set"), map(int, done.groups()))) \
+        if done else {}
+    return {"csv_s": csv_s, "import_s": import_s, "rows": files.rows, "counts": counts}
+
+
+#: Written into the data directory while a bulk push runs, removed when it is complete: a database
+#: with this file is a bulk push's unfinished work, which the next bulk push may overwrite.
+INCOMPLETE = "dealgraph-bulk-push.incomplete"
 
 
 def bulk_push(store, server, *, echo=None) -> PushSummary:
-    """First push of ``store`` into the empty database of ``server`` (a running
-    :class:`~dealgraph.neo4j_backend.server.LocalNeo4j` with a data directory): checks that
-    the database is empty, stops the server, imports, starts it again and creates the
-    constraints. Refused (:class:`Neo4jError`, nothing changed) when the database holds
-    anything. Returns a summary like :func:`push.push`'s (every row created) with the
-    phases' seconds in ``timings``."""
+    """First push of ``store`` into the empty database of ``server`` (a
+    :class:`~dealgraph.neo4j_backend.server.LocalNeo4j` with a data directory, running or
+    not): checks that the database is empty, stops the server, imports, starts it again
+    and creates the constraints; a server that was not running is left stopped. Refused
+    (:class:`Neo4jError`, nothing changed) when the database holds anything -- unless it is
+    an unfinished bulk push (:data:`INCOMPLETE`), which is replaced. Returns a summary like
+    :func:`push.push`'s (every row created) with the phases' seconds in ``timings``."""
     from dealgraph.neo4j_backend.connection import Settings, connect
 
     if server.data_dir is None:
         raise Neo4jError("a bulk push needs the server's data directory (a server dealgraph manages)")
+    marker = Path(server.data_dir) / INCOMPLETE
+    running = server.proc is not None and server.proc.poll() is None
     settings = Settings(uri=server.uri, user="neo4j", password=server.password)
-    with connect(settings) as driver:
-        if not is_empty(driver):
+    timings: dict = {}
+    if not marker.exists():
+        if not running:
+            server.start()
+        with connect(settings) as driver:
+            empty = is_empty(driver)
+        if not empty:
+            if not running:
+                server.stop()
             raise Neo4jError(f"the database in {server.data_dir} is not empty: a bulk push only fills an empty "
-                             f"one (use a plain push; it sends only what changed)")
+                             f"one (a plain push sends only what changed)")
+        marker.write_text("a bulk push is writing this database; the next bulk push replaces it\n")
     t = time.perf_counter()
     server.stop()
-    timings = {"stop_s": time.perf_counter() - t}
-    try:
-        timings.update(import_offline(store, server.data_dir, cache=server.cache, echo=echo))
-    finally:
-        t = time.perf_counter()
-        server.start()
-        timings["start_s"] = time.perf_counter() - t
+    timings["stop_s"] = time.perf_counter() - t
+    got = import_offline(store, server.data_dir, cache=server.cache, echo=echo)
+    t = time.perf_counter()
+    server.start()
+    timings["start_s"] = time.perf_counter() - t
     summary = PushSummary()
-    with connect(settings) as driver:
-        t = time.perf_counter()
-        ensure_constraints(driver, None, summary)
-        timings["constraints_s"] = time.perf_counter() - t
-    summary.rows = rows = timings.pop("rows")
+    try:
+        with connect(settings) as driver:
+            t = time.perf_counter()
+            ensure_constraints(driver, None, summary)
+            timings["constraints_s"] = time.perf_counter() - t
+    finally:
+        if not running:
+            server.stop()
+    marker.unlink()
+    rows = got.pop("rows")
+    summary.rows = rows
     summary.sent = {k: {"created": n, "updated": 0, "unchanged": 0, "pruned": 0} for k, n in rows.items()}
-    summary.timings = timings
+    summary.counters.update(got.pop("counts"))
+    summary.timings = {**timings, **got}
     return summary

@@ -49,6 +49,13 @@ JVM_FLAGS: tuple[str, ...] = (
 )
 
 
+def default_data_dir() -> Path:
+    """Where ``dealgraph neo4j serve`` keeps its database (and ``push --bulk`` writes) by default."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dealgraph")) / "neo4j"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
