@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -105,7 +106,6 @@ def _write(path: Path, table: pa.Table, ids: dict[str, str]) -> bool:
 
 def write_import_files(store, folder: Path) -> ImportFiles:
     """The store as the import tool's CSV files in ``folder`` (the graph :func:`push.push` builds)."""
-    from dealgraph.neo4j_backend.push import _grouped  # noqa: F401  (same grouping rules as push)
     from dealgraph.graph.schema import relationship_type
 
     folder = Path(folder)
@@ -142,7 +142,8 @@ def write_import_files(store, folder: Path) -> ImportFiles:
     dt = _props_table(deals.df, deals.skip, deals.fp)
     payer = deals.df["payer"]
     named = payer.notna().to_numpy()
-    rel_of = deals.df["type"].map(relationship_type).to_numpy(dtype=object)
+    types_ = pd.Categorical(deals.df["type"])  # a relationship type per distinct deal type, not per deal
+    rel_of = np.array([relationship_type(t) for t in types_.categories], dtype=object)[types_.codes]
     for rel in m.DEAL_REL_TYPES:
         sel = np.flatnonzero(named & (rel_of == rel))
         if len(sel):
