@@ -123,6 +123,34 @@ def sweep(store, driver, database, server_pid, rounds: int, note) -> None:
              f"{statistics.median(x[2] for x in runs):.1f} s ({load()})")
 
 
+def compare_engines(name: str, opts: dict, store, driver, database, note) -> None:
+    """``name`` embedded on the store, then on the server with each of its engines (the
+    projection, and Cypher where there is one); time, ratio to embedded, same table or not."""
+    import pandas as pd
+
+    from dealgraph.neo4j_backend.registry import ENGINES, run_cypher_query
+    from dealgraph.queries.registry import run_query
+
+    t = time.perf_counter()
+    emb = run_query(name, store, **opts)
+    te = time.perf_counter() - t
+    shown = f"{name}{' ' + ' '.join(f'--{k} {v}' for k, v in opts.items()) if opts else ''}"
+    note(f"{shown}, embedded", f"{te:.2f} s, {len(emb):,} rows ({load()})")
+    for engine in (ENGINES[name][0] if name in ENGINES else ("projection",)):
+        extra = {"engine": engine} if name in ENGINES else {}
+        t = time.perf_counter()
+        df = run_cypher_query(name, driver, database=database, **opts, **extra)
+        el = time.perf_counter() - t
+        try:
+            pd.testing.assert_frame_equal(emb.reset_index(drop=True), df.reset_index(drop=True), check_dtype=False)
+            same = "same table as embedded"
+        except AssertionError:
+            same = "DIFFERS from embedded"
+        read = f" (of which reading the hops {df.attrs['read_s']:.2f} s)" if "read_s" in df.attrs else ""
+        note(f"{shown}, {engine}", f"{el:.2f} s, {same}, **{el / max(te, 1e-9):,.1f}x** the embedded time{read} "
+                                   f"({load()})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--deals", type=int, default=100_000)
@@ -135,6 +163,8 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-push", default=None, help="another push.py to time in the same run")
     ap.add_argument("--page-cache", default="1g", help="local server's page cache (default 1g)")
     ap.add_argument("--store", default=None, help="an existing store of synthetic deals (skips synth + add)")
+    ap.add_argument("--queries", nargs="*", default=["concentration", "hubs", "timeline", "circularity:samples=100"],
+                    help="other queries to time embedded vs on the server (NAME or NAME:opt=v,opt=v)")
     ap.add_argument("--sweep", type=int, default=0, metavar="ROUNDS",
                     help="first pushes with each batch/transaction/session setting, ROUNDS times each")
     ap.add_argument("--bulk", action="store_true", help="also time the offline bulk import (local server only)")
@@ -163,9 +193,12 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="dealgraph-neo4j-bench-"))
     t = time.perf_counter()
     seed = args.seed
-    if args.store:
-        store = open_store(args.store, seed=False)
-        how = f"the store {args.store}"
+    if args.store:  # a copy: the 1% edit below must not change the given store
+        import shutil
+
+        shutil.copyfile(args.store, work / "bench.db")
+        store = open_store(work / "bench.db", seed=False)
+        how = f"a copy of the store {args.store}"
     else:
         for _attempt in range(5):
             ep, dp = synth.write(work / f"seed{seed}", args.deals, n_ent, seed)
@@ -271,6 +304,11 @@ def main(argv=None) -> int:
                     note(f"circular-flows k={k}, {engine}",
                          f"{el:.2f} s, {df.attrs['total_cycles']:,} cycles "
                          f"({'complete' if df.attrs['complete'] else 'TIMEOUT'}){extra} ({load()})")
+            for spec in args.queries:  # the other graph searches: embedded vs projection (vs cypher)
+                name, _, opt = spec.partition(":")
+                opts = dict(kv.split("=") for kv in opt.split(",") if kv)
+                opts = {k: int(v) if v.isdigit() else v for k, v in opts.items()}
+                compare_engines(name, opts, store, driver, settings.database, note)
         finally:
             driver.close()
 

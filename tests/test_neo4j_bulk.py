@@ -31,9 +31,9 @@ def graph_dump(driver, database=None) -> tuple[list[str], list[str]]:
 def test_bulk_push_builds_the_bolt_graph_and_later_pushes_are_incremental(neo4j_target, neo4j_driver, tmp_path):
     from neo4j import GraphDatabase
 
-    from tests.test_neo4j_queries import random_store
-
-    for i, store in enumerate([open_store(tmp_path / "sample.db"), random_store(tmp_path / "r.db", 3)]):
+    # the sample data: every kind of row (entities of each kind, deals of each type, payer-less
+    # rounds, metrics, FX rates), empty and missing values, text with quotes and commas
+    for i, store in enumerate([open_store(tmp_path / "sample.db")]):
         # the Bolt push into the session server
         delete_own(neo4j_driver, neo4j_target.database)
         push(store, neo4j_driver, database=neo4j_target.database)
