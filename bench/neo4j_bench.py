@@ -269,7 +269,7 @@ def main(argv=None) -> int:
 
             frames = store.export_frames()
             changed = frames["deals"].sample(frac=0.01, random_state=1).copy()
-            changed["notes"] = "changed for the benchmark"
+            changed["notes"] = f"changed for the benchmark at {time.time():.0f}"  # new each run
             store.import_frames({"deals": changed})
             timed_push(f"push, 1% changed ({len(changed):,} deals edited locally)", push, driver, settings)
 

@@ -45,7 +45,7 @@ import pyarrow.csv as pacsv
 
 from dealgraph.errors import Neo4jError
 from dealgraph.neo4j_backend import model as m
-from dealgraph.neo4j_backend.push import PushSummary, _kinds, ensure_constraints
+from dealgraph.neo4j_backend.push import EMPTY_EXTRA, PushSummary, _kinds, ensure_constraints
 
 #: The import tool's entry point: ``neo4j-admin`` itself (neo4j-command-line).
 ADMIN_MAIN = "org.neo4j.cli.AdminTool"
@@ -72,7 +72,7 @@ def _props_table(df, skip, fp: np.ndarray) -> pa.Table:
         import pyarrow.compute as pc
 
         extra = table.column("extra")
-        empty = pc.or_(pc.equal(extra, "{}"), pc.equal(extra, ""))
+        empty = pc.is_in(extra, pa.array(EMPTY_EXTRA))
         table = table.set_column(cols.index("extra"), "extra",
                                  pc.if_else(pc.fill_null(empty, False), pa.scalar(None, pa.string()), extra))
     return table.append_column(m.FINGERPRINT, pa.array(fp, pa.int64()))

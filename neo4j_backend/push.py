@@ -71,6 +71,10 @@ class PushSummary:
         return any(v for k, v in self.counters.items() if k != "constraints_added")
 
 
+#: Values of ``extra`` (the JSON of non-schema columns) that mean "none": sent as no property.
+EMPTY_EXTRA: tuple[str, ...] = ("{}", "")
+
+
 def clean_props(row: dict, skip=()) -> dict:
     """A row as Neo4j properties: missing values (None/NaN/NA) and ``extra == "{}"`` dropped."""
     out = {}
@@ -79,7 +83,7 @@ def clean_props(row: dict, skip=()) -> dict:
             continue
         if isinstance(v, float) and math.isnan(v):
             continue
-        if k == "extra" and (v == "{}" or v == ""):
+        if k == "extra" and v in EMPTY_EXTRA:
             continue
         out[k] = v
     return out
@@ -249,7 +253,7 @@ def prop_rows(df: pd.DataFrame, skip=(), fp: np.ndarray | None = None) -> list[d
         s = df[c]
         vals = s.astype(object).where(s.notna(), None).tolist()
         if c == "extra":
-            vals = [None if v in ("{}", "") else v for v in vals]
+            vals = [None if v in EMPTY_EXTRA else v for v in vals]
         lists.append(vals)
     if fp is not None:
         cols.append(m.FINGERPRINT)
