@@ -20,7 +20,14 @@ the server in ``NEO4J_URI`` / ``NEO4J_PASSWORD``):
 * circular-flows for each ``--max-length`` with each engine: embedded (the local store),
   ``projection`` (hops selected and streamed by Cypher, searched by the embedded kernels)
   and ``cypher`` (the whole search in Cypher), with each time's ratio to embedded and
-  whether the results are the same.
+  whether the results are the same; embedded and projection alternated ``--repeat`` times
+  (medians), Cypher once;
+* ``--queries``: the other graph searches (concentration, hubs, timeline, circularity ...)
+  embedded and on the server with each engine, ratios and whether the tables are the same;
+* ``--sweep ROUNDS``: first pushes with each batch size / statements per transaction /
+  parallel sessions setting (:data:`SWEEP`), rotated, medians and CPU seconds;
+* ``--bulk``: the offline bulk push (``neo4j-admin database import full``) into a second
+  local server's empty database, its phases, and a Bolt push after it (nothing to send).
 
 The load average of the machine is recorded next to every timing (a shared machine
 slows everything, the server most). Prints the numbers and writes them as a markdown
@@ -33,6 +40,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -165,6 +173,7 @@ def main(argv=None) -> int:
     ap.add_argument("--store", default=None, help="an existing store of synthetic deals (skips synth + add)")
     ap.add_argument("--queries", nargs="*", default=["concentration", "hubs", "timeline", "circularity:samples=100"],
                     help="other queries to time embedded vs on the server (NAME or NAME:opt=v,opt=v)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of circular-flows embedded/projection (medians)")
     ap.add_argument("--sweep", type=int, default=0, metavar="ROUNDS",
                     help="first pushes with each batch/transaction/session setting, ROUNDS times each")
     ap.add_argument("--bulk", action="store_true", help="also time the offline bulk import (local server only)")
@@ -277,7 +286,15 @@ def main(argv=None) -> int:
                 embedded_cycles(store, max_length=2, top=1)
             for k in args.max_length:
                 base = None
-                for engine in args.engines:
+                fast = [e for e in args.engines if e != "cypher"]
+                runs: dict[str, list[float]] = {e: [] for e in args.engines}
+                got: dict = {}
+                # embedded and projection alternated --repeat times (medians); cypher once (it is slow)
+                order = [e for _ in range(args.repeat) for e in fast] + [e for e in args.engines if e == "cypher"]
+                failed: dict[str, str] = {}
+                for engine in order:
+                    if engine in failed:
+                        continue
                     t = time.perf_counter()
                     try:
                         if engine == "embedded":
@@ -286,10 +303,17 @@ def main(argv=None) -> int:
                             df = server_cycles(driver, database=settings.database, max_length=k, top=100,
                                                timeout=args.timeout, engine=engine)
                     except Exception as e:  # a timeout is a result worth recording
-                        note(f"circular-flows k={k}, {engine}", f"not finished: {type(e).__name__} after "
-                                                               f"{time.perf_counter() - t:.0f} s ({load()})")
+                        failed[engine] = (f"not finished: {type(e).__name__} after {time.perf_counter() - t:.0f} s "
+                                          f"({load()})")
                         continue
-                    el = time.perf_counter() - t
+                    runs[engine].append(time.perf_counter() - t)
+                    got[engine] = df
+                for engine in args.engines:
+                    if engine in failed:
+                        note(f"circular-flows k={k}, {engine}", failed[engine])
+                        continue
+                    el, df = statistics.median(runs[engine]), got[engine]
+                    each = f" (median of {', '.join(f'{x:.2f}' for x in runs[engine])})" if len(runs[engine]) > 1 else ""
                     extra = ""
                     if base is None:
                         base = (el, df)
@@ -300,9 +324,9 @@ def main(argv=None) -> int:
                         extra = (f", {'same cycles and top-100 as embedded' if same else 'DIFFERS from embedded'}"
                                  f", **{el / max(te, 1e-9):,.1f}x** the embedded time")
                         if "read_s" in df.attrs:
-                            extra += f" (of which reading the hops {df.attrs['read_s']:.2f} s)"
+                            extra += f" (of which reading the hops {df.attrs['read_s']:.2f} s in the last run)"
                     note(f"circular-flows k={k}, {engine}",
-                         f"{el:.2f} s, {df.attrs['total_cycles']:,} cycles "
+                         f"{el:.2f} s{each}, {df.attrs['total_cycles']:,} cycles "
                          f"({'complete' if df.attrs['complete'] else 'TIMEOUT'}){extra} ({load()})")
             for spec in args.queries:  # the other graph searches: embedded vs projection (vs cypher)
                 name, _, opt = spec.partition(":")
