@@ -15,7 +15,7 @@ import pytest
 
 from dealgraph.neo4j_backend.cypher_common import as_of_bounds, cypher_literal
 from dealgraph.neo4j_backend.registry import (CYPHER_STATEMENTS, cypher_script, cypher_statements, docs_section,
-                                              DOCS_BEGIN, DOCS_END)
+                                              DOCS_BEGIN, DOCS_END, ENGINES)
 
 REPO = Path(__file__).resolve().parent.parent
 

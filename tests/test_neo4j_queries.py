@@ -157,6 +157,8 @@ PROJECTION_CASES = [
 
 @pytest.mark.parametrize("name,options", PROJECTION_CASES, ids=str)
 def test_projection_engine_parity_on_sample(sample_pushed, neo4j_target, neo4j_driver, name, options):
+    # other tests push other graphs into the shared server: make it the sample again (prune: exactly it)
+    push(sample_pushed, neo4j_driver, database=neo4j_target.database, prune=True)
     engines = ENGINES if name == "concentration" else [None]
     for engine in engines:
         emb = compare(sample_pushed, neo4j_driver, neo4j_target.database, name, options, engine)
