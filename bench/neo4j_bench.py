@@ -20,7 +20,14 @@ the server in ``NEO4J_URI`` / ``NEO4J_PASSWORD``):
 * circular-flows for each ``--max-length`` with each engine: embedded (the local store),
   ``projection`` (hops selected and streamed by Cypher, searched by the embedded kernels)
   and ``cypher`` (the whole search in Cypher), with each time's ratio to embedded and
-  whether the results are the same.
+  whether the results are the same; embedded and projection alternated ``--repeat`` times
+  (medians), Cypher once;
+* ``--queries``: the other graph searches (concentration, hubs, timeline, circularity ...)
+  embedded and on the server with each engine, ratios and whether the tables are the same;
+* ``--sweep ROUNDS``: first pushes with each batch size / statements per transaction /
+  parallel sessions setting (:data:`SWEEP`), rotated, medians and CPU seconds;
+* ``--bulk``: the offline bulk push (``neo4j-admin database import full``) into a second
+  local server's empty database, its phases, and a Bolt push after it (nothing to send).
 
 The load average of the machine is recorded next to every timing (a shared machine
 slows everything, the server most). Prints the numbers and writes them as a markdown
@@ -33,6 +40,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -78,6 +86,79 @@ def write_ceiling(driver, database, n: int, batch: int) -> float:
     return n / el
 
 
+#: ``--sweep``: (rows per UNWIND, statements per transaction, parallel sessions)
+SWEEP = ((5_000, 1, 1), (10_000, 1, 1), (20_000, 1, 1), (50_000, 1, 1), (10_000, 5, 1), (10_000, 1, 2),
+         (20_000, 1, 2))
+
+
+def sweep(store, driver, database, server_pid, rounds: int, note) -> None:
+    """First pushes of ``store`` into the emptied database with each :data:`SWEEP` setting
+    (after two warm-up pushes), ``rounds`` times in rotated order (so slow and fast moments of a shared machine fall on
+    every setting); the median wall time and deals/s, and the server's and the client's CPU
+    seconds per push (less sensitive to the other load than wall time)."""
+    import statistics
+
+    import psutil
+
+    from dealgraph.neo4j_backend.push import delete_own, push
+
+    server = psutil.Process(server_pid) if server_pid else None
+    me = psutil.Process()
+    got: dict[tuple, list[tuple[float, float, float]]] = {c: [] for c in SWEEP}
+    for _ in range(2):  # warm the server's JIT first: its first pushes are 2-3x slower than later ones
+        delete_own(driver, database)
+        push(store, driver, database=database)
+    for r in range(rounds):
+        for c in SWEEP[r % len(SWEEP):] + SWEEP[:r % len(SWEEP)]:
+            delete_own(driver, database)
+            b, tx, w = c
+            s0 = server.cpu_times() if server else None
+            c0 = me.cpu_times()
+            t = time.perf_counter()
+            push(store, driver, database=database, batch=b, tx_batches=tx, workers=w)
+            el = time.perf_counter() - t
+            c1 = me.cpu_times()
+            s1 = server.cpu_times() if server else None
+            scpu = (s1.user + s1.system - s0.user - s0.system) if server else float("nan")
+            got[c].append((el, scpu, c1.user + c1.system - c0.user - c0.system))
+            print(f"sweep round {r + 1}: batch {b}, {tx} per tx, {w} sessions: {el:.1f} s ({load()})", flush=True)
+    nd = len(store.deals)
+    for (b, tx, w), runs in got.items():
+        el = statistics.median(x[0] for x in runs)
+        note(f"sweep: {b:,} rows per UNWIND, {tx} per transaction ({b * tx:,} rows), {w} session{'s' * (w > 1)}",
+             f"median {el:.1f} s = **{nd / el:,.0f} deals/s** (runs: {', '.join(f'{x[0]:.1f}' for x in runs)} s); "
+             f"server CPU {statistics.median(x[1] for x in runs):.1f} s, client CPU "
+             f"{statistics.median(x[2] for x in runs):.1f} s ({load()})")
+
+
+def compare_engines(name: str, opts: dict, store, driver, database, note) -> None:
+    """``name`` embedded on the store, then on the server with each of its engines (the
+    projection, and Cypher where there is one); time, ratio to embedded, same table or not."""
+    import pandas as pd
+
+    from dealgraph.neo4j_backend.registry import ENGINES, run_cypher_query
+    from dealgraph.queries.registry import run_query
+
+    t = time.perf_counter()
+    emb = run_query(name, store, **opts)
+    te = time.perf_counter() - t
+    shown = f"{name}{' ' + ' '.join(f'--{k} {v}' for k, v in opts.items()) if opts else ''}"
+    note(f"{shown}, embedded", f"{te:.2f} s, {len(emb):,} rows ({load()})")
+    for engine in (ENGINES[name][0] if name in ENGINES else ("projection",)):
+        extra = {"engine": engine} if name in ENGINES else {}
+        t = time.perf_counter()
+        df = run_cypher_query(name, driver, database=database, **opts, **extra)
+        el = time.perf_counter() - t
+        try:
+            pd.testing.assert_frame_equal(emb.reset_index(drop=True), df.reset_index(drop=True), check_dtype=False)
+            same = "same table as embedded"
+        except AssertionError:
+            same = "DIFFERS from embedded"
+        read = f" (of which reading the hops {df.attrs['read_s']:.2f} s)" if "read_s" in df.attrs else ""
+        note(f"{shown}, {engine}", f"{el:.2f} s, {same}, **{el / max(te, 1e-9):,.1f}x** the embedded time{read} "
+                                   f"({load()})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--deals", type=int, default=100_000)
@@ -90,6 +171,12 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-push", default=None, help="another push.py to time in the same run")
     ap.add_argument("--page-cache", default="1g", help="local server's page cache (default 1g)")
     ap.add_argument("--store", default=None, help="an existing store of synthetic deals (skips synth + add)")
+    ap.add_argument("--queries", nargs="*", default=["concentration", "hubs", "timeline", "circularity:samples=100"],
+                    help="other queries to time embedded vs on the server (NAME or NAME:opt=v,opt=v)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of circular-flows embedded/projection (medians)")
+    ap.add_argument("--sweep", type=int, default=0, metavar="ROUNDS",
+                    help="first pushes with each batch/transaction/session setting, ROUNDS times each")
+    ap.add_argument("--bulk", action="store_true", help="also time the offline bulk import (local server only)")
     ap.add_argument("--out", default=str(REPO / "BENCHMARKS-neo4j.md"))
     args = ap.parse_args(argv)
 
@@ -115,9 +202,12 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="dealgraph-neo4j-bench-"))
     t = time.perf_counter()
     seed = args.seed
-    if args.store:
-        store = open_store(args.store, seed=False)
-        how = f"the store {args.store}"
+    if args.store:  # a copy: the 1% edit below must not change the given store
+        import shutil
+
+        shutil.copyfile(args.store, work / "bench.db")
+        store = open_store(work / "bench.db", seed=False)
+        how = f"a copy of the store {args.store}"
     else:
         for _attempt in range(5):
             ep, dp = synth.write(work / f"seed{seed}", args.deals, n_ent, seed)
@@ -174,6 +264,11 @@ def main(argv=None) -> int:
                 from dealgraph.neo4j_backend.push import delete_own
 
                 delete_own(driver, settings.database)
+            if args.sweep:
+                sweep(store, driver, settings.database, servers[0].pid if servers else None, args.sweep, note)
+                from dealgraph.neo4j_backend.push import delete_own
+
+                delete_own(driver, settings.database)
             timed_push("push, first (empty database: CREATE)", push, driver, settings)
             timed_push("push, unchanged (fingerprints compared, nothing sent)", push, driver, settings)
             ceiling = write_ceiling(driver, settings.database, min(nd, 100_000), batch)
@@ -183,7 +278,7 @@ def main(argv=None) -> int:
 
             frames = store.export_frames()
             changed = frames["deals"].sample(frac=0.01, random_state=1).copy()
-            changed["notes"] = "changed for the benchmark"
+            changed["notes"] = f"changed for the benchmark at {time.time():.0f}"  # new each run
             store.import_frames({"deals": changed})
             timed_push(f"push, 1% changed ({len(changed):,} deals edited locally)", push, driver, settings)
 
@@ -191,7 +286,15 @@ def main(argv=None) -> int:
                 embedded_cycles(store, max_length=2, top=1)
             for k in args.max_length:
                 base = None
-                for engine in args.engines:
+                fast = [e for e in args.engines if e != "cypher"]
+                runs: dict[str, list[float]] = {e: [] for e in args.engines}
+                got: dict = {}
+                # embedded and projection alternated --repeat times (medians); cypher once (it is slow)
+                order = [e for _ in range(args.repeat) for e in fast] + [e for e in args.engines if e == "cypher"]
+                failed: dict[str, str] = {}
+                for engine in order:
+                    if engine in failed:
+                        continue
                     t = time.perf_counter()
                     try:
                         if engine == "embedded":
@@ -200,10 +303,17 @@ def main(argv=None) -> int:
                             df = server_cycles(driver, database=settings.database, max_length=k, top=100,
                                                timeout=args.timeout, engine=engine)
                     except Exception as e:  # a timeout is a result worth recording
-                        note(f"circular-flows k={k}, {engine}", f"not finished: {type(e).__name__} after "
-                                                               f"{time.perf_counter() - t:.0f} s ({load()})")
+                        failed[engine] = (f"not finished: {type(e).__name__} after {time.perf_counter() - t:.0f} s "
+                                          f"({load()})")
                         continue
-                    el = time.perf_counter() - t
+                    runs[engine].append(time.perf_counter() - t)
+                    got[engine] = df
+                for engine in args.engines:
+                    if engine in failed:
+                        note(f"circular-flows k={k}, {engine}", failed[engine])
+                        continue
+                    el, df = statistics.median(runs[engine]), got[engine]
+                    each = f" (median of {', '.join(f'{x:.2f}' for x in runs[engine])})" if len(runs[engine]) > 1 else ""
                     extra = ""
                     if base is None:
                         base = (el, df)
@@ -214,12 +324,37 @@ def main(argv=None) -> int:
                         extra = (f", {'same cycles and top-100 as embedded' if same else 'DIFFERS from embedded'}"
                                  f", **{el / max(te, 1e-9):,.1f}x** the embedded time")
                         if "read_s" in df.attrs:
-                            extra += f" (of which reading the hops {df.attrs['read_s']:.2f} s)"
+                            extra += f" (of which reading the hops {df.attrs['read_s']:.2f} s in the last run)"
                     note(f"circular-flows k={k}, {engine}",
-                         f"{el:.2f} s, {df.attrs['total_cycles']:,} cycles "
+                         f"{el:.2f} s{each}, {df.attrs['total_cycles']:,} cycles "
                          f"({'complete' if df.attrs['complete'] else 'TIMEOUT'}){extra} ({load()})")
+            for spec in args.queries:  # the other graph searches: embedded vs projection (vs cypher)
+                name, _, opt = spec.partition(":")
+                opts = dict(kv.split("=") for kv in opt.split(",") if kv)
+                opts = {k: int(v) if v.isdigit() else v for k, v in opts.items()}
+                compare_engines(name, opts, store, driver, settings.database, note)
         finally:
             driver.close()
+
+        if args.bulk and not os.environ.get("NEO4J_URI"):
+            from dealgraph.neo4j_backend.bulk import bulk_push
+
+            start("neo4j-bulk")
+            srv = servers[-1]
+            t = time.perf_counter()
+            s = bulk_push(store, srv)
+            el = time.perf_counter() - t
+            tm = s.timings
+            note("bulk push, first (offline `neo4j-admin database import full`, server stopped and restarted)",
+                 f"{el:.1f} s = **{nd / el:,.0f} deals/s** (CSV files {tm['csv_s']:.1f} s, import "
+                 f"{tm['import_s']:.1f} s = {nd / tm['import_s']:,.0f} deals/s, server stop {tm['stop_s']:.1f} s and "
+                 f"start {tm['start_s']:.1f} s, constraints {tm['constraints_s']:.1f} s; {load()})")
+            driver = connect(Settings(uri=srv.uri))
+            try:
+                timed_push("push after the bulk push (fingerprints compared, nothing sent)", push, driver,
+                           Settings(uri=srv.uri))
+            finally:
+                driver.close()
 
         if args.baseline_push:
             old = _load_module(args.baseline_push)

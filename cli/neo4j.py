@@ -22,7 +22,7 @@ import click
 from dealgraph.cli.common import GeneratedGroup, emit, pass_store, registry_options, resolve_entities
 from dealgraph.errors import Neo4jError
 from dealgraph.neo4j_backend.connection import Settings
-from dealgraph.neo4j_backend.embedded import EMBEDDED
+from dealgraph.neo4j_backend.projection import PROJECTED
 from dealgraph.neo4j_backend.registry import (CYPHER_QUERIES, CYPHER_STATEMENTS, ENGINES, run_cypher_query,
                                               server_entities)
 from dealgraph.queries.registry import QUERIES
@@ -97,14 +97,35 @@ def neo4j_group() -> None:
                                               "first; nothing else on the server is touched.")
 @click.option("--prune", is_flag=True, help="Delete from Neo4j the deals, entities, metrics and FX rates the "
                                             "local store no longer has (default: keep them).")
-@click.option("--batch", type=click.IntRange(min=1), default=None, help="Rows per transaction (default: 10000).")
+@click.option("--batch", type=click.IntRange(min=1), default=None, help="Rows per statement (default: 10000).")
+@click.option("--bulk", is_flag=True, help="First push into the empty database of the local server "
+                                           "(`dealgraph neo4j serve`'s, stopped) by Neo4j's offline bulk import; "
+                                           "--uri is not used.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None,
+              help="With --bulk: the local server's data directory (default: that of `dealgraph neo4j serve`).")
 @pass_store
-def push(store, uri, user, password_arg, ask_password, database, replace, prune, batch):
+def push(store, uri, user, password_arg, ask_password, database, replace, prune, batch, bulk, data_dir):
     """Write the local store into Neo4j: new rows by batched CREATE, changed rows (by
-    fingerprint) by MERGE, unchanged rows not at all."""
+    fingerprint) by MERGE, unchanged rows not at all. --bulk: the first push into a local
+    server's empty database by the offline import (the graph and fingerprints are the same)."""
     from dealgraph.neo4j_backend.push import BATCH
     from dealgraph.neo4j_backend.push import push as do_push
 
+    if bulk:
+        if replace or prune or batch:
+            raise Neo4jError("--bulk fills an empty database: --replace, --prune and --batch do not apply")
+        from dealgraph.neo4j_backend.bulk import bulk_push
+        from dealgraph.neo4j_backend.server import LocalNeo4j, default_data_dir
+
+        target = data_dir or default_data_dir()
+        summary = bulk_push(store, LocalNeo4j(data_dir=target), echo=lambda m: click.echo(m, err=True))
+        rows = ", ".join(f"{n} {k}" for k, n in summary.rows.items())
+        c = summary.counters
+        click.echo(f"bulk-imported {rows} into {target}: {c.get('nodes_created', 0)} nodes and "
+                   f"{c.get('relationships_created', 0)} relationships created "
+                   f"(import {summary.timings['import_s']:.1f} s); start it with: dealgraph neo4j serve"
+                   + (f" --data {target}" if data_dir else ""))
+        return
     with _session(uri, user, password_arg, ask_password, database, failed="push interrupted",
                   hint=" (run the push again: it converges)") as (settings, driver):
         with _progress("pushing") as progress:
@@ -159,9 +180,9 @@ def serve(port, data_dir, auth, tls_dir):
     from dealgraph.neo4j_backend.server import LocalNeo4j, ServerError
 
     if data_dir is None:
-        from platformdirs import user_data_dir
+        from dealgraph.neo4j_backend.server import default_data_dir
 
-        data_dir = Path(user_data_dir("dealgraph")) / "neo4j"
+        data_dir = default_data_dir()
     password = _password(None, ask_password=not os.environ.get("NEO4J_PASSWORD")) if auth else None
     if tls_dir is not None:
         missing = [n for n in ("public.crt", "private.key") if not (Path(tls_dir) / n).is_file()]
@@ -227,11 +248,11 @@ def _query_command(name: str) -> click.Command:
             # an entity by id, name or alias, as the local CLI resolves it
             resolve_entities(q.options, opts, lambda: server_entities(driver, database), where="on the server ")
             df = run_cypher_query(name, driver, database=database, as_of=as_of, status=status, **opts)
-        emit(df, fmt, title=f"{name} ({'embedded, pulled from Neo4j' if name in EMBEDDED else 'Neo4j'})",
+        emit(df, fmt, title=f"{name} (Neo4j)",
              markdown_title=False, layout=q.layout, view=view)
 
-    help = q.description + (f"\n\nRuns embedded on the graph pulled from the server (no Cypher implementation); "
-                            f"same table as `dealgraph query {name}` on that data." if name in EMBEDDED else
+    help = q.description + (f"\n\nThe server selects the money hops in Cypher, the embedded kernels compute on "
+                            f"them (projection); same table as `dealgraph query {name}`." if name in PROJECTED else
                             f"\n\nComputed in Cypher on the server; same table as `dealgraph query {name}`.")
     if name in ENGINES:
         help += (" --engine projection: the server selects the money hops, the embedded compiled search runs "
@@ -253,8 +274,8 @@ def _engine_option(name: str):
 neo4j_group.add_command(GeneratedGroup("query", CYPHER_QUERIES, _query_command,
                                        help="Run a canned query in Cypher on the Neo4j server "
                                             "(same options and table as `dealgraph query`); "
-                                            f"{', '.join(EMBEDDED)} run embedded on the graph pulled "
-                                            "from the server, and say so."))
+                                            f"{', '.join(PROJECTED)} read the money hops from the server and "
+                                            "compute with the embedded kernels."))
 
 
 def _cypher_command(name: str) -> click.Command:

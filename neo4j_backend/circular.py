@@ -4,7 +4,7 @@ Two engines (``--engine``):
 
 * ``projection`` (default): one Cypher statement selects the money hops -- every deal
   relationship passing ``--status`` / ``--as-of``, filtered in the database -- and streams
-  them as parallel columns (:func:`projection_statements`); the embedded backend's compiled
+  them as parallel columns (:mod:`~dealgraph.neo4j_backend.projection`); the embedded backend's compiled
   search runs on them. The same code as ``dealgraph query circular-flows``, so the same
   table, at the embedded speed plus one read of the hops.
 * ``cypher``: the whole cycle search in Cypher, for users who want the query text. How:
@@ -56,8 +56,8 @@ from dealgraph.graph.arrays import date_intervals
 from dealgraph.errors import QueryError
 from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.neo4j_backend import model as m
-from dealgraph.neo4j_backend.cypher_common import (DEAL_TYPES_PATTERN, Statement, deal_filter, filter_params, read,
-                                                   read_all)
+from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, Statement, deal_filter, filter_params, read
+from dealgraph.neo4j_backend.projection import hop_statements, read_view
 from dealgraph.queries.circular import RESULT_COLUMNS, check_options, witness
 
 
@@ -121,29 +121,6 @@ RETURN ids, size(ids) AS length, hops,
 #: embedded compiled kernels; ``cypher`` finds the cycles in Cypher on the server.
 ENGINES = ("projection", "cypher")
 
-_PROJECTION = f"""
-MATCH (a:{m.ENTITY})-[d:{DEAL_TYPES_PATTERN}]->(b:{m.ENTITY})
-WHERE {deal_filter('d')}
-RETURN collect(d.deal_id) AS deal_id, collect(id(a)) AS payer, collect(id(b)) AS payee,
-       collect(coalesce(d.amount_usd, toFloat('NaN'))) AS amount_usd, collect(d.status) AS status,
-       collect(d.date_key) AS date_key, collect(d.date_precision) AS date_precision
-"""
-
-
-_ENTITY_IDS = f"MATCH (e:{m.ENTITY}) RETURN collect(id(e)) AS node, collect(e.id) AS id"
-
-
-def projection_statements(as_of=None, status=None) -> list[Statement]:
-    """The selected deals with a payer (``--status`` / ``--as-of`` applied on the server), as
-    one row of parallel columns (``collect`` on the server is about ten times faster than a
-    record per deal), payer and payee as Neo4j's internal node ids -- no property read per
-    end -- and the entities' ids for those node ids. An absent amount travels as NaN
-    (``collect`` would skip a null and misalign the columns)."""
-    return [Statement("the selected money hops (deals with a payer), as parallel columns", _PROJECTION,
-                      filter_params(as_of, status)),
-            Statement("the entities' ids by internal node id", _ENTITY_IDS)]
-
-
 def _check_engine(engine: str) -> str:
     if engine not in ENGINES:
         raise QueryError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
@@ -158,7 +135,7 @@ def statements(*, max_length: int = 5, as_of=None, status=None, engine: str = "p
     if k < 2:
         raise QueryError("max_length must be at least 2")
     if _check_engine(engine) == "projection":
-        return projection_statements(as_of, status)
+        return hop_statements(as_of, status)
     return [Statement(f"simple cycles of length 2..{k}, each once, with every hop's selected deals",
                       cycle_query(k), filter_params(as_of, status))]
 
@@ -185,30 +162,6 @@ class _HopDeals:
         return self._hops[h]
 
 
-def projected_deals(driver: neo4j.Driver, statements: list[Statement], *, database=None,
-                    timeout=None) -> pd.DataFrame:
-    """The rows of :func:`projection_statements` as a deals frame (the columns
-    :func:`dealgraph.graph.arrays.build_arrays` reads), in the store's order (by ``deal_id``)."""
-    ((row,), (ent,)) = read_all(driver, statements, database=database, timeout=timeout)  # one snapshot
-    node = np.array(ent["node"], np.int64)
-    order = np.argsort(node)
-    node, ids = node[order], np.array(ent["id"], dtype=object)[order]
-
-    def entity_ids(nodes: list) -> pd.arrays.StringArray:
-        want = np.array(nodes, np.int64)
-        pos = np.minimum(np.searchsorted(node, want), max(len(node) - 1, 0))
-        return pd.array(ids[pos] if len(want) else [], dtype="string")
-
-    df = pd.DataFrame({"deal_id": pd.array(row["deal_id"], dtype="string"),
-                       "payer": entity_ids(row["payer"]),
-                       "payee": entity_ids(row["payee"]),
-                       "amount_usd": np.array(row["amount_usd"], np.float64),
-                       "status": pd.array(row["status"], dtype="string"),
-                       "date_key": np.array(row["date_key"], np.int64),
-                       "date_precision": np.array(row["date_precision"], np.int64)})
-    return df.sort_values("deal_id", kind="stable").reset_index(drop=True)
-
-
 def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_length: int = 5,
                    temporal: bool = False, window=None, top: int | None = 100, count_only: bool = False,
                    timeout: float | None = 30.0, as_of=None, status=None,
@@ -216,7 +169,7 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
     """Circular flows of the graph on the server; the embedded function's columns and attrs.
 
     ``engine="projection"`` (default): the server selects the money hops
-    (:func:`projection_statements`) and the embedded search
+    (:func:`~dealgraph.neo4j_backend.projection.hop_statements`) and the embedded search
     (:func:`dealgraph.queries.circular.circular_flows`) runs on them -- the same code, so the
     same table; ``timeout`` then bounds the read on the server and, separately, the search
     (partial results marked as in the embedded backend). ``engine="cypher"``: the cycles are
@@ -235,9 +188,10 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
     if _check_engine(engine) == "projection":
         from dealgraph.queries.circular import circular_flows as embedded
 
-        deals = projected_deals(driver, projection_statements(as_of, status), database=database, timeout=timeout)
+        view = read_view(driver, hop_statements(as_of, status), database=database, timeout=timeout)
         read_s = time.perf_counter() - t0
-        df = embedded(deals, max_length=k, temporal=temporal, window=window, top=top, count_only=count_only,
+        deals = view.deals
+        df = embedded(view, max_length=k, temporal=temporal, window=window, top=top, count_only=count_only,
                       timeout=timeout, as_of=as_of, status=status)
         elapsed = time.perf_counter() - t0
         df.attrs.update(elapsed_s=elapsed, read_s=read_s,

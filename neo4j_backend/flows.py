@@ -47,6 +47,11 @@ RETURN e.id AS payee, sum(d.amount_usd) AS amount_usd ORDER BY payee
 
 _FLOW_COLUMNS = ["payer", "payee", "amount_usd", "deals", "undisclosed", "tentative"]
 
+#: ``--engine`` of concentration and round-trip. ``projection``: concentration reads the money
+#: hops (neo4j_backend/projection.py), round-trip the pair flows, and the embedded code computes;
+#: ``cypher``: flows aggregated in Cypher, round-trip's returning chains by ``shortestPath``.
+ENGINES = ("projection", "cypher")
+
 
 def _flow_statements(as_of, status) -> list[Statement]:
     flows = Statement("pair flows: the selected deals collapsed per payer -> payee", _FLOWS,
@@ -55,14 +60,18 @@ def _flow_statements(as_of, status) -> list[Statement]:
     return [flows, unattr]
 
 
-def concentration_statements(*, as_of=None, status=None, **_options) -> list[Statement]:
-    """The Cypher :func:`concentration` runs (``--without`` / ``--entity`` shape its rows afterwards)."""
+def concentration_statements(*, as_of=None, status=None, engine: str = "projection", **_options) -> list[Statement]:
+    """The Cypher :func:`concentration_query` runs (``--without`` / ``--entity`` shape its rows
+    afterwards): the money hops (``projection``) or the flows aggregated on the server (``cypher``)."""
+    if engine not in ENGINES:
+        raise QueryError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "projection":
+        from dealgraph.neo4j_backend.projection import hop_statements
+
+        return hop_statements(as_of, status)
     return _flow_statements(as_of, status)
 
 
-#: round-trip's ``--engine``: ``projection`` reads the pair flows and searches the returning
-#: chains with the embedded compiled search; ``cypher`` runs one ``shortestPath`` per flow.
-ENGINES = ("projection", "cypher")
 
 
 def round_trip_statements(*, max_length: int = 5, as_of=None, status=None, engine: str = "projection",
@@ -94,12 +103,23 @@ def unattributed_inflow(driver: neo4j.Driver, stmt: Statement, *, database=None,
     return pd.Series([r["amount_usd"] for r in rows], index=[r["payee"] for r in rows], dtype=float)
 
 
+def concentration_query(driver: neo4j.Driver, *, engine: str = "projection", **options) -> pd.DataFrame:
+    """Same table as :func:`dealgraph.queries.concentration.concentration`: from the money hops
+    by the embedded code (``projection``, default) or from flows aggregated in Cypher."""
+    concentration_statements(engine=engine)  # checks the name
+    if engine == "projection":
+        from dealgraph.neo4j_backend.projection import concentration as projected
+
+        return projected(driver, **options)
+    return concentration(driver, **options)
+
+
 def concentration(driver: neo4j.Driver, *, database=None, without: str | None = None, entity: str | None = None,
                   as_of=None, status=None, timeout: float | None = None) -> pd.DataFrame:
-    """Same table as :func:`dealgraph.queries.concentration.concentration`."""
+    """Same table as :func:`dealgraph.queries.concentration.concentration`, the flows aggregated in Cypher."""
     from dealgraph.queries.concentration import _concentration, _without
 
-    fl, un = concentration_statements(as_of=as_of, status=status)
+    fl, un = _flow_statements(as_of, status)
     flows = pair_flows(driver, fl, database=database, timeout=timeout)
     unattr = unattributed_inflow(driver, un, database=database, timeout=timeout)
     out = _without(flows, unattr, without) if without is not None else _concentration(flows, unattr)

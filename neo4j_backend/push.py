@@ -30,8 +30,10 @@ own nodes -- nothing else on the server.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +45,9 @@ from dealgraph.graph.schema import relationship_type
 from dealgraph.neo4j_backend import model as m
 
 BATCH = 10_000
+#: statements of ``BATCH`` rows per transaction, and parallel sessions for new rows (measured)
+TX_BATCHES = 1
+WORKERS = 1
 
 
 @dataclass
@@ -53,6 +58,8 @@ class PushSummary:
     rows: dict[str, int] = field(default_factory=dict)
     #: per kind: rows created, updated (fingerprint differed), unchanged (not sent), pruned
     sent: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: seconds per phase, where a push reports them (the bulk import: csv_s, import_s, ...)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def add(self, c: neo4j.SummaryCounters) -> None:
         for name in ("nodes_created", "nodes_deleted", "relationships_created", "relationships_deleted",
@@ -64,6 +71,10 @@ class PushSummary:
         return any(v for k, v in self.counters.items() if k != "constraints_added")
 
 
+#: Values of ``extra`` (the JSON of non-schema columns) that mean "none": sent as no property.
+EMPTY_EXTRA: tuple[str, ...] = ("{}", "")
+
+
 def clean_props(row: dict, skip=()) -> dict:
     """A row as Neo4j properties: missing values (None/NaN/NA) and ``extra == "{}"`` dropped."""
     out = {}
@@ -72,7 +83,7 @@ def clean_props(row: dict, skip=()) -> dict:
             continue
         if isinstance(v, float) and math.isnan(v):
             continue
-        if k == "extra" and (v == "{}" or v == ""):
+        if k == "extra" and v in EMPTY_EXTRA:
             continue
         out[k] = v
     return out
@@ -242,7 +253,7 @@ def prop_rows(df: pd.DataFrame, skip=(), fp: np.ndarray | None = None) -> list[d
         s = df[c]
         vals = s.astype(object).where(s.notna(), None).tolist()
         if c == "extra":
-            vals = [None if v in ("{}", "") else v for v in vals]
+            vals = [None if v in EMPTY_EXTRA else v for v in vals]
         lists.append(vals)
     if fp is not None:
         cols.append(m.FINGERPRINT)
@@ -369,7 +380,7 @@ def delete_own(driver: neo4j.Driver, database: str | None, summary: PushSummary 
 
 
 def push(store, driver: neo4j.Driver, *, database: str | None = None, replace: bool = False,
-         prune: bool = False, batch: int = BATCH,
+         prune: bool = False, batch: int = BATCH, tx_batches: int = TX_BATCHES, workers: int = WORKERS,
          progress: Callable[[int, int], None] | None = None) -> PushSummary:
     """Write ``store`` into Neo4j; returns the summed counters and what was sent.
 
@@ -378,7 +389,13 @@ def push(store, driver: neo4j.Driver, *, database: str | None = None, replace: b
     whose fingerprint differs with ``MERGE`` (moving a deal whose type, payer or payee
     changed), equal rows are not sent. ``prune``: rows the server holds but the store does
     not are deleted (deals first, entities last). ``progress(done, total)`` is called after
-    every batch (rows sent and deleted).
+    every transaction (rows sent and deleted).
+
+    ``batch``: rows per ``UNWIND`` statement; ``tx_batches``: statements per transaction
+    (a transaction commits ``batch * tx_batches`` rows whole); ``workers``: sessions writing
+    the ``CREATE`` transactions of one kind in parallel (the driver retries a transaction
+    that meets a lock conflict). Defaults chosen by measurement (BENCHMARKS-neo4j.md,
+    "Batch size and transactions").
     """
     summary = PushSummary()
     ensure_constraints(driver, database, summary)
@@ -398,8 +415,10 @@ def push(store, driver: neo4j.Driver, *, database: str | None = None, replace: b
                                    "unchanged": int(same.sum()), "pruned": len(gone)}
     total = sum(len(c) + len(u) + len(g) for _, c, u, g in plans)
     done = 0
+    lock = threading.Lock()
 
     def step(statements: list[tuple[object, list]], n: int, param: str = "rows") -> None:
+        """One managed write transaction running ``statements`` (``n`` rows)."""
         nonlocal done
 
         def work(tx):
@@ -412,19 +431,37 @@ def push(store, driver: neo4j.Driver, *, database: str | None = None, replace: b
             return out
 
         with driver.session(database=database) as session:
-            for c in session.execute_write(work):
+            counters = session.execute_write(work)
+        with lock:
+            for c in counters:
                 summary.add(c)
-        done += n
-        if progress:
-            progress(done, total)
+            done += n
+            if progress:
+                progress(done, total)
+
+    def transactions(kind: _Kind, idx: np.ndarray, make) -> list:
+        per_tx = batch * max(1, tx_batches)
+        return [lambda part=idx[i:i + per_tx]: step(
+                    [s for j in range(0, len(part), batch) for s in make(kind, _statement_rows(kind, part[j:j + batch]))],
+                    len(part))
+                for i in range(0, len(idx), per_tx)]
 
     for kind, create, update, _ in plans:
-        for idx, make in ((create, _create_statements), (update, _merge_statements)):
-            for i in range(0, len(idx), batch):
-                part = idx[i:i + batch]
-                step(make(kind, _statement_rows(kind, part)), len(part))
+        run_all(transactions(kind, create, _create_statements), workers)  # new rows: order does not matter
+        run_all(transactions(kind, update, _merge_statements), 1)  # moves: one at a time
     for kind, _, _, gone in reversed(plans):  # deals before the entities they join
         for i in range(0, len(gone), batch):
             keys = [list(k) if isinstance(k, tuple) else k for k in gone[i:i + batch]]
             step([(s, keys) for s in _prune_statements(kind)], len(keys), param="keys")
     return summary
+
+
+def run_all(jobs: list[Callable[[], None]], workers: int) -> None:
+    """Run ``jobs`` one after another, or on ``workers`` threads (the first failure is raised)."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            job()
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in [pool.submit(job) for job in jobs]:
+            f.result()

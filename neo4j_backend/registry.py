@@ -16,17 +16,17 @@ from dealgraph.errors import QueryError
 #: query name -> "module:function" taking (driver, *, database, **options).
 CYPHER_QUERIES: dict[str, str] = {
     "circular-flows": "dealgraph.neo4j_backend.circular:circular_flows",
-    "concentration": "dealgraph.neo4j_backend.flows:concentration",
+    "concentration": "dealgraph.neo4j_backend.flows:concentration_query",
     "round-trip": "dealgraph.neo4j_backend.flows:round_trip",
     "multiples": "dealgraph.neo4j_backend.valuation:multiples",
     "returns": "dealgraph.neo4j_backend.valuation:returns",
     "rounds": "dealgraph.neo4j_backend.valuation:rounds",
     "deal-comparisons": "dealgraph.neo4j_backend.valuation:deal_comparisons",
-    # no Cypher counterpart: run embedded on the graph pulled from the server (neo4j_backend/embedded.py)
-    "circularity": "dealgraph.neo4j_backend.embedded:circularity",
-    "hubs": "dealgraph.neo4j_backend.embedded:hubs",
-    "timeline": "dealgraph.neo4j_backend.embedded:timeline",
-    "sensitivity": "dealgraph.neo4j_backend.embedded:sensitivity",
+    # no search in Cypher: the projection engine (the money hops from Cypher, the embedded kernels)
+    "circularity": "dealgraph.neo4j_backend.projection:circularity",
+    "hubs": "dealgraph.neo4j_backend.projection:hubs",
+    "timeline": "dealgraph.neo4j_backend.projection:timeline",
+    "sensitivity": "dealgraph.neo4j_backend.projection:sensitivity",
 }
 
 
@@ -40,6 +40,10 @@ CYPHER_STATEMENTS: dict[str, str] = {
     "returns": "dealgraph.neo4j_backend.valuation:returns_statements",
     "rounds": "dealgraph.neo4j_backend.valuation:rounds_statements",
     "deal-comparisons": "dealgraph.neo4j_backend.valuation:deal_comparisons_statements",
+    "circularity": "dealgraph.neo4j_backend.projection:statements",
+    "hubs": "dealgraph.neo4j_backend.projection:statements",
+    "timeline": "dealgraph.neo4j_backend.projection:statements",
+    "sensitivity": "dealgraph.neo4j_backend.projection:sensitivity_statements",
 }
 
 
@@ -52,6 +56,7 @@ def _load(target: str):
 ENGINES: dict[str, tuple[tuple[str, ...], str]] = {
     "circular-flows": (("projection", "cypher"), "projection"),
     "round-trip": (("projection", "cypher"), "projection"),
+    "concentration": (("projection", "cypher"), "projection"),
 }
 
 
@@ -67,9 +72,6 @@ def _known(name: str) -> None:
 def cypher_statements(name: str, **options):
     """The Cypher statements (with parameters) query ``name`` runs with ``options``."""
     _known(name)
-    if name not in CYPHER_STATEMENTS:  # the embedded ones (neo4j_backend/embedded.py)
-        raise QueryError(f"{name!r} runs embedded on the graph pulled from the server: it has no Cypher to print; "
-                         f"queries with Cypher: {', '.join(CYPHER_STATEMENTS)}")
     return _load(CYPHER_STATEMENTS[name])(**options)
 
 
@@ -107,6 +109,7 @@ DOCS_END = "<!-- neo4j-cypher:end -->"
 DOCS_OPTIONS: dict[str, list[dict]] = {
     "circular-flows": [{}, {"engine": "cypher", "max_length": 3}],
     "round-trip": [{}, {"engine": "cypher", "max_length": 3}],
+    "concentration": [{}, {"engine": "cypher"}],
 }
 
 

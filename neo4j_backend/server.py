@@ -49,6 +49,13 @@ JVM_FLAGS: tuple[str, ...] = (
 )
 
 
+def default_data_dir() -> Path:
+    """Where ``dealgraph neo4j serve`` keeps its database (and ``push --bulk`` writes) by default."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dealgraph")) / "neo4j"
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -104,6 +111,7 @@ class LocalNeo4j:
     def start(self, timeout: float = 300.0, *, echo=None, new_session: bool = True) -> "LocalNeo4j":
         """Start the launcher and wait for its ready line (raises :class:`ServerError` on failure)."""
         java, lib, launcher = prepare(self.cache, echo=echo)
+        self._ready, self._stdout_lines = threading.Event(), []  # a restart waits for its own ready line
         log = open(self.log_path, "w")
         env = dict(os.environ)
         env.pop("DEALGRAPH_NEO4J_PASSWORD", None)

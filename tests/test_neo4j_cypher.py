@@ -15,7 +15,7 @@ import pytest
 
 from dealgraph.neo4j_backend.cypher_common import as_of_bounds, cypher_literal
 from dealgraph.neo4j_backend.registry import (CYPHER_STATEMENTS, cypher_script, cypher_statements, docs_section,
-                                              DOCS_BEGIN, DOCS_END)
+                                              DOCS_BEGIN, DOCS_END, ENGINES)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -127,7 +127,7 @@ def test_printed_script_runs_and_reads_what_the_query_reads(neo4j_target, neo4j_
     store = open_store(tmp_path / "s.db")
     push(store, neo4j_driver, database=neo4j_target.database, replace=True)
     db = neo4j_target.database
-    for engine in (["projection", "cypher"] if name in ("circular-flows", "round-trip") else [None]):
+    for engine in (list(ENGINES[name][0]) if name in ENGINES else [None]):
         opts = {"as_of": "2025-06", "max_length": 3, "engine": engine} if engine else {"as_of": "2025"}
         _script_reads_what_the_query_reads(neo4j_driver, db, name, opts)
 

@@ -136,3 +136,43 @@ def test_every_cypher_query_is_a_registered_query():
 
     assert set(CYPHER_QUERIES) <= set(QUERIES)
     assert set(CYPHER_QUERIES) == set(QUERIES)  # every canned query runs on the server
+
+
+#: The queries whose search has no Cypher: the projection engine (money hops from the server,
+#: embedded kernels) must give the local table, under the filters that change the hops.
+PROJECTION_CASES = [
+    ("circularity", {"samples": 60}),
+    ("circularity", {"samples": 40, "max_length": 3, "as_of": "2025-06", "status": "completed"}),
+    ("hubs", {}),
+    ("hubs", {"entity": "nvidia", "max_length": 3}),
+    ("hubs", {"as_of": "2024", "status": "all"}),
+    ("timeline", {}),
+    ("timeline", {"freq": "year", "as_of": "2025-06"}),
+    ("sensitivity", {}),
+    ("sensitivity", {"status": "completed", "as_of": "2025-06", "max_length": 3}),
+    ("concentration", {}),
+    ("concentration", {"without": "nvidia", "status": "all"}),
+]
+
+
+@pytest.mark.parametrize("name,options", PROJECTION_CASES, ids=str)
+def test_projection_engine_parity_on_sample(sample_pushed, neo4j_target, neo4j_driver, name, options):
+    # other tests push other graphs into the shared server: make it the sample again (prune: exactly it)
+    push(sample_pushed, neo4j_driver, database=neo4j_target.database, prune=True)
+    engines = ENGINES if name == "concentration" else [None]
+    for engine in engines:
+        emb = compare(sample_pushed, neo4j_driver, neo4j_target.database, name, options, engine)
+        assert len(emb) > 0
+    if name != "concentration":  # the projection says what it read
+        df = run_cypher_query(name, neo4j_driver, database=neo4j_target.database, **options)
+        assert "projection:" in df.attrs["message"] and df.attrs["read_s"] >= 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_projection_engine_parity_on_random_graphs(neo4j_target, neo4j_driver, tmp_path, seed):
+    store = random_store(tmp_path / "r.db", seed)
+    push(store, neo4j_driver, database=neo4j_target.database, replace=True)
+    db = neo4j_target.database
+    for name, options in (("hubs", {}), ("timeline", {"freq": "year"}), ("circularity", {"samples": 30}),
+                          ("sensitivity", {"max_length": 3}), ("concentration", {"status": "all"})):
+        compare(store, neo4j_driver, db, name, options, "projection" if name == "concentration" else None)
