@@ -175,15 +175,13 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
     (partial results marked as in the embedded backend). ``engine="cypher"``: the cycles are
     found in Cypher (module docstring); ``timeout`` is the transaction timeout.
     ``include`` (links that move no money, e.g. partnerships): run embedded on the graph
-    pulled from the server (:mod:`~dealgraph.neo4j_backend.embedded`), whatever the engine.
+    pulled from the server into a temporary store (:func:`_on_pulled_graph`), whatever the engine.
     """
     k, window, temporal = check_options(max_length, window, temporal, top)
     if include:
-        from dealgraph.neo4j_backend.embedded import run_embedded
-
-        return run_embedded("circular-flows", driver, database=database, max_length=k, temporal=temporal,
-                            window=window, top=top, count_only=count_only, timeout=timeout, as_of=as_of,
-                            status=status, include=include)
+        return _on_pulled_graph(driver, database=database, max_length=k, temporal=temporal, window=window,
+                                top=top, count_only=count_only, timeout=timeout, as_of=as_of, status=status,
+                                include=include)
     t0 = time.perf_counter()
     if _check_engine(engine) == "projection":
         from dealgraph.queries.circular import circular_flows as embedded
@@ -246,4 +244,23 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
     message = f"{total} cycles of length 2..{k} ({'time-ordered' if temporal else 'all'}) in {elapsed:.2f} s (Cypher)"
     df.attrs.update(total_cycles=total, counts_by_length=counts, complete=True, searched="all start entities",
                     message=message, elapsed_s=elapsed, max_length=k, temporal=bool(temporal), window=window)
+    return df
+
+
+def _on_pulled_graph(driver: neo4j.Driver, *, database=None, **options) -> pd.DataFrame:
+    """circular-flows with ``include`` links: the hop projection reads money types only, so
+    the server's whole graph is pulled into a temporary store and searched there."""
+    import tempfile
+    from pathlib import Path
+
+    from dealgraph.graph.store import open_store
+    from dealgraph.neo4j_backend.pull import pull
+    from dealgraph.queries.registry import run_query
+
+    with tempfile.TemporaryDirectory(prefix="dealgraph-pulled-") as tmp:
+        store = open_store(Path(tmp) / "pulled.db", seed=False)
+        pull(store, driver, database=database, replace=True)
+        df = run_query("circular-flows", store, **options)
+    message = df.attrs.get("message")
+    df.attrs["message"] = "computed on the graph pulled from the server" + (f". {message}" if message else "")
     return df
