@@ -176,8 +176,9 @@ def test_bad_observations_are_refused_with_file_line_column_and_nothing_is_store
     assert "nothing was written" in err
     after = tmp_path / "after"
     assert cli("export", str(after), db=db).returncode == 0
-    for name in ("deals.csv", "observations.csv"):
-        assert (export / name).read_bytes() == (after / name).read_bytes()
+    assert sorted(x.name for x in export.iterdir()) == sorted(x.name for x in after.iterdir())
+    for name in sorted(x.name for x in export.iterdir()):
+        assert (export / name).read_bytes() == (after / name).read_bytes(), name
 
 
 def test_readd_is_idempotent_and_undo_restores_the_export_byte_for_byte(cli, empty_db, tmp_path):
