@@ -117,13 +117,13 @@ def test_cycle_edges_carry_the_highlight(chrome, sample_page):
     on = {i: (h, lab) for i, h, lab, op in sel if h != "none"}
     assert on == {"nvidia-openai-investment-2025-09": ("cycle", ""),
                   "openai-oracle-compute-2025-09": ("cycle", ""),
-                  "oracle-nvidia-chips-2025-05": ("bottleneck", "bottleneck $40.0B")}
+                  "oracle-nvidia-chips-2025-05": ("bottleneck", "bottleneck $40.0bn")}
     assert all(op == 0.08 for i, h, lab, op in sel if h == "none")
     assert all(op == 1 for i, h, lab, op in sel if h != "none")
     faded = page.evaluate("""() => { const n = dealgraph.views[0].network.body.nodes;
         return Object.keys(n).filter(id => n[id].options.opacity < 1).sort(); }""")
     assert "nvidia" not in faded and "groq" in faded and "microsoft" in faded
-    assert "Bottleneck $40.0B" in page.inner_text(".dg-cycle-info")
+    assert "Bottleneck $40.0bn" in page.inner_text(".dg-cycle-info")
     page.click("text=Show all cycles")
     # back to all cycles: the bottleneck label is gone from the drawn edge, the glow is back
     drawn = page.evaluate("dealgraph.views[0].network.body.edges['oracle-nvidia-chips-2025-05']"
@@ -516,3 +516,20 @@ def test_hostile_names_fire_no_dialog(chrome, tmp_path):
         if limit == 5000:
             assert "<img src=x onerror=alert(1)>" in "\n".join(texts)  # shown literally
         assert_offline(page)
+
+
+def test_page_money_reads_as_the_tables(chrome, sample_page):
+    """The page's money text (view.js) is the tables' (queries.common.money) for amounts
+    across every unit and boundary: one way of writing money everywhere."""
+    import random
+
+    from dealgraph.queries.common import money
+
+    rnd = random.Random(7)
+    values = [0, 1, 999, 999.4, 1000, 12_345, 99_940, 99_960, 950_000, 999_960, 1e6, 6.5e6, 99.94e6, 99.96e6,
+              650e6, 999.9e6, 999.96e6, 1e9, 20e9, 1234.5e9, 1e12, 1.2e12, 45e12, -650e6, -20e9]
+    values += [round(10 ** rnd.uniform(0, 13), rnd.choice([0, 2])) for _ in range(300)]
+    page = open_page(chrome, sample_page)
+    got = page.evaluate("(xs) => xs.map(x => dealgraph.money(x))", values)
+    assert got == [money(v) for v in values]
+    assert page.evaluate("dealgraph.money(null)") == "undisclosed"

@@ -23,18 +23,27 @@
     return e;
   }
 
+  // The same text as queries.common.money (Python), so the page and the tables agree:
+  // $20.0bn, $1.2tn, $650m, $6.5m, $12k, $750 (tests/test_viz_browser.py compares them).
   function money(usd) {
     if (usd === null || usd === undefined || isNaN(usd)) return "undisclosed";
+    if (!isFinite(usd)) return usd > 0 ? "$inf" : "-$inf";
     var a = Math.abs(usd), s = usd < 0 ? "-" : "";
-    var units = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]];
+    var units = [[1e12, "tn", true], [1e9, "bn", true], [1e6, "m", false], [1e3, "k", false]];
+    var grouped = function (v, digits) {
+      return v.toLocaleString("en-US", {minimumFractionDigits: digits, maximumFractionDigits: digits});
+    };
     for (var i = 0; i < units.length; i++) {
-      if (a >= units[i][0]) {
+      if (Math.round(a / units[i][0] * 10) / 10 >= 1) {
         var v = a / units[i][0];
-        return s + "$" + v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0) + units[i][1];
+        var text = (units[i][2] || v < 99.95) ? grouped(v, 1) : grouped(v, 0);
+        if (!units[i][2]) text = text.replace(/\.0$/, "");
+        return s + "$" + text + units[i][1];
       }
     }
-    return s + "$" + a.toFixed(0);
+    return s + "$" + grouped(a, 0);
   }
+  DG.money = money;
 
   function tipElement(tip) {
     var box = el("div", "dg-tip");
