@@ -586,6 +586,18 @@ def conform(rows: pa.Table, name: str) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=arrow_schema(name))
 
 
+def _reported(table: str, column: str) -> str:
+    """The column a change is reported under: an interval's end under its figure
+    (``amount_low`` -> ``amount``, ``amount_usd_high`` -> ``amount_usd``)."""
+    t = TABLES[table]
+    if column in t.bounds:
+        return t.bounds[column][0]
+    for end in ("_low", "_high"):
+        if column.endswith(end) and column in t.derived and column[:-len(end)] in t.names:
+            return column[:-len(end)]
+    return column
+
+
 def _qualifier_is(rows: pa.Table, amount: str, qualifier: str) -> np.ndarray:
     """Where ``amount``'s qualifier is ``qualifier`` (numpy mask; a missing column: nowhere)."""
     q = f"{amount}_qualifier"
@@ -871,7 +883,7 @@ def keep_stored(t, rows: pa.Table, stored: pa.Table) -> pa.Table:
 
     def old(c: str) -> pa.Array:
         return plain(stored[c]) if pos is None else plain(stored[c]).take(pos)
-    cols = [x for c in absent for x in (c, f"{c}_qualifier") if x in rows.column_names]
+    cols = [x for c in absent for x in (c, f"{c}_qualifier", f"{c}_low", f"{c}_high") if x in rows.column_names]
     if "extra" in table.names and not given and not _all_empty_json(stored["extra"]):
         cols.append("extra")
     for c in cols:
@@ -1010,7 +1022,7 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
             changed_rows = both.filter(pa.array(changed))
             for i in np.flatnonzero(changed):
                 key = "/".join(str(both[k][int(i)].as_py()) for k in TABLES[table].key)
-                fs.updated.append((key, [c for c, d in differs.items() if d[i]]))
+                fs.updated.append((key, list(dict.fromkeys(_reported(table, c) for c, d in differs.items() if d[i]))))
     fs.inserted = new_rows.num_rows
     fs.unchanged = rows.num_rows - fs.inserted - changed_rows.num_rows
     if not new_rows.num_rows and not changed_rows.num_rows:
