@@ -69,7 +69,7 @@ import pandas as pd
 from dealgraph.errors import DealgraphError
 from dealgraph.graph.schema import QUALIFIERS, TABLES
 from dealgraph.graph.store import neutralise
-from dealgraph.loaders.amounts import format_amount, format_number
+from dealgraph.loaders.amounts import QUALIFIER_PREFIX as AMOUNT_PREFIX, format_number
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -82,7 +82,7 @@ XLSX_MAX_CELL = 32_767
 #: The most significant digits Excel keeps of a number.
 EXCEL_DIGITS = 15
 #: Qualifier -> the text shown before its figure (``~``, ``up to ``...), as written in CSV.
-QUALIFIER_PREFIX: dict[str, str] = {q: format_amount(1.0, q)[:-1] for q in QUALIFIERS}
+QUALIFIER_PREFIX: dict[str, str] = {q: AMOUNT_PREFIX[q] for q in QUALIFIERS}  # a range has none: a text cell
 NETWORK_FORMATS: tuple[str, ...] = ("gexf", "graphml")
 #: Characters an xlsx cell cannot hold (XML 1.0 forbids them; openpyxl refuses them).
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")

@@ -256,8 +256,8 @@ def _too_precise(text: pd.Series, m: pd.DataFrame, num: str, exp: np.ndarray, un
     bad = ok & np.isfinite(number) & (digits.to_numpy() > MAX_DIGITS)
     for i in np.flatnonzero(bad):
         written = Decimal(m[num].iat[i].replace(",", "")) * Decimal(10) ** int(exp[i]) * int(u[i])
-        if Decimal(repr(float(number[i]))) == written:
-            bad[i] = False  # e.g. 100000000000.9375, as export writes a float: exact
+        if written in (Decimal(repr(float(number[i]))), Decimal(float(number[i]))):
+            bad[i] = False  # e.g. 100000000000.9375 or 48070757633693088, as export writes a float: exact
         else:
             t = text.iat[i].strip()
             errors.iat[i] = (f"amount {t!r} cannot be stored as written: it has more significant digits than a "
