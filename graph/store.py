@@ -608,18 +608,25 @@ def _qualifier_is(rows: pa.Table, amount: str, qualifier: str) -> np.ndarray:
     return np.concatenate([equals(ch, qualifier) for ch in chunks] or [np.zeros(0, dtype=bool)])
 
 
+def _floats(col) -> np.ndarray:
+    """A float column as numpy, NaN for null (Arrow's own conversion: one pass, no fill kernel)."""
+    if isinstance(col, pa.ChunkedArray):
+        return np.concatenate([c.to_numpy(zero_copy_only=False) for c in col.chunks]) if col.num_chunks \
+            else np.zeros(0)
+    return col.to_numpy(zero_copy_only=False)
+
+
 def _bound(rows: pa.Table, column: str, amount: str, end: str) -> pa.Array:
     """The ``end`` (low/high) of ``amount``'s interval: as given for a ``range`` figure,
     else what its figure and qualifier say (``loaders.amounts.interval_bounds``)."""
     n = rows.num_rows
     if amount not in rows.column_names:
         return pa.nulls(n, pa.float64())
-    x = rows[amount].to_numpy() if rows[amount].null_count == 0 else \
-        pc.fill_null(rows[amount], np.nan).to_numpy()
+    x = _floats(rows[amount])
     unknown = _qualifier_is(rows, amount, "up_to" if end == "low" else "at_least")
     is_range = _qualifier_is(rows, amount, "range")
     if is_range.any() and column in rows.column_names:
-        given = pc.fill_null(rows[column].cast(pa.float64()), np.nan).to_numpy()
+        given = _floats(rows[column].cast(pa.float64()))
         x = np.where(is_range, given, x)
         unknown &= ~is_range
     elif is_range.any():
