@@ -35,9 +35,10 @@ Network (:func:`network`, :func:`write_network`)
 A directed multigraph: every entity is a node (id = entity id; ``label`` and ``name``
 = its name; ``kind``), every deal with a payer is an edge from payer to payee
 (id = ``deal_id``; ``deal_type``, ``status``, ``date``, ``amount``,
-``amount_qualifier``, ``currency``, ``amount_usd``; ``weight`` = ``amount_usd`` so
-Gephi draws money as thickness). An undisclosed figure is left out of that edge
-rather than written as 0. The deal type is ``deal_type``, not ``type``: ``type`` is
+``amount_qualifier``, ``currency``, ``amount_usd``, the interval ``amount_low`` /
+``amount_high`` / ``amount_usd_low`` / ``amount_usd_high``; ``weight`` = ``amount_usd`` so
+Gephi draws money as thickness). An undisclosed figure (or unknown end) is left out of
+that edge rather than written as 0. The deal type is ``deal_type``, not ``type``: ``type`` is
 a reserved GEXF edge attribute (directed/undirected). Rounds with no payer are
 valuation events, not money edges, and are not edges (as in ``store.graph()``).
 Every deal status is exported (filter on ``status`` in Gephi).
@@ -247,6 +248,9 @@ def network(store: "Store", *, max_length: int = 4, cycles_top: int = 100, timeo
             attrs.update(amount=float(row.amount), amount_qualifier=row.amount_qualifier)
         if pd.notna(row.amount_usd):
             attrs.update(amount_usd=float(row.amount_usd), weight=float(row.amount_usd))
+        for end in ("amount_low", "amount_high", "amount_usd_low", "amount_usd_high"):  # an unknown end: absent
+            if pd.notna(getattr(row, end)):
+                attrs[end] = float(getattr(row, end))
         g.add_edge(row.payer, row.payee, key=row.deal_id, **attrs)
     return g
 
