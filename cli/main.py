@@ -95,8 +95,8 @@ def init(empty: bool) -> None:
 
 
 #: What a `deals` table shows (every column in the other formats).
-DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount_usd", "amount_qualifier", "status", "confidence",
-             "source"]
+DEAL_VIEW = ["deal_id", "date", "type", "payer", "payee", "amount_usd", "amount_qualifier", "amount_usd_low",
+             "amount_usd_high", "status", "confidence", "source"]  # the interval folds into the amount: $1.0–2.0bn
 DEALS_LAYOUT = Layout(("date", "payer", "payee", "amount_usd", "type", "flows", "status", "deal_id", "confidence",
                        "source"),
                       names=("payer", "payee"), noun="deals", total="amount_usd")
@@ -169,8 +169,8 @@ def _show_parts(store: Store, ident: str, as_of, status) -> dict[str, pd.DataFra
                                   for p, u in zip(payer, undirected)],
                        counterparty=[(e if p == ident else (p or ROUND_COUNTERPARTY))
                                      for p, e in zip(payer, mine["payee"])])
-    mine = mine[["deal_id", "date", "direction", "counterparty", "type", "amount_usd", "amount_qualifier", "status",
-                 "confidence", "source"]]
+    mine = mine[["deal_id", "date", "direction", "counterparty", "type", "amount_usd", "amount_qualifier",
+                 "amount_usd_low", "amount_usd_high", "status", "confidence", "source"]]
     m = store.metrics
     m = m[m["entity"] == ident].sort_values(["metric", "date_key"])
     if as_of is not None:
@@ -180,7 +180,8 @@ def _show_parts(store: Store, ident: str, as_of, status) -> dict[str, pd.DataFra
         key, prec = parse_as_of(as_of)
         p = m["date_precision"].to_numpy().clip(max=prec)
         m = m[truncate_key(m["date_key"].to_numpy(), p) <= truncate_key(pd.Series(key, index=m.index).to_numpy(), p)]
-    metrics = m[["metric", "date", "value", "value_qualifier", "currency", "value_usd", "deal_id", "source"]]
+    metrics = m[["metric", "date", "value", "value_qualifier", "value_low", "value_high", "currency", "value_usd",
+                 "value_usd_low", "value_usd_high", "deal_id", "source"]]
     sources = sorted(set(mine["source"].dropna()) | set(m["source"].dropna()) |
                      ({ent["source"]} if pd.notna(ent["source"]) and ent["source"] else set()))
     fields = [c for c in ENTITY_COLUMNS if c != "notes"]  # id first, then what the entity file says
@@ -255,7 +256,8 @@ def show(store: Store, entity: str, part, as_of, status, min_confidence, fmt: st
         click.echo(json.dumps(out if part is None else out[part], indent=2, ensure_ascii=False))
         return
     if fmt == "table":  # amounts in dollars with their qualifier; the other formats keep value and currency
-        parts["metrics"] = parts["metrics"][["metric", "date", "value_usd", "value_qualifier", "deal_id", "source"]]
+        parts["metrics"] = parts["metrics"][["metric", "date", "value_usd", "value_qualifier", "value_usd_low",
+                                             "value_usd_high", "deal_id", "source"]]
     for k in chosen:
         title = f"{name} ({ident})" if k == "entity" else k
         emit(parts[k], fmt, title=title, layout=SHOW_LAYOUTS[k], entities=store.entities,

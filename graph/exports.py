@@ -35,9 +35,10 @@ Network (:func:`network`, :func:`write_network`)
 A directed multigraph: every entity is a node (id = entity id; ``label`` and ``name``
 = its name; ``kind``), every deal with a payer is an edge from payer to payee
 (id = ``deal_id``; ``deal_type``, ``status``, ``date``, ``amount``,
-``amount_qualifier``, ``currency``, ``amount_usd``; ``weight`` = ``amount_usd`` so
-Gephi draws money as thickness). An undisclosed figure is left out of that edge
-rather than written as 0. The deal type is ``deal_type``, not ``type``: ``type`` is
+``amount_qualifier``, ``currency``, ``amount_usd``, the interval ``amount_low`` /
+``amount_high`` / ``amount_usd_low`` / ``amount_usd_high``; ``weight`` = ``amount_usd`` so
+Gephi draws money as thickness). An undisclosed figure (or unknown end) is left out of
+that edge rather than written as 0. The deal type is ``deal_type``, not ``type``: ``type`` is
 a reserved GEXF edge attribute (directed/undirected). Rounds with no payer are
 valuation events, not money edges, and are not edges (as in ``store.graph()``).
 Every deal status is exported (filter on ``status`` in Gephi). Every edge says what
@@ -73,7 +74,7 @@ import pandas as pd
 from dealgraph.errors import DealgraphError
 from dealgraph.graph.schema import DEAL_TYPES, QUALIFIERS, TABLES
 from dealgraph.graph.store import neutralise
-from dealgraph.loaders.amounts import format_amount, format_number
+from dealgraph.loaders.amounts import QUALIFIER_PREFIX as AMOUNT_PREFIX, format_number
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -86,7 +87,7 @@ XLSX_MAX_CELL = 32_767
 #: The most significant digits Excel keeps of a number.
 EXCEL_DIGITS = 15
 #: Qualifier -> the text shown before its figure (``~``, ``up to ``...), as written in CSV.
-QUALIFIER_PREFIX: dict[str, str] = {q: format_amount(1.0, q)[:-1] for q in QUALIFIERS}
+QUALIFIER_PREFIX: dict[str, str] = {q: AMOUNT_PREFIX[q] for q in QUALIFIERS}  # a range has none: a text cell
 NETWORK_FORMATS: tuple[str, ...] = ("gexf", "graphml")
 #: Characters an xlsx cell cannot hold (XML 1.0 forbids them; openpyxl refuses them).
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
@@ -253,6 +254,9 @@ def network(store: "Store", *, max_length: int = 4, cycles_top: int = 100, timeo
             attrs.update(amount=float(row.amount), amount_qualifier=row.amount_qualifier)
         if pd.notna(row.amount_usd):
             attrs.update(amount_usd=float(row.amount_usd), weight=float(row.amount_usd))
+        for end in ("amount_low", "amount_high", "amount_usd_low", "amount_usd_high"):  # an unknown end: absent
+            if pd.notna(getattr(row, end)):
+                attrs[end] = float(getattr(row, end))
         g.add_edge(row.payer, row.payee, key=row.deal_id, **attrs)
     return g
 

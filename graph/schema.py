@@ -26,9 +26,16 @@ How to read a table below: one :class:`Column` a line, in declaration order.
   Columns without ``csv`` are computed when rows are validated or resolved.
 * ``key``: the table's key (several: a composite key, in declaration order). The
   store keeps a table key columns first, then the others in declaration order.
-* ``amount``: a money figure, typed as people write amounts (``~$20bn``); the
-  column named ``<name>_qualifier`` beside it says how the figure relates to the
+* ``amount``: a money figure, typed as people write amounts (``~$20bn``, ``1-2bn``);
+  the column named ``<name>_qualifier`` beside it says how the figure relates to the
   true one (:data:`QUALIFIERS`), and ``<name>_usd`` is the figure in US dollars.
+  Every amount also gets two generated columns, ``<name>_low`` and ``<name>_high``
+  (REAL, right after the qualifier; ``bound``): the figure's interval (a point has
+  low = high; see ``loaders.amounts`` for what ``up_to``/``at_least`` mean). A
+  segment stores them only for ``range`` figures; for the others they follow from
+  the figure and its qualifier whenever rows are read. When ``<name>_usd`` is
+  declared ``derived``, ``<name>_usd_low`` / ``<name>_usd_high`` are generated after
+  it, derived from the bounds likewise.
 * ``derived=(a, b)``: always ``a * b``, computed whenever rows are read or
   written, never stored in segments (the USD figures).
 * ``encoded``: kept dictionary-encoded in Arrow: far fewer distinct values than
@@ -137,7 +144,7 @@ DEFAULT_CONFIDENCE = "reported"
 
 #: How a stated amount relates to the true one. Stored as a dictionary column over
 #: these values, in this order.
-QUALIFIERS: tuple[str, ...] = ("exact", "approx", "up_to", "at_least")
+QUALIFIERS: tuple[str, ...] = ("exact", "approx", "up_to", "at_least", "range")
 
 METRICS: tuple[str, ...] = ("revenue", "market_cap", "post_money_valuation", "valuation")
 
@@ -173,6 +180,24 @@ class Column:
     narrowed: str | None = None  # an Arrow type alias: "int32", "int8"
     default: str | None = None
     identity: bool = False
+    bound: str | None = None  # generated: "low" or "high" end of the amount this column's name starts with
+
+
+def with_bounds(declared: tuple[Column, ...]) -> tuple[Column, ...]:
+    """``declared`` with the generated interval columns of every amount (module docstring):
+    ``X_low``, ``X_high`` after ``X_qualifier``; ``X_usd_low``, ``X_usd_high`` after a
+    derived ``X_usd``."""
+    amounts = {c.name for c in declared if c.amount}
+    out: list[Column] = []
+    for c in declared:
+        out.append(c)
+        base = c.name[:-len("_qualifier")] if c.name.endswith("_qualifier") else None
+        if base in amounts:
+            out += [Column(f"{base}_{end}", REAL, bound=end) for end in ("low", "high")]
+        if c.derived and c.name.endswith("_usd") and c.name[:-4] in amounts:
+            x, rate = c.derived
+            out += [Column(f"{c.name}_{end}", REAL, derived=(f"{x}_{end}", rate)) for end in ("low", "high")]
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -187,6 +212,7 @@ class Table:
     unique_in_file: bool = False
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "declared", with_bounds(self.declared))
         names = [c.name for c in self.declared]
         for c in self.declared:
             if c.amount and f"{c.name}_qualifier" not in names:
@@ -231,6 +257,11 @@ class Table:
     def derived(self) -> dict[str, tuple[str, str]]:
         """Column -> its two factors, for the columns computed as a product."""
         return {c.name: c.derived for c in self.declared if c.derived}
+
+    @cached_property
+    def bounds(self) -> dict[str, tuple[str, str]]:
+        """Generated interval column -> (its amount, ``low`` or ``high``)."""
+        return {c.name: (c.name[:-len(c.bound) - 1], c.bound) for c in self.declared if c.bound}
 
     @cached_property
     def encoded(self) -> tuple[str, ...]:

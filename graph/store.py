@@ -65,7 +65,7 @@ from dealgraph.graph.schema import APPLY_ORDER, DEAL_METRIC_COLUMNS, DEALS, ENTI
 from dealgraph.loaders.amounts import format_amount, format_number
 from dealgraph.loaders.csv import LoadError, Problem, Problems, read_tables
 from dealgraph.loaders.resolve import EntityIndex, convert_to_usd, same_values
-from dealgraph.loaders.arrow import flat, mask_of, numbers
+from dealgraph.loaders.arrow import equals, flat, mask_of, numbers
 from dealgraph.loaders.validate import DERIVED, FAILED, FAILED_FX, across_files, strictly_increasing, validate_table
 
 if TYPE_CHECKING:
@@ -493,8 +493,9 @@ def with_usd(deals: pd.DataFrame) -> pd.DataFrame:
     """Add ``<figure>_usd`` for every money figure of a deals table (once; the
     table is cached, so this runs once per generation)."""
     for col in _FRAME_USD:
-        if col + "_usd" not in deals.columns:
-            deals[col + "_usd"] = deals[col] * deals["fx_rate"]
+        for end in ("", "_low", "_high"):
+            if col + "_usd" + end not in deals.columns:
+                deals[col + "_usd" + end] = deals[col + end] * deals["fx_rate"]
     return deals
 
 
@@ -514,8 +515,10 @@ def observations(metrics: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
         parts.append(pd.DataFrame({
             "entity": d[side], "metric": metric, "date": d["date"], "source": d["source"],
             "date_key": d["date_key"], "date_precision": d["date_precision"], "value": d[col],
-            "value_qualifier": d[col + "_qualifier"], "currency": d["currency"], "fx_rate": d["fx_rate"],
-            "value_usd": d[col + "_usd"], "notes": "", "extra": "{}", "deal_id": d["deal_id"]}))
+            "value_qualifier": d[col + "_qualifier"], "value_low": d[col + "_low"], "value_high": d[col + "_high"],
+            "currency": d["currency"], "fx_rate": d["fx_rate"], "value_usd": d[col + "_usd"],
+            "value_usd_low": d[col + "_usd_low"], "value_usd_high": d[col + "_usd_high"],
+            "notes": "", "extra": "{}", "deal_id": d["deal_id"]}))
     parts = [p for p in parts if len(p)]
     if not parts:
         return own
@@ -533,7 +536,8 @@ def frames_from_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFram
         table = TABLES[kind]
         for c in table.csv_columns:
             if c in table.amounts:
-                text[c] = [format_amount(v, q) for v, q in zip(df[c], df[c + "_qualifier"])]
+                text[c] = [format_amount(v, q, lo, hi) for v, q, lo, hi in
+                           zip(df[c], df[c + "_qualifier"], df[c + "_low"], df[c + "_high"])]
             elif table.types[c] == "REAL":
                 text[c] = [format_number(v) if pd.notna(v) else "" for v in df[c]]
             else:
@@ -579,11 +583,15 @@ def conform(rows: pa.Table, name: str) -> pa.Table:
     through it too, so rows written with older types come out in today's."""
     n = rows.num_rows
     cols = []
+    made: dict[str, pa.Array] = {}  # the bounds filled in here, which derived columns read
     for col, typ in zip(TABLES[name].columns, arrow_schema(name).types):
         c = col.name
         if col.derived:
-            a, b = (rows[x] if x in rows.column_names else pa.nulls(n, pa.float64()) for x in col.derived)
+            a, b = (made[x] if x in made else rows[x] if x in rows.column_names else pa.nulls(n, pa.float64())
+                    for x in col.derived)
             a = pc.multiply(a, b)
+        elif col.bound:
+            a = made[c] = _bound(rows, c, *TABLES[name].bounds[c])
         elif c in rows.column_names:
             a = rows[c].cast(typ)
         elif col.default is not None:
@@ -594,6 +602,54 @@ def conform(rows: pa.Table, name: str) -> pa.Table:
             a = pc.fill_null(a, 0)
         cols.append(a)
     return pa.Table.from_arrays(cols, schema=arrow_schema(name))
+
+
+def _reported(table: str, column: str) -> str:
+    """The column a change is reported under: an interval's end under its figure
+    (``amount_low`` -> ``amount``, ``amount_usd_high`` -> ``amount_usd``)."""
+    t = TABLES[table]
+    if column in t.bounds:
+        return t.bounds[column][0]
+    for end in ("_low", "_high"):
+        if column.endswith(end) and column in t.derived and column[:-len(end)] in t.names:
+            return column[:-len(end)]
+    return column
+
+
+def _qualifier_is(rows: pa.Table, amount: str, qualifier: str) -> np.ndarray:
+    """Where ``amount``'s qualifier is ``qualifier`` (numpy mask; a missing column: nowhere)."""
+    q = f"{amount}_qualifier"
+    if q not in rows.column_names:
+        return np.zeros(rows.num_rows, dtype=bool)
+    col = rows[q]
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    return np.concatenate([equals(ch, qualifier) for ch in chunks] or [np.zeros(0, dtype=bool)])
+
+
+def _floats(col) -> np.ndarray:
+    """A float column as numpy, NaN for null (Arrow's own conversion: one pass, no fill kernel)."""
+    if isinstance(col, pa.ChunkedArray):
+        return np.concatenate([c.to_numpy(zero_copy_only=False) for c in col.chunks]) if col.num_chunks \
+            else np.zeros(0)
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _bound(rows: pa.Table, column: str, amount: str, end: str) -> pa.Array:
+    """The ``end`` (low/high) of ``amount``'s interval: as given for a ``range`` figure,
+    else what its figure and qualifier say (``loaders.amounts.interval_bounds``)."""
+    n = rows.num_rows
+    if amount not in rows.column_names:
+        return pa.nulls(n, pa.float64())
+    x = _floats(rows[amount])
+    unknown = _qualifier_is(rows, amount, "up_to" if end == "low" else "at_least")
+    is_range = _qualifier_is(rows, amount, "range")
+    if is_range.any() and column in rows.column_names:
+        given = _floats(rows[column].cast(pa.float64()))
+        x = np.where(is_range, given, x)
+        unknown &= ~is_range
+    elif is_range.any():
+        unknown |= is_range
+    return numbers(np.where(unknown, np.nan, x)) if unknown.any() else numbers(x)
 
 
 def by_key(rows: pa.Table, name: str) -> pa.Table:
@@ -713,11 +769,20 @@ def _to_segment(rows: pa.Table, name: str) -> pa.Table:
     """``rows`` as a segment keeps them: without derived columns, ``narrowed`` integer
     columns in their narrower Arrow types (a tenth of the bytes to compress and write at
     a million deals)."""
-    derived, narrowed = TABLES[name].derived, _NARROWED[name]
+    derived, narrowed, bounds = TABLES[name].derived, _NARROWED[name], TABLES[name].bounds
     if not derived and not narrowed:
         return rows
     keep = [c for c in rows.column_names if c not in derived]
-    return pa.table({c: rows[c].cast(narrowed[c]) if c in narrowed else rows[c] for c in keep})
+
+    def stored(c: str):
+        if c in narrowed:
+            return rows[c].cast(narrowed[c])
+        if c in bounds:  # only a range's ends: the others follow from the figure when read
+            is_range = _qualifier_is(rows, bounds[c][0], "range")
+            return pc.if_else(pa.array(is_range), rows[c], pa.scalar(None, pa.float64())) if is_range.any() \
+                else pa.nulls(rows.num_rows, pa.float64())
+        return rows[c]
+    return pa.table({c: stored(c) for c in keep})
 
 
 def _write_segment(con: sqlite3.Connection, name: str, rows: pa.Table, *, replace: bool = False) -> None:
@@ -883,7 +948,7 @@ def keep_stored(t, rows: pa.Table, stored: pa.Table) -> pa.Table:
 
     def old(c: str) -> pa.Array:
         return plain(stored[c]) if pos is None else plain(stored[c]).take(pos)
-    cols = [x for c in absent for x in (c, f"{c}_qualifier") if x in rows.column_names]
+    cols = [x for c in absent for x in (c, f"{c}_qualifier", f"{c}_low", f"{c}_high") if x in rows.column_names]
     if "extra" in table.names and not given and not _all_empty_json(stored["extra"]):
         cols.append("extra")
     for c in cols:
@@ -1022,7 +1087,7 @@ def _upsert(con: sqlite3.Connection, table: str, rows: pa.Table,
             changed_rows = both.filter(pa.array(changed))
             for i in np.flatnonzero(changed):
                 key = "/".join(str(both[k][int(i)].as_py()) for k in TABLES[table].key)
-                fs.updated.append((key, [c for c, d in differs.items() if d[i]]))
+                fs.updated.append((key, list(dict.fromkeys(_reported(table, c) for c, d in differs.items() if d[i]))))
     fs.inserted = new_rows.num_rows
     fs.unchanged = rows.num_rows - fs.inserted - changed_rows.num_rows
     if not new_rows.num_rows and not changed_rows.num_rows:

@@ -59,6 +59,8 @@ def equals(values, value: str) -> np.ndarray:
     """Where ``values`` holds ``value``, as a numpy mask (null: False). A dictionary
     array is compared on its dictionary, not decoded row by row."""
     if isinstance(values, pa.DictionaryArray):
+        if len(values.dictionary) == 0:  # every row null
+            return np.zeros(len(values), dtype=bool)
         hit = mask_of(pc.equal(values.dictionary, value))[pc.fill_null(values.indices, 0).to_numpy()]
         return hit & mask_of(pc.is_valid(values)) if values.null_count else hit
     return mask_of(pc.equal(values, value))

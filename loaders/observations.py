@@ -53,7 +53,8 @@ def observation_fields(c) -> pa.Table:
         text = flat(c.raw("value"))
         text = pc.if_else(pa.array(stake), pc.utf8_rtrim(pc.utf8_trim_whitespace(text), characters="%"), text)
         c.cells = c.cells.set_column(c.cells.column_names.index("value"), "value", text)
-    value, qualifier = c.amount("value", None)
+    amount = c.amount("value", None)  # value, value_qualifier, value_low, value_high
+    value = amount["value"]
     c.fail(pc.and_(pc.is_null(value), pc.equal(c.col("value"), "")), "value", "required value is empty")
     c.fail(stake & mask_of(pc.or_(pc.less_equal(value, 0), pc.greater(value, 100))), "value",
            "a stake must be in (0, 100]")
@@ -63,7 +64,7 @@ def observation_fields(c) -> pa.Table:
            lambda v: f"{v!r} is not a web address (http:// or https://)", url)
     return pa.table({
         "subject": subject, "field": field, "as_of": as_of, "as_of_key": pa.array(a_key),
-        "as_of_precision": pa.array(a_prec), "value": value, "value_qualifier": qualifier,
+        "as_of_precision": pa.array(a_prec), **amount,
         "currency": currency, "source": source, "url": url, "published": published,
         "published_key": pa.array(p_key), "published_precision": pa.array(p_prec),
         "confidence": c.choice("confidence", CONFIDENCES, DEFAULT_CONFIDENCE), "quote": c.raw("quote"),

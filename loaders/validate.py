@@ -153,9 +153,10 @@ class _Checker:
         out = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(mapped, pa.string()))
         return out, mapped, codes
 
-    def amount(self, name: str, currency: pa.Array | None = None) -> tuple[pa.Array, pa.Array]:
-        """``(value, qualifier)`` of an amount column (see ``loaders.amounts``)."""
-        value, qual, sym, errors = parse_amounts(self.raw(name))
+    def amount(self, name: str, currency: pa.Array | None = None) -> dict[str, pa.Array]:
+        """An amount column's stored columns (see ``loaders.amounts``): ``name`` (the
+        point estimate), ``name_qualifier``, ``name_low``, ``name_high``."""
+        value, qual, sym, errors, low, high = parse_amounts(self.raw(name), bounds=True)
         self.problems.more += max(len(errors) - _MAX_LISTED, 0)
         self.failed[list(errors)] = True
         for i, why in list(errors.items())[:_MAX_LISTED]:
@@ -164,7 +165,7 @@ class _Checker:
             clash = pc.not_equal(sym, currency)
             self.fail(clash, name, lambda i: f"the amount's symbol means {sym[i].as_py()} but the currency "
                                              f"column says {currency[i].as_py()}")
-        return value, qual
+        return {name: value, f"{name}_qualifier": qual, f"{name}_low": low, f"{name}_high": high}
 
     def currency(self) -> pa.Array:
         out, mapped, codes = self.mapped("currency", lambda u: u.strip().upper() or DEFAULT_CURRENCY)
@@ -251,8 +252,8 @@ def _deals(c: _Checker) -> pa.Table:
     currency = c.currency()
     out = _deal_fields(c, currency)
     for col in DEALS.amounts:
-        value, qualifier = c.amount(col, currency)
-        out = out.append_column(col, value).append_column(col + "_qualifier", qualifier)
+        for name, values in c.amount(col, currency).items():
+            out = out.append_column(name, values)
     _no_money_figures(c, out)
     missing = mask_of(pc.equal(out["deal_id"], ""))
     if missing.any():
@@ -339,7 +340,13 @@ def _derived_ids(rows: pd.DataFrame) -> list[str]:
     at_type, at_date = fields.index("type"), fields.index("date")
     at_payer, at_payee = fields.index("payer"), fields.index("payee")
     ids = []
-    for rec in rows[list(fields)].astype("string").fillna("").itertuples(index=False, name=None):
+    text = rows[list(fields)].astype("string").fillna("")
+    if "amount_low" in rows.columns:  # a range's amount is its two ends ("1000000000.0-2000000000.0")
+        rng = (rows["amount_qualifier"].astype("string") == "range").fillna(False).to_numpy(dtype=bool)
+        if rng.any():
+            text.loc[rng, "amount"] = (rows.loc[rng, "amount_low"].astype("string") + "-" +
+                                       rows.loc[rng, "amount_high"].astype("string"))
+    for rec in text.itertuples(index=False, name=None):
         low = [str(v).lower() for v in rec]
         if rec[at_type] in UNDIRECTED_TYPES and low[at_payer] > low[at_payee]:
             low[at_payer], low[at_payee] = low[at_payee], low[at_payer]
@@ -445,11 +452,11 @@ def _entities(c: _Checker) -> pa.Table:
 def _metrics(c: _Checker) -> pa.Table:
     date, key, prec = c.date("date")
     currency = c.currency()
-    value, qual = c.amount("value", currency)
-    c.fail(pc.and_(pc.is_null(value), pc.equal(c.col("value"), "")), "value", "required value is empty")
+    value = c.amount("value", currency)
+    c.fail(pc.and_(pc.is_null(value["value"]), pc.equal(c.col("value"), "")), "value", "required value is empty")
     return pa.table({
         "entity": c.required("entity"), "metric": c.choice("metric", METRICS, None), "date": date,
-        "date_key": pa.array(key), "date_precision": pa.array(prec), "value": value, "value_qualifier": qual,
+        "date_key": pa.array(key), "date_precision": pa.array(prec), **value,
         "currency": currency, "source": c.raw("source"), "notes": c.raw("notes"), "extra": c.extra(),
     })
 

@@ -58,6 +58,7 @@ from dealgraph.graph.schema import TENTATIVE_STATUSES
 from dealgraph.neo4j_backend import model as m
 from dealgraph.neo4j_backend.cypher_common import DEAL_TYPES_PATTERN, Statement, deal_filter, filter_params, read
 from dealgraph.neo4j_backend.projection import hop_statements, read_view
+from dealgraph.queries import intervals
 from dealgraph.queries.circular import RESULT_COLUMNS, check_options, witness
 
 
@@ -103,7 +104,8 @@ UNWIND range(0, size(ids) - 1) AS i
 MATCH (a:{E} {{id: ids[i]}})-[d:{T}]->(b:{E} {{id: ids[(i + 1) % size(ids)]}})
 WHERE {deal_filter('d')}
 WITH ids, i, collect({{deal_id: d.deal_id, amount_usd: d.amount_usd, status: d.status,
-                      date_key: d.date_key, date_precision: d.date_precision}}) AS deals,
+                      date_key: d.date_key, date_precision: d.date_precision,
+                      amount_usd_low: d.amount_usd_low, amount_usd_high: d.amount_usd_high}}) AS deals,
      sum(d.amount_usd) AS amount, count(d.amount_usd) AS known, count(d) AS n
 ORDER BY ids, i
 WITH ids, collect({{amount: CASE WHEN known = 0 THEN null ELSE amount END,
@@ -214,7 +216,17 @@ def circular_flows(driver: neo4j.Driver, *, database: str | None = None, max_len
             all_deals.extend(names)
             hop_texts.append(f"{ids[i]}->{ids[(i + 1) % L]}: {', '.join(names)}")
         bottleneck = r["bottleneck"]
+        ends = np.array([[(np.nan if d.get(c) is None else float(d[c])) for c in ("amount_usd_low", "amount_usd_high")]
+                         for h in hop_deals for d in h] or np.zeros((0, 2)), dtype=float).reshape(-1, 2)
+        hop_of = np.repeat(np.arange(L), [len(h) for h in hop_deals])
+        given = np.array([d.get("amount_usd") is not None for h in hop_deals for d in h], dtype=bool)
+        hop_ends = np.array([intervals.total(*ends[(hop_of == i) & given].T) if ((hop_of == i) & given).any()
+                             else (np.nan, np.nan) for i in range(L)], dtype=float).reshape(-1, 2)
+        b_lo, b_hi = intervals.minimum(*hop_ends.T) if bottleneck is not None else (np.nan, np.nan)
+        known = ~np.isnan(np.array([np.nan if h["amount"] is None else h["amount"] for h in r["hops"]], dtype=float))
+        t_lo, t_hi = intervals.total(*hop_ends[known].T)
         out.append({
+            "bottleneck_usd_low": b_lo, "bottleneck_usd_high": b_hi, "total_usd_low": t_lo, "total_usd_high": t_hi,
             "cycle": " -> ".join(ids + [ids[0]]),
             "length": L,
             "bottleneck_usd": float("nan") if bottleneck is None else float(bottleneck),

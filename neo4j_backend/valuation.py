@@ -56,9 +56,10 @@ def _table(rows: list[dict], table: str) -> pd.DataFrame:
 def _deal_frame(records: list[dict]) -> pd.DataFrame:
     rows = [{**r["p"], "payer": r["payer"], "payee": r["payee"]} for r in records]
     df = _table(rows, "deals")
-    for col in _FIGURES:  # the store's deals also carry each figure in US dollars
-        df[col + "_usd"] = pd.to_numeric(pd.Series([r["p"].get(col + "_usd") for r in records], dtype=object),
-                                         errors="coerce").astype("float64").to_numpy()
+    for col in (f"{c}_usd{e}" for c in _FIGURES for e in ("", "_low", "_high")):
+        # the store's deals also carry each figure (and its interval) in US dollars
+        df[col] = pd.to_numeric(pd.Series([r["p"].get(col) for r in records], dtype=object),
+                                errors="coerce").astype("float64").to_numpy()
     # store order (primary key): queries that keep "the first" of equals rely on it
     return df.sort_values("deal_id", kind="stable").reset_index(drop=True)
 

@@ -12,6 +12,10 @@ Definitions
   ``"amazon -> anthropic -> amazon"``.
 * **bottleneck_usd** = smallest hop amount on the cycle (the most money that can
   have gone all the way round); NaN when any hop is fully undisclosed.
+  ``bottleneck_usd_low/high``: its interval when amounts are ranges or bounds, each
+  hop's interval being the sums of its disclosed deals' ends, the bottleneck's
+  ``[min of the hops' lows, min of their highs]`` (:func:`intervals.minimum`);
+  ``total_usd_low/high`` the sums of the hops' ends. Ranking uses the point figures.
   **total_usd** = sum of the known hop amounts (a lower bound when
   ``undisclosed_hops`` > 0). ``undisclosed_hops`` counts hops that include an
   undisclosed deal. ``tentative``: any deal on the cycle is in_talks / rumoured.
@@ -92,6 +96,7 @@ from dealgraph.graph.arrays import LINK, MoneyArrays, build_arrays, strong_compo
 from dealgraph.graph.kernels import kernel
 from dealgraph.graph.schema import DEAL_TYPES, NON_MONEY_TYPES, TENTATIVE_STATUSES
 from dealgraph.queries.filters import select_deals
+from dealgraph.queries import intervals
 
 NEG = -(1 << 60)
 POS = 1 << 60
@@ -868,8 +873,24 @@ def witness(arrays: MoneyArrays, hops: list[int], window=None) -> list[int] | No
 # public function
 # ---------------------------------------------------------------------------
 
-RESULT_COLUMNS = ["cycle", "length", "bottleneck_usd", "total_usd", "undisclosed_hops", "tentative",
-                  "time_ordered", "witness", "hops", "deal_ids"]
+RESULT_COLUMNS = ["cycle", "length", "bottleneck_usd", "bottleneck_usd_low", "bottleneck_usd_high", "total_usd",
+                  "total_usd_low", "total_usd_high", "undisclosed_hops", "tentative", "time_ordered", "witness",
+                  "hops", "deal_ids"]
+
+
+def _hop_interval(arrays: MoneyArrays, h: int) -> tuple[float, float]:
+    """A hop's interval: the sums of its disclosed deals' low and high ends
+    (:func:`dealgraph.queries.intervals.total`); NaN when no deal is disclosed."""
+    ds = arrays.hop_deals(h)
+    if "amount_usd_low" not in arrays.source.columns:
+        v = float(arrays.hop_amount[h])
+        return v, v
+    point = np.asarray(arrays.column("amount_usd", ds), dtype=float)
+    known = ~np.isnan(point)
+    if not known.any():
+        return np.nan, np.nan
+    return intervals.total(np.asarray(arrays.column("amount_usd_low", ds), dtype=float)[known],
+                           np.asarray(arrays.column("amount_usd_high", ds), dtype=float)[known])
 
 
 def _deals_frame(store_or_deals) -> pd.DataFrame:
@@ -897,11 +918,17 @@ def _rows(arrays: MoneyArrays, cycles, window) -> pd.DataFrame:
                 tentative = True
             hop_texts.append(f"{ids[codes[i]]}->{ids[codes[(i + 1) % L]]}: {', '.join(names)}")
         w = witness(arrays, hop_list, window)
+        ends = np.array([_hop_interval(arrays, h) for h in hop_list], dtype=float).reshape(-1, 2)
+        disclosed = ~np.isnan(amounts)
+        b_lo, b_hi = intervals.minimum(ends[:, 0], ends[:, 1]) if disclosed.all() else (np.nan, np.nan)
+        t_lo, t_hi = intervals.total(ends[disclosed, 0], ends[disclosed, 1])
         rows.append({
             "cycle": " -> ".join([str(ids[c]) for c in codes] + [str(ids[codes[0]])]),
             "length": L,
             "bottleneck_usd": float("nan") if np.isnan(amounts).any() else float(amounts.min()),
+            "bottleneck_usd_low": b_lo, "bottleneck_usd_high": b_hi,
             "total_usd": float(np.nansum(amounts)),
+            "total_usd_low": t_lo, "total_usd_high": t_hi,
             "undisclosed_hops": int(arrays.hop_undisclosed[hop_list].sum()),
             "tentative": bool(tentative),
             "time_ordered": w is not None,

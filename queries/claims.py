@@ -64,7 +64,7 @@ import pandas as pd
 from dealgraph.errors import QueryError
 from dealgraph.queries.common import NAN, cmp_dates, deals_of, months_common, num, records, text
 from dealgraph.queries.metrics import deal_figure, metric_index, ratio
-from dealgraph.queries.multiples import deal_multiples
+from dealgraph.queries.multiples import multiples_frame
 from dealgraph.queries.returns import RoundTable, exit_returns
 
 UNITS = {
@@ -81,7 +81,8 @@ ALIASES = {
     "multiple": "return_multiple", "time_to_exit": "months_to_exit", "months_from_last_raise": "months_to_exit",
     "amount": "deal_value", "value": "deal_value", "herfindahl": "hhi", "round_trip": "round_trip_share",
 }
-COLUMNS = ["subject", "metric", "stated", "stated_value", "unit", "recomputed", "difference", "difference_pct",
+COLUMNS = ["subject", "metric", "stated", "stated_value", "unit", "recomputed", "recomputed_low", "recomputed_high",
+           "difference", "difference_pct",
            "tolerance", "verdict", "reason", "source"]
 
 _APPROX_RE = re.compile(r"^\s*(~|≈|approx\.?|approximately|about|around|roughly|circa|c\.|ca\.)\s*", re.I)
@@ -153,6 +154,10 @@ def parse_stated(s: str) -> Stated:
     return Stated(raw, lo, hi, u, approx, half)
 
 
+def _interval(lo: float, hi: float) -> str:
+    return f"up to {hi:g}" if math.isnan(lo) else f"at least {lo:g}"
+
+
 def canonical_metric(name: str) -> str:
     n = re.sub(r"[\s\-/]+", "_", (name or "").strip().lower())
     return ALIASES.get(n, n)
@@ -174,13 +179,16 @@ class _Recompute:
         self._conc = None
         self._rt = None
 
-    def record(self, did: str):
-        """The selected deal ``did`` as a record, ``None`` if not selected (a repeated id: the last row)."""
+    def _position(self, did: str) -> int:
+        """The row of the selected deal ``did``, -1 if not selected (a repeated id: the last row)."""
         if self._ids.is_unique:
-            pos = int(self._ids.get_indexer([did])[0])
-        else:
-            hits = np.flatnonzero(self._ids.to_numpy() == did)
-            pos = int(hits[-1]) if len(hits) else -1
+            return int(self._ids.get_indexer([did])[0])
+        hits = np.flatnonzero(self._ids.to_numpy() == did)
+        return int(hits[-1]) if len(hits) else -1
+
+    def record(self, did: str):
+        """The selected deal ``did`` as a record, ``None`` if not selected."""
+        pos = self._position(did)
         return records(self.deals.iloc[[pos]])[0] if pos >= 0 else None
 
     def deal(self, did: str):
@@ -197,17 +205,24 @@ class _Recompute:
             self._rounds[entity] = self._table.entity_rounds(entity)
         return self._rounds[entity]
 
-    def figure(self, subject: str, metric: str) -> tuple[float, str]:
+    def figure(self, subject: str, metric: str) -> tuple[float, str, float, float]:
+        """``(value, reason, low, high)``: the recomputed figure, why it is n/a, and its
+        interval (the value at both ends for figures without one)."""
+        got = self._figure(subject, metric)
+        return got if len(got) == 4 else (got[0], got[1], got[0], got[0])
+
+    def _figure(self, subject: str, metric: str) -> tuple:
         a, _, b = subject.partition("@")
         a, b = a.strip(), b.strip()
-        if metric in ("deal_to_revenue", "implied_valuation", "implied_ev_to_revenue", "share_of_acquirer_cap"):
-            m = deal_multiples(self.index, self.deal(a))
-            key = {"implied_valuation": "implied_valuation_usd",
+        if metric in ("deal_to_revenue", "implied_valuation", "implied_ev_to_revenue", "share_of_acquirer_cap",
+                      "deal_value"):
+            self.deal(a)
+            m = multiples_frame(self.index, self.deals.iloc[[self._position(a)]]).iloc[0]
+            key = {"implied_valuation": "implied_valuation_usd", "deal_value": "amount_usd",
                    "share_of_acquirer_cap": "share_of_acquirer_cap_pct"}.get(metric, metric)
-            return m[key], m[f"{metric}_reason"].partition(": ")[2]
-        if metric == "deal_value":
-            f = deal_figure(self.index, self.deal(a), "amount")
-            return (f.value_usd, "") if f.known else (NAN, f.reason)
+            why = ("" if m["amount_qualifier"] else "deal amount undisclosed") if metric == "deal_value" \
+                else m[f"{metric}_reason"].partition(": ")[2]
+            return m[key], why, m[f"{key}_low"], m[f"{key}_high"]
         if metric in ("return_multiple", "annualised_return", "annualised_return_simple", "months_to_exit"):
             return self._return(a, b, metric)
         if metric == "amount_ratio":
@@ -328,7 +343,8 @@ def check_claims(store, claims: pd.DataFrame | str | Path, *, tolerance: float =
         st = parse_stated(text(c.get("stated")))
         unit = UNITS.get(metric, "")
         row = dict(subject=subject, metric=metric_text, stated=st.text, stated_value=NAN, unit=unit,
-                   recomputed=NAN, difference=NAN, difference_pct=NAN, tolerance=NAN, verdict="cannot check",
+                   recomputed=NAN, recomputed_low=NAN, recomputed_high=NAN, difference=NAN, difference_pct=NAN,
+                   tolerance=NAN, verdict="cannot check",
                    reason="", source=text(c.get("source")))
         rows.append(row)
         try:
@@ -348,11 +364,11 @@ def check_claims(store, claims: pd.DataFrame | str | Path, *, tolerance: float =
             row["reason"] = f"stated unit {st.unit!r} does not fit {metric} ({unit or 'a plain number'})"
             continue
         try:
-            value, why = rc.figure(subject, metric)
+            value, why, lo, hi = rc.figure(subject, metric)
         except LookupError as e:
             row["reason"] = str(e).strip("'\"")
             continue
-        row["recomputed"] = value
+        row["recomputed"], row["recomputed_low"], row["recomputed_high"] = value, lo, hi
         known = not (value is None or math.isnan(value))
         if st.is_na:
             row["verdict"] = "supported" if not known else "not supported"
@@ -366,15 +382,32 @@ def check_claims(store, claims: pd.DataFrame | str | Path, *, tolerance: float =
         tol_lo = max(st.half_unit, rel * abs(st.low))
         tol_hi = max(st.half_unit, rel * abs(st.high))
         row["tolerance"] = tol_hi if st.low == st.high else max(tol_lo, tol_hi)
-        if value < st.low:
+        point = lo == hi or (math.isnan(lo) and math.isnan(hi))
+        if not point and st.low != st.high:  # a range against a range: both ends must agree
+            if math.isnan(lo) or math.isnan(hi):
+                row["reason"] = (f"the recomputed figure is {_interval(lo, hi)}: an open end cannot be "
+                                 f"compared with the stated range")
+                continue
+            d_lo, d_hi = lo - st.low, hi - st.high
+            ok = abs(d_lo) <= tol_lo + 1e-12 * abs(st.low) and abs(d_hi) <= tol_hi + 1e-12 * abs(st.high)
+            diff, ref = (d_lo, st.low) if abs(d_lo) / (tol_lo or 1) >= abs(d_hi) / (tol_hi or 1) else (d_hi, st.high)
+        elif not point:  # a stated figure against a recomputed interval: inside it, within tolerance
+            below = -math.inf if math.isnan(lo) else lo - tol_lo
+            above = math.inf if math.isnan(hi) else hi + tol_hi
+            ok = below - 1e-12 * abs(st.low) <= st.low <= above + 1e-12 * abs(st.low)
+            diff = 0.0 if (math.isnan(lo) or st.low >= lo) and (math.isnan(hi) or st.low <= hi) else \
+                (lo - st.low if not math.isnan(lo) and st.low < lo else hi - st.low)
+            ref = st.low
+        elif value < st.low:
             diff = value - st.low
             ok = -diff <= tol_lo + 1e-12 * abs(st.low)
+            ref = st.low
         elif value > st.high:
             diff = value - st.high
             ok = diff <= tol_hi + 1e-12 * abs(st.high)
+            ref = st.high
         else:
-            diff, ok = 0.0, True
-        ref = st.low if value < st.low else st.high
+            diff, ok, ref = 0.0, True, st.high
         row["difference"] = diff
         row["difference_pct"] = 100.0 * diff / abs(ref) if ref else NAN
         row["verdict"] = "supported" if ok else "not supported"
@@ -383,7 +416,7 @@ def check_claims(store, claims: pd.DataFrame | str | Path, *, tolerance: float =
             notes.append(f"approximate: tolerance widened to {100 * rel:g}%")
         if metric in ("annualised_return", "annualised_return_simple") and not ok:
             other = "annualised_return_simple" if metric == "annualised_return" else "annualised_return"
-            alt, _ = rc.figure(subject, other)
+            alt = rc.figure(subject, other)[0]
             kind = "simple" if metric == "annualised_return" else "compound"
             notes.append(f"the {kind} annualised return is {alt:,.0f}%")
         row["reason"] = "; ".join(notes)

@@ -4,6 +4,7 @@ deal labels and date arithmetic at common precision."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -212,6 +213,55 @@ def money(x: float, qualifier: str | None = None) -> str:
         if text.startswith("$-"):
             text = "-$" + text[2:]
     return QUALIFIER_PREFIX.get(qualifier if isinstance(qualifier, str) else "exact", "") + text
+
+
+#: Between the two ends of an interval shown as text.
+RANGE_DASH = "–"
+
+
+def interval_text(low: float, high: float, show, point_text: str | None = None) -> str:
+    """An interval as text: ``show(low)–show(high)`` with the unit written once when
+    both ends end in the same one (``$1.0–2.0bn``, ``4.0–8.0x``), ``up to show(high)`` /
+    ``at least show(low)`` when one end is unknown, ``point_text`` (else ``show(low)``)
+    when both ends are one figure, ``n/a`` when neither is known."""
+    lo_known, hi_known = not _nan(low), not _nan(high)
+    if lo_known and hi_known and float(low) == float(high):
+        return point_text if point_text is not None else show(low)
+    if not lo_known and not hi_known:
+        return point_text if point_text is not None else "n/a"
+    if not lo_known:
+        return "up to " + show(high)
+    if not hi_known:
+        return "at least " + show(low)
+    a, b = show(low), show(high)
+    unit = re.search(r"[^\d.,]*$", a).group()
+    if unit and b.endswith(unit) and re.fullmatch(r"\$?[\d.,]+" + re.escape(unit), a):
+        a = a[:-len(unit)]
+        if a.startswith("$") and b.startswith("$"):
+            b = b[1:]
+    return a + RANGE_DASH + b
+
+
+def range_number(v: float) -> str:
+    """A figure at an interval's end: one decimal below 100 (``4.0``), none above; two
+    significant digits below 0.1."""
+    v = float(v)
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 0.1 or v == 0:
+        return f"{v:.1f}"
+    return f"{v:.2g}"
+
+
+def money_interval(low: float, high: float, point: float | None = None, qualifier: str | None = None) -> str:
+    """:func:`money` of an interval: ``$1.0–2.0bn``, ``$500m–$2.0bn``, ``up to $100.0bn``;
+    a point as :func:`money` writes it (with ``qualifier``)."""
+    return interval_text(low, high, money, money(low if point is None else point, qualifier)
+                         if not (_nan(low) and (point is None or _nan(point))) else None)
+
+
+def _nan(x) -> bool:
+    return x is None or x is pd.NA or (isinstance(x, (float, np.floating)) and math.isnan(x))
 
 
 #: Lists of counterparties in a cell show at most this many, then "+N more".

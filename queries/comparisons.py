@@ -33,14 +33,14 @@ import pandas as pd
 from dealgraph.queries.common import (EXIT_TYPES, NAN, column_nums, column_texts, dates_of, deals_of, entities_of,
                                       join_many, months_common, months_common_many, num, records, text)
 from dealgraph.queries.metrics import metric_index
-from dealgraph.queries.multiples import multiples_frame
+from dealgraph.queries.multiples import FIGURES, multiples_frame, with_intervals
 from dealgraph.queries.returns import RoundTable, earlier_rounds
 
-COLUMNS = [
+COLUMNS = with_intervals([
     "deal_id", "deal", "date", "status", "structure", "value_usd", "value_qualifier", "target_revenue_usd",
     "deal_to_revenue", "acquirer_market_cap_usd", "share_of_acquirer_cap_pct", "last_raise_date",
     "months_from_last_raise", "reasons",
-]
+], FIGURES + ("value_usd",))
 
 
 def _structure(group: list[dict]) -> str:
@@ -125,6 +125,10 @@ def deal_comparisons(store, *, as_of: str | None = None, status=None) -> pd.Data
         "acquirer_market_cap_usd": m["acquirer_market_cap_usd"].to_numpy(),
         "share_of_acquirer_cap_pct": m["share_of_acquirer_cap_pct"].to_numpy(), "last_raise_date": lr_date,
         "months_from_last_raise": lr_months,
+        **{f"{mine}_{e}": m[f"{theirs}_{e}"].to_numpy() for e in ("low", "high") for mine, theirs in (
+            ("value_usd", "amount_usd"), ("target_revenue_usd", "target_revenue_usd"),
+            ("deal_to_revenue", "deal_to_revenue"), ("acquirer_market_cap_usd", "acquirer_market_cap_usd"),
+            ("share_of_acquirer_cap_pct", "share_of_acquirer_cap_pct"))},
         "reasons": join_many(m["deal_to_revenue_reason"].to_numpy(dtype=object),
                              m["share_of_acquirer_cap_reason"].to_numpy(dtype=object), lr_why),
     }

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.graph.schema import DEAL_METRIC_COLUMNS
+from dealgraph.queries import intervals
 from dealgraph.queries.common import column_nums, column_texts, num as _num, text as _text
 
 NAN = float("nan")
@@ -70,7 +71,9 @@ class MetricIndex:
     observations of one entity's metric.
     """
 
-    _FIELDS = ("date", "value", "value_qualifier", "currency", "value_usd", "source", "deal_id")
+    _FIELDS = ("date", "value", "value_qualifier", "currency", "value_usd", "source", "deal_id", "value_low",
+               "value_high", "value_usd_low", "value_usd_high")
+    _NUMBERS = ("value", "value_usd", "value_low", "value_high", "value_usd_low", "value_usd_high")
 
     def __init__(self, metrics: pd.DataFrame | None):
         self._by_metric: dict[str, tuple[pd.Index, int]] = {}
@@ -89,7 +92,7 @@ class MetricIndex:
         for f in self._FIELDS:
             if f in m.columns:
                 col = m[f]
-                self._cols[f] = (col.to_numpy(dtype=float, na_value=np.nan) if f in ("value", "value_usd")
+                self._cols[f] = (col.to_numpy(dtype=float, na_value=np.nan) if f in self._NUMBERS
                                  else col.astype(object).where(col.notna(), None).to_numpy())
         ents = m["entity"].astype(str).to_numpy()
         mets = m["metric"].astype(str).to_numpy()
@@ -239,7 +242,7 @@ class MetricIndex:
         ok = positions >= 0
         safe = np.maximum(positions, 0)
         for f in self._FIELDS:
-            if f in ("value", "value_usd"):
+            if f in self._NUMBERS:
                 col = self._cols.get(f)
                 out[f] = np.where(ok, col[safe], np.nan) if col is not None and len(col) else np.full(len(positions), np.nan)
             else:
@@ -355,10 +358,25 @@ class Figures:
     qualifier: np.ndarray
     origin: np.ndarray
     reason: np.ndarray
+    #: the interval of each figure, in its currency and in US dollars (NaN: an unknown
+    #: end); left out (None), the figure is a point: low = high = value
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+    low_usd: np.ndarray | None = None
+    high_usd: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for end, point in (("low", "value"), ("high", "value"), ("low_usd", "value_usd"), ("high_usd", "value_usd")):
+            if getattr(self, end) is None:
+                setattr(self, end, np.asarray(getattr(self, point), dtype=float))
 
     @property
     def known(self) -> np.ndarray:
         return ~np.isnan(self.value)
+
+    def scaled(self, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(low, high, low_usd, high_usd)`` times a positive factor."""
+        return (*intervals.scale(self.low, self.high, factor), *intervals.scale(self.low_usd, self.high_usd, factor))
 
     def __len__(self) -> int:
         return len(self.value)
@@ -371,7 +389,7 @@ class Figures:
         return Figures(*(np.where(mask, getattr(self, f), getattr(other, f)) for f in _FIGURE_FIELDS))
 
     def figure(self, i: int) -> Figure:
-        return Figure(*(getattr(self, f)[i] for f in _FIGURE_FIELDS))
+        return Figure(*(getattr(self, f)[i] for f in _FIGURE_FIELDS[:6]))
 
     @staticmethod
     def missing(n: int, reason) -> "Figures":
@@ -380,7 +398,8 @@ class Figures:
         return Figures(np.full(n, np.nan), _strs(n), np.full(n, np.nan), _strs(n), _strs(n), r)
 
 
-_FIGURE_FIELDS = ("value", "currency", "value_usd", "qualifier", "origin", "reason")
+_FIGURE_FIELDS = ("value", "currency", "value_usd", "qualifier", "origin", "reason", "low", "high", "low_usd",
+                  "high_usd")
 
 
 def _strs(n: int, v: str = "") -> np.ndarray:
@@ -393,7 +412,8 @@ def _clean_missing(f: Figures) -> Figures:
     """Missing rows carry only their reason (like ``Figure(reason=...)``)."""
     k = f.known
     return Figures(f.value, np.where(k, f.currency, ""), np.where(k, f.value_usd, np.nan),
-                   np.where(k, f.qualifier, ""), np.where(k, f.origin, ""), np.where(k, "", f.reason))
+                   np.where(k, f.qualifier, ""), np.where(k, f.origin, ""), np.where(k, "", f.reason),
+                   *(np.where(k, getattr(f, e), np.nan) for e in ("low", "high", "low_usd", "high_usd")))
 
 
 def own_figures(deals: pd.DataFrame, column: str, reason) -> Figures:
@@ -406,7 +426,9 @@ def own_figures(deals: pd.DataFrame, column: str, reason) -> Figures:
     q[q == ""] = "exact"
     r = _strs(n)
     r[:] = reason
-    return _clean_missing(Figures(v, cur, column_nums(deals, f"{column}_usd"), q, _strs(n, "deal"), r))
+    ends = [column_nums(deals, f"{column}{e}") if f"{column}{e}" in deals.columns else None
+            for e in ("_low", "_high", "_usd_low", "_usd_high")]
+    return _clean_missing(Figures(v, cur, column_nums(deals, f"{column}_usd"), q, _strs(n, "deal"), r, *ends))
 
 
 def observation_figures(index: MetricIndex, positions: np.ndarray, reason) -> Figures:
@@ -424,10 +446,12 @@ def observation_figures(index: MetricIndex, positions: np.ndarray, reason) -> Fi
                       for d, s in zip(rec["date"][fi], rec["source"][fi])]
     r = _strs(n)
     r[~found] = np.asarray(reason, dtype=object)[~found] if not isinstance(reason, str) else reason
-    f = Figures(rec["value"], cur, rec["value_usd"], qual, origin, r)
+    f = Figures(rec["value"], cur, rec["value_usd"], qual, origin, r,
+                *(rec.get(e) for e in ("value_low", "value_high", "value_usd_low", "value_usd_high")))
     # an observation without a value is a figure without a value and without a reason, like the scalar path
     return Figures(f.value, np.where(found, f.currency, ""), np.where(found, f.value_usd, np.nan),
-                   np.where(found, f.qualifier, ""), np.where(found, f.origin, ""), f.reason)
+                   np.where(found, f.qualifier, ""), np.where(found, f.origin, ""), f.reason,
+                   *(np.where(found, getattr(f, e), np.nan) for e in ("low", "high", "low_usd", "high_usd")))
 
 
 def deal_figures(index: MetricIndex, deals: pd.DataFrame, column: str) -> Figures:
@@ -479,6 +503,17 @@ def ratios(num: Figures, den: Figures, *, what: str, num_name: str, den_name: st
         good = other & ~fx & ~uzero
         val[good] = num.value_usd[good] / den.value_usd[good]
     return val, why
+
+
+def interval_ratios(num: Figures, den: Figures, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of :func:`ratios`' ``value`` (NaN where it is NaN): the ends divided
+    (:func:`dealgraph.queries.intervals.divide`) in the currency the value was computed in
+    (the figures' own when they share one, else US dollars)."""
+    same = (num.currency != "") & (num.currency == den.currency)
+    lo, hi = intervals.divide(num.low, num.high, den.low, den.high)
+    ulo, uhi = intervals.divide(num.low_usd, num.high_usd, den.low_usd, den.high_usd)
+    known = ~np.isnan(value)
+    return np.where(known, np.where(same, lo, ulo), np.nan), np.where(known, np.where(same, hi, uhi), np.nan)
 
 
 def qualified(f: Figures) -> np.ndarray:

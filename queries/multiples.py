@@ -33,13 +33,23 @@ import pandas as pd
 from dealgraph.queries.common import (EXIT_TYPES, NAN, column_nums, column_texts, date_of, dates_of, deals_of, join,
                                       join_many, num, text)
 from dealgraph.queries.metrics import (Figure, Figures, MetricIndex, combined_qualifier, deal_figure, deal_figures,
-                                       metric_index, qualified, ratio, ratios)
+                                       interval_ratios, metric_index, qualified, ratio, ratios)
 
-COLUMNS = [
+#: The figures that carry an interval: each has ``<figure>_low`` and ``<figure>_high`` after it.
+FIGURES = ("amount_usd", "target_revenue_usd", "deal_to_revenue", "implied_valuation_usd", "implied_ev_to_revenue",
+           "acquirer_market_cap_usd", "share_of_acquirer_cap_pct")
+
+
+def with_intervals(columns: list[str], figures=FIGURES) -> list[str]:
+    """``columns`` with ``<figure>_low``, ``<figure>_high`` after each of ``figures``."""
+    return [x for c in columns for x in ((c, f"{c}_low", f"{c}_high") if c in figures else (c,))]
+
+
+COLUMNS = with_intervals([
     "deal_id", "date", "type", "status", "payer", "payee", "amount_usd", "amount_qualifier", "stake_pct",
     "target_revenue_usd", "revenue_origin", "deal_to_revenue", "implied_valuation_usd", "implied_ev_to_revenue",
     "acquirer_market_cap_usd", "market_cap_origin", "share_of_acquirer_cap_pct", "qualifier", "reasons",
-]
+])
 
 
 def _usd(f: Figure) -> float:
@@ -138,12 +148,15 @@ def multiples_frame(index: MetricIndex, deals: pd.DataFrame) -> pd.DataFrame:
     iv_reason = np.where(~ak, amount.reason,
                          np.where(bad_stake, "stake out of (0, 100]",
                                   np.where(none, "no stake_pct (the deal does not buy a stated share)", "")))
+    scaled = amount.scaled(f)
     iv = Figures(np.where(good_stake, amount.value * f, np.where(acq, amount.value, np.nan)),
                  np.where(good_stake | acq, amount.currency, ""),
                  np.where(good_stake, amount.value_usd * f, np.where(acq, amount.value_usd, np.nan)),
                  np.where(good_stake | acq, amount.qualifier, ""),
                  np.where(good_stake, "amount / stake", np.where(acq, amount.origin, "")),
-                 iv_reason.astype(object))
+                 iv_reason.astype(object),
+                 *(np.where(good_stake, sc, np.where(acq, getattr(amount, e), np.nan))
+                   for sc, e in zip(scaled, ("low", "high", "low_usd", "high_usd"))))
     iv_why = np.where(iv_reason != "", "implied_valuation: " + iv_reason, "")
     iev, iev_why = ratios(iv, revenue, what="implied_ev_to_revenue", num_name="implied valuation",
                           den_name="target revenue")
@@ -157,6 +170,14 @@ def multiples_frame(index: MetricIndex, deals: pd.DataFrame) -> pd.DataFrame:
 
     def usd(fig: Figures) -> np.ndarray:
         return np.where(fig.known, fig.value_usd, np.nan)
+
+    def usd_ends(name: str, fig: Figures) -> dict[str, np.ndarray]:
+        return {f"{name}_low": np.where(fig.known, fig.low_usd, np.nan),
+                f"{name}_high": np.where(fig.known, fig.high_usd, np.nan)}
+
+    def ends(name: str, value: np.ndarray, num: Figures, den: Figures, times: float = 1.0) -> dict[str, np.ndarray]:
+        lo, hi = interval_ratios(num, den, value)
+        return {f"{name}_low": lo * times, f"{name}_high": hi * times}
 
     amount_q = np.where(ak, amount.qualifier, "")
     cols = {
@@ -183,7 +204,12 @@ def multiples_frame(index: MetricIndex, deals: pd.DataFrame) -> pd.DataFrame:
         "implied_valuation_reason": iv_why,
         "implied_ev_to_revenue_reason": iev_why,
         "share_of_acquirer_cap_reason": share_why,
+        **usd_ends("amount_usd", amount), **usd_ends("target_revenue_usd", revenue),
+        **ends("deal_to_revenue", d2r, amount, revenue), **usd_ends("implied_valuation_usd", iv),
+        **ends("implied_ev_to_revenue", iev, iv, revenue), **usd_ends("acquirer_market_cap_usd", cap),
+        **ends("share_of_acquirer_cap_pct", share, amount, cap, 100.0),
     }
+    cols = {k: cols[k] for k in COLUMNS + [c for c in cols if c not in COLUMNS]}
     return pd.DataFrame({k: (v.astype(object) if v.dtype.kind in "OU" else v) for k, v in cols.items()},
                         index=pd.RangeIndex(n))
 

@@ -43,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 from dealgraph.errors import QueryError
-from dealgraph.queries.common import money
+from dealgraph.queries.intervals import total
+from dealgraph.queries.common import NAN, interval_text, money, money_interval, range_number
 
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "markdown")
 MULTIPLE_COLUMNS = frozenset({"deal_to_revenue", "implied_ev_to_revenue", "multiple", "step_up", "round_step_up"})
@@ -275,12 +276,18 @@ def display_frame(df: pd.DataFrame, layout: Layout = DEFAULT_LAYOUT,
     left out (:func:`table_text` prints them under the rows)."""
     cols = [str(c) for c in df.columns]
     folded = set() if layout.raw_headers else {c[:-4] + "_qualifier" for c in cols if c.endswith("_usd")} & set(cols)
+    ranged = set() if layout.raw_headers else {c for c in cols if f"{c}_low" in cols and f"{c}_high" in cols}
+    folded |= {f"{c}_{end}" for c in ranged for end in ("low", "high")}
     shown = [c for c in cols if c not in folded and c not in layout.details and c != layout.sections]
     units = [_unit(v) for v in df[layout.units].tolist()] if layout.units in cols else None
     rows: list[list[str]] = [[] for _ in range(len(df))]
     for c in shown:
         values = df[c].tolist()
-        if c.endswith("_usd") and c[:-4] + "_qualifier" in folded:
+        if c in ranged:  # the interval in the cell (4.0–8.0x, $1.0–2.0bn), the point when it is one
+            quals = df[c[:-4] + "_qualifier"].tolist() if c[:-4] + "_qualifier" in folded else [None] * len(df)
+            texts = [_interval_cell(c, v, lo, hi, q, layout.missing) for v, lo, hi, q in
+                     zip(values, df[f"{c}_low"].tolist(), df[f"{c}_high"].tolist(), quals)]
+        elif c.endswith("_usd") and c[:-4] + "_qualifier" in folded:
             quals = df[c[:-4] + "_qualifier"].tolist()
             texts = [layout.missing if _is_missing(v) else money(v, q) for v, q in zip(values, quals)]
         else:
@@ -298,6 +305,20 @@ def display_frame(df: pd.DataFrame, layout: Layout = DEFAULT_LAYOUT,
             r.append(_one_line(t))
     numeric = [_numeric(df[c]) for c in shown]
     return shown, rows, numeric
+
+
+def _interval_cell(column: str, v: Any, low: Any, high: Any, qualifier: Any, missing: str) -> str:
+    """A figure with an interval as a table shows it: the point as :func:`format_cell`
+    (money with its qualifier) when the interval is that point, else the interval."""
+    if _is_missing(v):
+        return missing
+    lo, hi = (NAN if _is_missing(x) else float(x) for x in (low, high))
+    if column.endswith("_usd"):
+        return money_interval(lo, hi, float(v), qualifier if isinstance(qualifier, str) else None)
+    point = format_cell(column, v)
+    unit = "x" if column in MULTIPLE_COLUMNS else "%" if column.endswith("_pct") else ""
+    return interval_text(lo, hi, lambda x: range_number(x) + unit, point if lo == hi or
+                         (math.isnan(lo) and math.isnan(hi)) else None)
 
 
 def _one_line(t: str) -> str:
@@ -451,7 +472,7 @@ def table_text(df: pd.DataFrame, *, title: str | None = None, layout: Layout = D
         out += lines
     line = summary or _plural(n_all, layout.noun)
     if total_usd is not None and not summary:
-        line += f", {money(total_usd)}"
+        line += f", {money_interval(*total_usd) if isinstance(total_usd, tuple) else money(total_usd)}"
     if len(df) < n_all:
         line += f"; showing {len(df):,} (--limit)"
     hidden = [headers[i] for i in range(len(headers)) if i not in keep]
@@ -481,7 +502,13 @@ def render(df: pd.DataFrame, fmt: str = "table", *, title: str | None = None, la
     n_all = len(df)
     total_usd = None
     if fmt == "table" and layout.total and layout.total in df.columns and not summary:
-        total_usd = float(pd.to_numeric(df[layout.total], errors="coerce").sum())
+        given = pd.to_numeric(df[layout.total], errors="coerce")
+        total_usd = float(given.sum())
+        if f"{layout.total}_low" in df.columns and f"{layout.total}_high" in df.columns:
+            # undisclosed figures left out; an unknown end of a disclosed one makes that end unknown
+            ends = [pd.to_numeric(df[f"{layout.total}_{e}"], errors="coerce")[given.notna()] for e in ("low", "high")]
+            total_usd = total(*ends)
+            total_usd = (total_usd[0], total_usd[1]) if total_usd[0] != total_usd[1] else total_usd[0]
     df = select(df, columns=columns, sort=sort, limit=limit)
     if fmt == "csv":
         return to_csv(df)

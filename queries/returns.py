@@ -52,8 +52,8 @@ import pandas as pd
 from dealgraph.queries.common import (EXIT_TYPES, NAN, ROUND_TYPES, cmp_dates, column_nums, column_texts, date_of,
                                       dates_of, deals_of, earlier_many, entity_names, join, months_common,
                                       months_common_many, num, records, text)
-from dealgraph.queries.metrics import (Figure, Figures, MetricIndex, deal_figure, metric_index, observation_figure,
-                                       observation_figures, own_figures, ratio, ratios)
+from dealgraph.queries.metrics import (Figure, Figures, MetricIndex, deal_figure, interval_ratios, metric_index,
+                                       observation_figure, observation_figures, own_figures, ratio, ratios)
 
 
 @dataclass
@@ -446,11 +446,19 @@ def rounds(store, *, entity: str, as_of: str | None = None, status=None) -> pd.D
     return pd.DataFrame(items, columns=ROUND_COLUMNS)
 
 
-RETURN_COLUMNS = [
+#: Return figures that carry an interval (``<figure>_low``, ``<figure>_high`` after each, in
+#: :func:`returns_frame`; the scalar :func:`exit_returns` gives the points): a range's ends
+#: divided (:func:`dealgraph.queries.intervals.divide`), the annualised returns at the
+#: multiple's ends (increasing in the multiple at a fixed time).
+INTERVAL_FIGURES = ("exit_value_usd", "round_post_money_usd", "multiple", "annualised_compound_pct",
+                    "annualised_simple_pct")
+POINT_COLUMNS = [
     "exit_deal_id", "entity", "exit_date", "exit_type", "exit_status", "exit_value_usd", "exit_basis",
     "round_date", "round_deal_ids", "round_post_money_usd", "round_step_up", "last_round", "multiple", "months",
     "annualised_compound_pct", "annualised_simple_pct", "reason",
 ]
+RETURN_COLUMNS = [x for c in POINT_COLUMNS for x in ((c, f"{c}_low", f"{c}_high") if c in INTERVAL_FIGURES
+                                                     else (c,))]
 
 
 def exit_returns(deals: pd.DataFrame, index: MetricIndex, rec, rounds: dict | None = None, *,
@@ -532,7 +540,7 @@ def exit_values(ex: pd.DataFrame) -> tuple[Figures, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         f = 100.0 / stake
     scaled = Figures(amount.value * f, amount.currency, amount.value_usd * f, amount.qualifier,
-                     np.full(len(ex), "amount / stake", dtype=object), amount.reason)
+                     np.full(len(ex), "amount / stake", dtype=object), amount.reason, *amount.scaled(f))
     v = scaled.where(good, amount).where(~bad, Figures.missing(len(ex), "stake out of (0, 100]"))
     basis = np.where(good, "implied valuation (amount / stake)", np.where(ak & ~has, "deal amount", ""))
     return v, basis.astype(object)
@@ -603,6 +611,13 @@ def returns_frame(table: RoundTable, ex: pd.DataFrame) -> pd.DataFrame:
     years = months[ok] / 12.0
     comp[ok] = _pow_pct(m[ok], years)
     simple[ok] = 100.0 * (m[ok] - 1.0) / years
+    m_lo, m_hi = interval_ratios(v.take(i), pm.take(j), m)
+    ends = {"multiple": (m_lo, m_hi)}
+    for name in ("annualised_compound_pct", "annualised_simple_pct"):
+        ends[name] = tuple(np.full(n, np.nan) for _ in range(2))
+    for k, mk in enumerate((m_lo, m_hi)):
+        ends["annualised_compound_pct"][k][ok] = _pow_pct(mk[ok], years)
+        ends["annualised_simple_pct"][k][ok] = 100.0 * (mk[ok] - 1.0) / years
     blank = code == _R_NONE
     code[blank & mnan] = _R_NO_MULTIPLE
     code[blank & notime] = _R_NO_TIME
@@ -667,6 +682,11 @@ def returns_frame(table: RoundTable, ex: pd.DataFrame) -> pd.DataFrame:
         "annualised_compound_pct": spread(comp, np.nan),
         "annualised_simple_pct": spread(simple, np.nan),
         "reason": strs(reasons, reason_idx),
+        "exit_value_usd_low": np.where(v.known, v.low_usd, np.nan)[xi],
+        "exit_value_usd_high": np.where(v.known, v.high_usd, np.nan)[xi],
+        "round_post_money_usd_low": spread(np.where(pm.known[j], pm.low_usd[j], np.nan), np.nan),
+        "round_post_money_usd_high": spread(np.where(pm.known[j], pm.high_usd[j], np.nan), np.nan),
+        **{f"{name}_{e}": spread(ends[name][k], np.nan) for name in ends for k, e in enumerate(("low", "high"))},
     }
     return pd.DataFrame(cols, columns=RETURN_COLUMNS)
 

@@ -19,9 +19,10 @@ Scenarios (one row per scenario x figure)
   terminated);
 * ``all deals`` (every status, terminated included), ``completed only``, ``no in-talks /
   rumoured`` (the baseline's statuses minus in_talks and rumoured) -- each within ``--as-of``;
-* ``amounts at range low`` / ``high``: when the deals carry ``amount_usd_low`` /
-  ``amount_usd_high`` columns (ranges), each deal's amount at that end; without ranges in
-  the data model these two scenarios are left out (``attrs["skipped"]`` says so);
+* ``amounts at range low`` / ``high``: each deal's amount at that end of its interval
+  (``amount_usd_low`` / ``amount_usd_high``; an unknown end, as of ``up to X``, keeps the
+  point); when no selected deal's amount has an interval wider than its point these two
+  scenarios are left out (``attrs["skipped"]`` says so);
 * ``without DEAL``: leave-one-deal-out, for every deal on the ``top`` best cycles of the
   baseline (by bottleneck): the baseline minus that one deal.
 
@@ -119,14 +120,17 @@ def sensitivity(store_or_deals, *, max_length: int = 4, top: int = 10, hubs: int
                  ("completed only", everything[everything["status"] == "completed"]),
                  ("no in-talks / rumoured", baseline[~baseline["status"].isin(TENTATIVE_STATUSES)])]
     skipped = []
-    if {"amount_usd_low", "amount_usd_high"} <= set(baseline.columns):
+    ranged = {"amount_usd_low", "amount_usd_high"} <= set(baseline.columns) and bool(
+        ((baseline["amount_usd_low"] != baseline["amount_usd"]) & baseline["amount_usd_low"].notna()).any() or
+        ((baseline["amount_usd_high"] != baseline["amount_usd"]) & baseline["amount_usd_high"].notna()).any())
+    if ranged:
         for end in ("low", "high"):
             d = baseline.copy()
             col = d[f"amount_usd_{end}"]
             d["amount_usd"] = col.where(col.notna(), d["amount_usd"])
             scenarios.append((f"amounts at range {end}", d))
     else:
-        skipped.append("amounts at range low/high: the deals have no amount ranges")
+        skipped.append("amounts at range low/high: no selected deal's amount is a range")
     for name, d in scenarios:
         rows += _scenario_rows(name, figures(d), base)
 

@@ -97,6 +97,10 @@ def tables_markdown() -> str:
             if c.name.endswith("_qualifier") and c.name[:-len("_qualifier")] in table.amounts:
                 notes.append(f"how `{c.name[:-len('_qualifier')]}` relates to the true figure: "
                              f"{', '.join(QUALIFIERS)}")
+            elif c.bound:
+                amount = c.name[:-len(c.bound) - 1]
+                notes.append(f"{c.bound} end of `{amount}`'s interval: a range's end as typed, else `{amount}` "
+                             f"(NULL where unknown: the low end of `up to`, the high end of `at least`)")
             elif not c.csv and not c.derived:
                 notes.append("computed by `add`")
             out.append(f"| `{c.name}` | {SQL_TYPES[c.type]} | {'; '.join(notes)} |")

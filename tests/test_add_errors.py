@@ -38,12 +38,19 @@ CASES = [
     ("unknown status", "d1,2025-01-02,investment,nvidia,groq,1bn,,maybe,,,,,s,\n",
      "2:8: status: unknown value 'maybe'; expected one of completed, announced, in_talks, rumoured, terminated"),
     ("unparseable amount", "d1,2025-01-02,investment,nvidia,groq,lots,,,,,,,s,\n",
-     "2:6: amount: cannot read 'lots' as an amount (examples: 20000000000, $20bn, 750m, up to 100bn, ~650m)"),
+     "2:6: amount: cannot read 'lots' as an amount (examples: 20000000000, $20bn, 750m, up to 100bn, ~650m, 1-2bn)"),
     ("negative amount", "d1,2025-01-02,investment,nvidia,groq,-5bn,,,,,,,s,\n",
      "2:6: amount: amount '-5bn' is negative; amounts are money paid, always positive"),
-    ("range amount", "d1,2025-01-02,investment,nvidia,groq,1-2bn,,,,,,,s,\n",
-     "2:6: amount: amount '1-2bn' is a range, which is ambiguous; give one figure with a qualifier "
-     "(e.g. 'up to 2bn' or '~1.5bn')"),
+    ("reversed range", "d1,2025-01-02,investment,nvidia,groq,2bn-1bn,,,,,,,s,\n",
+     "2:6: amount: amount '2bn-1bn' is a reversed range: its low end (2000000000) is above its high end "
+     "(1000000000); write it low to high"),
+    ("range in two currencies", "d1,2025-01-02,investment,nvidia,groq,$1bn-€2bn,,,,,,,s,\n",
+     "2:6: amount: amount '$1bn-€2bn' is a range in two currencies (USD and EUR); give both ends in one currency"),
+    ("qualified range", "d1,2025-01-02,investment,nvidia,groq,up to 1-2bn,,,,,,,s,\n",
+     "2:6: amount: amount 'up to 1-2bn' puts a qualifier on a range, which is ambiguous (the range, or a "
+     "bound?); write the range alone (e.g. '1bn-2bn') or one bound (e.g. 'up to 2bn')"),
+    ("range against the currency column", "d1,2025-01-02,investment,nvidia,groq,€1-2bn,USD,,,,,,s,\n",
+     "2:6: amount: the amount's symbol means EUR but the currency column says USD"),
     ("impossible date", "d1,2025-02-30,investment,nvidia,groq,1bn,,,,,,,s,\n",
      "2:2: date: date '2025-02-30' does not exist"),
     ("bad month", "d1,2025-13,investment,nvidia,groq,1bn,,,,,,,s,\n",

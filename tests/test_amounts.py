@@ -32,7 +32,7 @@ def reference(text: str):
     t = text.strip()
     if t == "":
         return None, None, None, False
-    num, qual, sym, err = _parse_general(pd.Series([t], dtype="string"))
+    num, qual, sym, err, _, _ = _parse_general(pd.Series([t], dtype="string"))
     if pd.notna(err.iloc[0]):
         return None, None, None, True
     if num[0] == 0:

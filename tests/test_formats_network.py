@@ -55,6 +55,8 @@ def test_nodes_are_the_entities_and_edges_the_deals_with_their_attributes(export
         else:
             assert a["amount"] == d["amount"] and a["amount_qualifier"] == d["amount_qualifier"]
             assert a["amount_usd"] == d["amount_usd"] and a["weight"] == d["amount_usd"]
+            for end in ("amount_low", "amount_high", "amount_usd_low", "amount_usd_high"):  # unknown end: absent
+                assert a.get(end, math.nan) == d[end] or (math.isnan(d[end]) and end not in a)
 
 
 @pytest.mark.parametrize("fmt", list(READ))

@@ -173,7 +173,7 @@ def test_a_bad_cell_is_refused_with_its_sheet_row_and_column_and_nothing_is_writ
             "acquisition, stake, license, acquihire, chip_purchase, compute_contract, debt_financing, partnership, "
             "warrant",
             f"{book}:my deals!3:F: amount: cannot read 'lots' as an amount (examples: 20000000000, $20bn, 750m, "
-            "up to 100bn, ~650m)",
+            "up to 100bn, ~650m, 1-2bn)",
             f"{book}:my deals!5:F: a formula (=1+1); dealgraph reads values only: paste the cell as a value",
             f"{book}:my deals!5:I: a value right of the header's last column (H); give the column a header or "
             "clear the cell",

@@ -39,8 +39,9 @@ def frames(draw):
     deals = {c: [draw(text) for _ in range(n)] for c in DEALS.csv_columns}
     deals["deal_id"] = [f"d{i}" for i in range(n)]  # a row is never empty
     for c in DEALS.amounts:
-        deals[c] = [draw(st.one_of(st.just(""), st.builds(format_amount, NUMBER, st.sampled_from(QUALIFIERS))))
-                    for _ in range(n)]
+        point = st.builds(format_amount, NUMBER, st.sampled_from([q for q in QUALIFIERS if q != "range"]))
+        ranged = st.builds(lambda a, b: format_amount(0.0, "range", min(a, b), max(a, b)), NUMBER, NUMBER)
+        deals[c] = [draw(st.one_of(st.just(""), point, ranged)) for _ in range(n)]
     deals["stake_pct"] = [draw(st.one_of(st.just(""), NUMBER.map(format_number))) for _ in range(n)]
     ents = {c: [draw(text) for _ in range(n)] for c in ENTITIES.csv_columns}
     ents["id"] = [f"e{i}" for i in range(n)]

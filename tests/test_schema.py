@@ -127,7 +127,7 @@ def test_no_module_restates_a_column_list_or_vocabulary_of_the_schema():
 @pytest.mark.parametrize("literal, what", [
     ('KEYS = ("entity", "metric", "date", "source")', "metrics key"),
     ('MONEY = ("amount", "post_money_valuation", "target_revenue", "acquirer_market_cap")', "deals amount columns"),
-    ('QUALIFIERS = ("exact", "approx", "up_to", "at_least")', "qualifiers"),
+    ('QUALIFIERS = ("exact", "approx", "up_to", "at_least", "range")', "qualifiers"),
     ('DEAL_MONEY_COLUMNS = ("post_money_valuation", "target_revenue", "acquirer_market_cap")',
      "deal columns that are metric observations"),
     ('TABLES = {"fx": {"currency": "TEXT", "date": "TEXT", "date_key": "INTEGER", "date_precision": "INTEGER",\n'
@@ -174,7 +174,7 @@ def test_each_table_is_stored_key_first_and_its_csv_file_reads_its_declared_colu
 
 def test_every_qualifier_can_be_written_and_read_back():
     for q in schema.QUALIFIERS:
-        text = amounts.format_amount(5e6, q)
+        text = amounts.format_amount(5e6, q, 4e6, 6e6)
         value, qualifier, _sym, errors = amounts.parse_amounts(__import__("pyarrow").array([text]))
         assert not errors and value[0].as_py() == 5e6 and qualifier[0].as_py() == q, text
 
@@ -265,5 +265,6 @@ def test_the_neo4j_model_doc_lists_the_declared_properties_and_relationships():
     assert _properties(doc, "(:Metric ") - ignore == set(TABLES["metrics"].names) - ignore
     assert _properties(doc, "(:FxRate ") - ignore == set(TABLES["fx"].names) - ignore
     deals = schema.DEALS
-    pushed = (set(deals.names) | {f"{a}_usd" for a in deals.amounts}) - {"payer", "payee"}  # the ends of the edge
+    pushed = (set(deals.names) | {f"{a}_usd{e}" for a in deals.amounts for e in ("", "_low", "_high")}) \
+        - {"payer", "payee"}  # the ends of the edge
     assert _properties(doc, ":LENT_TO\n        │  ") == pushed
