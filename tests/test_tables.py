@@ -34,7 +34,7 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "concentration": (["query", "concentration"], ["Oracle", "$300.0bn", "OpenAI", "13 entities"]),
     "round-trip": (["query", "round-trip"], ["Microsoft", "$280.0bn", "100%", "13 entities"]),
     "check": (["check"], ["nvidia-groq-license", "supported", "not supported",
-                          "15 claims: 11 supported, 3 not supported, 1 cannot check"]),
+                          "15 claims: 12 supported, 3 not supported, 0 cannot check"]),
     "queries": (["queries"], ["circular-flows", "deal-comparisons", "sensitivity", "check", "12 queries"]),
     "deals": (["deals", "--entity", "groq"], ["Nvidia", "Groq", "$20.0bn", "$640m", "4 deals, $21.4bn"]),
     "show": (["show", "groq"], ["Groq (groq)", "paid by", "Nvidia", "$20.0bn", "~$500m", "4 deals, $21.4bn"]),
@@ -140,7 +140,8 @@ def test_show_csv_is_one_table(db):
     lines = r.stdout.splitlines()
     assert lines[0].startswith("deal_id,date,direction,counterparty,type,amount_usd,amount_qualifier")
     assert len(lines) == 5 and "--part" in r.stderr
-    for part, head in (("entity", "field,value"), ("metrics", "metric,date,value,value_qualifier,currency,value_usd,deal_id,source"),
+    for part, head in (("entity", "field,value"), ("metrics", "metric,date,value,value_qualifier,value_low,value_high,currency,value_usd,value_usd_low,"
+                                                       "value_usd_high,deal_id,source"),
                        ("sources", "source")):
         out = run(db, ["show", "groq", "--format", "csv", "--part", part])
         assert out.splitlines()[0] == head, out
