@@ -20,7 +20,7 @@ from contextlib import contextmanager
 import click
 
 from dealgraph.cli.common import GeneratedGroup, emit, pass_store, registry_options, resolve_entities
-from dealgraph.errors import Neo4jError
+from dealgraph.errors import Neo4jError, QueryError
 from dealgraph.neo4j_backend.connection import Settings
 from dealgraph.neo4j_backend.projection import PROJECTED
 from dealgraph.neo4j_backend.registry import (CYPHER_QUERIES, CYPHER_STATEMENTS, ENGINES, run_cypher_query,
@@ -243,7 +243,11 @@ class _progress:
 def _query_command(name: str) -> click.Command:
     q = QUERIES[name]
 
-    def callback(uri, user, password_arg, ask_password, database, fmt, as_of, status, view, **opts):
+    def callback(uri, user, password_arg, ask_password, database, fmt, as_of, status, view, min_confidence=None,
+                 **opts):
+        if min_confidence is not None:  # Neo4j holds the rows' own figures only (docs/neo4j.md)
+            raise QueryError("--min-confidence is not available on the server: run `dealgraph query "
+                             f"{name} --min-confidence {min_confidence}` on the store")
         with _session(uri, user, password_arg, ask_password, database, failed="query failed") as (_, driver):
             # an entity by id, name or alias, as the local CLI resolves it
             resolve_entities(q.options, opts, lambda: server_entities(driver, database), where="on the server ")

@@ -51,6 +51,9 @@ def read_tables(driver: neo4j.Driver, database: str | None = None) -> dict[str, 
             if col.default is not None:
                 df[col.name] = df[col.name].fillna(col.default)
         out[kind] = df
+    # Neo4j does not hold the sources file's observations: an empty table (pull keeps the
+    # store's own, see :func:`pull`)
+    out["observations"] = as_table(pd.DataFrame(columns=list(TABLES["observations"].names)), "observations")
     return out
 
 
@@ -65,8 +68,14 @@ def tables_to_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
 def pull(store, driver: neo4j.Driver, *, database: str | None = None, replace: bool = False):
     """Apply what Neo4j holds to ``store``; returns the store's add summary.
 
-    ``replace``: the store becomes exactly what Neo4j holds (in one transaction);
-    otherwise rows are added or updated and the store's other rows stay.
+    ``replace``: the store becomes exactly what Neo4j holds (in one transaction), but for
+    the observations of the sources file, which Neo4j does not hold: those of the deals and
+    entities Neo4j has are kept; otherwise rows are added or updated and the store's other
+    rows stay.
     """
     frames = tables_to_frames(read_tables(driver, database))
+    if replace:  # Neo4j holds no observations: keep the store's, of the deals and entities still there
+        mine = store.export_frames()["observations"]
+        known = set(frames["deals"]["deal_id"]) | set(frames["entities"]["id"])
+        frames["observations"] = mine[mine["subject"].isin(known)]
     return store.import_frames(frames, replace=replace, origin="neo4j")

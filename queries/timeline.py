@@ -117,7 +117,8 @@ def timeline(store_or_deals, *, freq: str = "quarter", max_length: int = 4, top:
     if k < 2:
         raise QueryError("max_length must be at least 2")
     deals = deals_of(store_or_deals, as_of=as_of, status=status, slim=True)
-    deals = deals[deals["type"].isin(MONEY_TYPES).to_numpy(dtype=bool)].reset_index(drop=True)
+    if "type" in deals.columns:  # a hop view projected from Neo4j holds money hops only
+        deals = deals[deals["type"].isin(MONEY_TYPES).to_numpy(dtype=bool)].reset_index(drop=True)
     if not len(deals):
         df = pd.DataFrame(columns=COLUMNS)
         df.attrs.update(new_cycles=pd.DataFrame(columns=["period", "cycle", "length", "closed_by",
