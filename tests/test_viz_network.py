@@ -571,3 +571,19 @@ def test_viz_open_says_when_no_browser_opened(sample_store, tmp_path):
     assert "Traceback" not in r.stderr
     r = subprocess.run(base, env={**os.environ, "BROWSER": "true"}, capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0 and f"wrote {tmp_path / 'n.html'}" in r.stdout and "error" not in r.stderr
+
+
+def test_a_range_reads_as_its_interval_in_the_deal_tooltip(tmp_path):
+    """A deal whose amount is a range (`1-2bn`) shows `$1.0–2.0bn` in its tooltip, as the
+    tables do, never the midpoint as if it were the figure."""
+    from dealgraph.graph.store import open_store
+    from dealgraph.viz.build import view_from_store
+
+    (tmp_path / "e.csv").write_text("id,name,kind\na,Alpha,company\nb,Beta,company\n")
+    (tmp_path / "d.csv").write_text("date,type,payer,payee,amount,source\n"
+                                    "2025-01,investment,a,b,1-2bn,s\n2025-02,compute_contract,b,a,3bn,s\n")
+    store = open_store(tmp_path / "s.db", seed=False)
+    store.add([tmp_path / "e.csv", tmp_path / "d.csv"])
+    tips = {e["deal_type"]: json.dumps(e["tip"], ensure_ascii=False) for e in view_from_store(store).net.edges}
+    assert "$1.0–2.0bn" in tips["investment"] and "$1.5bn" not in tips["investment"]
+    assert "$3.0bn" in tips["compute_contract"]

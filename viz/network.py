@@ -388,6 +388,8 @@ def _type_label(t) -> str:
 
 def _deal_tip(k, d) -> dict:
     amt = style.qualified_money(d.get("amount_usd"), d.get("amount_qualifier"))
+    if d.get("amount_qualifier") == "range":  # a range reads as its interval, not its midpoint
+        amt = style.money_range(d.get("amount_usd_low"), d.get("amount_usd_high"), d.get("amount_usd"))
     cur = _txt(d.get("currency"))
     if cur and cur != "USD" and _num(d.get("amount")) is not None:
         amt += f" ({cur} {_num(d.get('amount')):,.0f} at {_num(d.get('fx_rate'))} USD/{cur})"

@@ -116,6 +116,14 @@ def money(usd) -> str:
     return common_money(usd) if known(usd) else "undisclosed"
 
 
+def money_range(low, high, point) -> str:
+    """A range as the tables write it (:func:`dealgraph.queries.common.money_interval`:
+    ``$1.0–2.0bn``); ``undisclosed`` when neither end is known."""
+    from dealgraph.queries.common import money_interval
+
+    return money_interval(low, high, point) if known(low) or known(high) else "undisclosed"
+
+
 def qualified_money(usd, qualifier) -> str:
     """Amount with its qualifier as the input writes it: ``~$6.0bn``, ``up to $100.0bn``."""
     return common_money(usd, qualifier) if known(usd) else "undisclosed"
