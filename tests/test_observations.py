@@ -160,7 +160,7 @@ def test_bad_observations_are_refused_with_file_line_column_and_nothing_is_store
                 "x1,revenu,,1bn,,S,,,,,\n"                # unknown field
                 "target-co,revenue,,1bn,,S,,,,,\n"        # an entity metric needs as_of
                 "x1,amount,2025,1bn,,S,,,,,\n"            # a deal field has no as_of
-                "x1,amount,,1-2bn,,S,,2025-13,sure,,\n"   # a range (for now), a bad date, a bad level
+                "x1,amount,,2-1bn,,S,,2025-13,sure,,\n"   # a reversed range, a bad date, a bad level
                 "x1,amount,,1bn,EUR,S,ftp://x,,,,\n"      # not the deal's currency; not a web address
                 "Buyer-Co,stake_pct,,49%,,S,,,,,\n")      # a stake is a deal field
     p = cli("add", str(bad), db=db)
@@ -169,7 +169,8 @@ def test_bad_observations_are_refused_with_file_line_column_and_nothing_is_store
     f = str(bad)
     for where in (f"{f}:2:1: subject: no deal id or entity 'x9'", f"{f}:3:2: field: unknown value 'revenu'; did you "
                   "mean 'revenue'?", f"{f}:4:3: as_of: an entity metric needs", f"{f}:5:3: as_of: a deal field",
-                  f"{f}:6:4: value:", f"{f}:6:8: published:", f"{f}:6:9: confidence: unknown value 'sure'",
+                  f"{f}:6:4: value: amount '2-1bn' is a reversed range",
+                  f"{f}:6:8: published:", f"{f}:6:9: confidence: unknown value 'sure'",
                   f"{f}:7:5: currency: a deal field is in the deal's currency (USD)", f"{f}:7:7: url:",
                   f"{f}:8:2: field: 'stake_pct' is not an entity metric"):
         assert where in err, (where, err)
