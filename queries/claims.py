@@ -419,9 +419,28 @@ def check_claims(store, claims: pd.DataFrame | str | Path, *, tolerance: float =
             alt = rc.figure(subject, other)[0]
             kind = "simple" if metric == "annualised_return" else "compound"
             notes.append(f"the {kind} annualised return is {alt:,.0f}%")
+        if not ok and point and st.low == st.high and hasattr(store, "provenance"):
+            own = _with_own_figures(store, subject, metric, as_of, status)
+            if own is not None and abs(own - st.low) <= tol_hi + 1e-12 * abs(st.low):
+                notes.append(f"holds with the rows' own figures, before other sources are weighed: "
+                             f"{own:,.4g} (docs/queries.md#sources)")
         row["reason"] = "; ".join(notes)
     _note_disagreements(rows, getattr(store, "provenance", None), tolerance)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _with_own_figures(store, subject: str, metric: str, as_of, status) -> float | None:
+    """The claim's figure recomputed on the rows as written (each deal's and metric's own
+    figure, no observation weighed): ``store`` is the rule's view
+    (:class:`~dealgraph.queries.observations.Effective`) of the store it wraps."""
+    rows = getattr(store, "_store", None)
+    if rows is None:
+        return None
+    try:
+        value = _Recompute(rows, as_of, status).figure(subject, metric)[0]
+    except LookupError:
+        return None
+    return None if value is None or math.isnan(value) else value
 
 
 def _note_disagreements(rows: list[dict], provenance, tolerance: float) -> None:

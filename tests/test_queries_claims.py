@@ -135,3 +135,22 @@ def test_entity_metrics(tmp_path):
     assert list(df["verdict"]) == ["supported", "supported", "supported", "not supported", "cannot check"]
     assert df.iloc[0]["recomputed"] == approx(0.75 ** 2 + 0.25 ** 2)
     assert df.iloc[3]["recomputed"] == approx(100.0)
+
+
+def test_a_claim_that_holds_only_with_the_rows_own_figures_says_so(tmp_path):
+    """The sample's observations make Scale's revenue Bloomberg's $870m (reported beats the
+    article's own estimate), so 19.7x is not supported on the chosen figures; the reason
+    says it holds with the rows' own figures (the article's ~$750m), recomputed there."""
+    from dealgraph.graph.store import open_store
+    from dealgraph.queries.observations import effective
+
+    store = open_store(tmp_path / "sample.db")
+    chosen = check_claims(effective(store), CLAIMS).set_index(["subject", "metric", "stated"])
+    meta = chosen.loc[("meta-scale-stake-2025-06", "deal_to_revenue", "19.7x")]
+    assert meta["verdict"] == "not supported" and meta["recomputed"] == pytest.approx(14.8e9 / 870e6)
+    own = check_claims(store, CLAIMS).set_index(["subject", "metric", "stated"])
+    own_value = own.loc[("meta-scale-stake-2025-06", "deal_to_revenue", "19.7x"), "recomputed"]
+    assert f"holds with the rows' own figures, before other sources are weighed: {own_value:,.4g}" in meta["reason"]
+    # a claim that fails on the rows' own figures too gets no such note
+    annual = chosen.loc[("nvidia-groq-license-2025-12@groq-round-2025-09", "annualised_return", "~1,400%")]
+    assert annual["verdict"] == "not supported" and "rows' own figures" not in annual["reason"]
