@@ -40,9 +40,18 @@ def emit_explain(df, store, fmt: str) -> None:
 
     lines = explain(df, store)
     if fmt == "table":  # each line wrapped to the terminal, its continuation indented under it
-        lines = [textwrap.fill(ln, terminal_width(), subsequent_indent=" " * (len(ln) - len(ln.lstrip()) + 4),
+        width = terminal_width()
+        lines = [textwrap.fill(ln, width, subsequent_indent=" " * (len(ln) - len(ln.lstrip()) + 4),
                                break_on_hyphens=False, break_long_words=False) for ln in lines]
+        # a web address is never cut: one wider than the terminal stands whole on a line of
+        # its own, unindented, so it can still be copied or clicked
+        lines = ["\n".join(part.strip() if len(part) > width and _is_url(part.strip()) else part
+                           for part in ln.split("\n")) for ln in lines]
     click.echo("\n".join(lines), err=fmt in ("csv", "json"))
+
+
+def _is_url(text: str) -> bool:
+    return " " not in text and text.startswith(("http://", "https://"))
 
 
 query_command = GeneratedGroup("query", QUERIES, lambda name: _make_command(QUERIES[name]),
