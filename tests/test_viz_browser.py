@@ -274,7 +274,7 @@ def test_five_thousand_entities_open_and_respond(chrome, tmp_path):
     visible = page.evaluate("""() => { const e = dealgraph.views[0].network.body.edges;
         return Object.keys(e).filter(i => !e[i].options.hidden).sort(); }""")
     assert visible == ["loop1", "loop2", "loop3"]
-    assert "bottleneck $1.00B" in page.evaluate("dealgraph.views[0].edges.get('loop1').label")
+    assert "bottleneck $1.0bn" in page.evaluate("dealgraph.views[0].edges.get('loop1').label")
     page.click("text=Show all cycles")
     assert page.evaluate("""() => { const e = dealgraph.views[0].network.body.edges;
         return Object.keys(e).filter(i => !e[i].options.hidden).length; }""") == 12000

@@ -34,7 +34,7 @@
       return v.toLocaleString("en-US", {minimumFractionDigits: digits, maximumFractionDigits: digits});
     };
     for (var i = 0; i < units.length; i++) {
-      if (Math.round(a / units[i][0] * 10) / 10 >= 1) {
+      if (parseFloat((a / units[i][0]).toFixed(1)) >= 1) {  // toFixed rounds the exact value, as Python does
         var v = a / units[i][0];
         var text = (units[i][2] || v < 99.95) ? grouped(v, 1) : grouped(v, 0);
         if (!units[i][2]) text = text.replace(/\.0$/, "");
