@@ -317,17 +317,23 @@ ENTITIES = Table("entities", unique_in_file=True, declared=(
     Column("extra",   TEXT, default="{}"),
 ))
 
+#: A sourced figure, as a metric observation and a sources-file observation both hold it:
+#: the value as written, its currency, and the rate that makes it US dollars.
+_VALUE_IN_USD = (
+    Column("value",           REAL,    csv=REQUIRED, amount=True),
+    Column("value_qualifier", TEXT),
+    Column("currency",        TEXT,    csv=OPTIONAL),
+    Column("fx_rate",         REAL),
+    Column("value_usd",       REAL,    derived=("value", "fx_rate")),
+)
+
 METRIC_OBSERVATIONS = Table("metrics", declared=(
     Column("entity",          TEXT,    csv=REQUIRED, key=True),
     Column("metric",          TEXT,    csv=REQUIRED, key=True),  # one of METRICS
     Column("date",            TEXT,    csv=REQUIRED, key=True),
     Column("date_key",        INTEGER),
     Column("date_precision",  INTEGER),
-    Column("value",           REAL,    csv=REQUIRED, amount=True),
-    Column("value_qualifier", TEXT),
-    Column("currency",        TEXT,    csv=OPTIONAL),
-    Column("fx_rate",         REAL),
-    Column("value_usd",       REAL,    derived=("value", "fx_rate")),
+    *_VALUE_IN_USD,
     Column("source",          TEXT,    csv=OPTIONAL, key=True),
     Column("notes",           TEXT,    csv=OPTIONAL),
     Column("extra",           TEXT,    default="{}"),
@@ -356,11 +362,7 @@ OBSERVATIONS = Table("observations", declared=(
     Column("as_of",               TEXT,    csv=OPTIONAL, key=True),
     Column("as_of_key",           INTEGER),
     Column("as_of_precision",     INTEGER),
-    Column("value",               REAL,    csv=REQUIRED, amount=True),
-    Column("value_qualifier",     TEXT),
-    Column("currency",            TEXT,    csv=OPTIONAL),
-    Column("fx_rate",             REAL),
-    Column("value_usd",           REAL,    derived=("value", "fx_rate")),
+    *_VALUE_IN_USD,
     Column("source",              TEXT,    csv=REQUIRED, key=True),  # the publisher (and title)
     Column("url",                 TEXT,    csv=OPTIONAL),
     Column("published",           TEXT,    csv=OPTIONAL),  # YYYY-MM-DD, YYYY-MM or YYYY

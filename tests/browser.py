@@ -12,10 +12,28 @@ import contextlib
 import os
 from pathlib import Path
 
+import pytest
+
 CHROMIUM = os.environ.get("DEALGRAPH_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--no-first-run", "--disable-quic"]
+
+
+# Fixtures the browser test modules share (imported by name: pytest finds them there).
+@pytest.fixture(scope="module")
+def chrome():
+    """One launched Chromium per test module."""
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    """A store of the bundled sample data, one per test module."""
+    from dealgraph.graph.store import open_store
+
+    return open_store(tmp_path_factory.mktemp("sample") / "sample.db")
 
 
 @contextlib.contextmanager

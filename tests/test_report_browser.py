@@ -10,24 +10,11 @@ import re
 import pandas as pd
 import pytest
 
-from browser import browser, open_page, violations
+from browser import chrome, open_page, sample_store, violations  # noqa: F401 (fixtures)
 from dealgraph.queries.common import money
 from dealgraph.viz.html import write_page
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    with browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory):
-    from dealgraph.graph.store import open_store
-
-    return open_store(tmp_path_factory.mktemp("reportb") / "sample.db")
 
 
 @pytest.fixture(scope="module")

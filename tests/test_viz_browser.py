@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from browser import (browser, canvas_ink, glow_pixels, hover_edge, hover_node, open_page,
+from browser import (canvas_ink, chrome,  # noqa: F401 (chrome, sample_store: fixtures)
+                     sample_store, glow_pixels, hover_edge, hover_node, open_page,
                      violations)
 from dealgraph.graph.dates import truncate_key
 from dealgraph.viz import style
@@ -25,19 +26,6 @@ COUNTS_JS = """(i) => { const v = window.dealgraph.views[i];
     return {nodes: v.nodes.length, edges: v.edges.length,
             drawnNodes: v.network.body.nodeIndices.length, drawnEdges: v.network.body.edgeIndices.length,
             shownNodes: v.nodesView.length, shownEdges: v.edgesView.length}; }"""
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    with browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory):
-    from dealgraph.graph.store import open_store
-
-    return open_store(tmp_path_factory.mktemp("vizb") / "sample.db")
 
 
 @pytest.fixture(scope="module")

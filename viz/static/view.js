@@ -436,78 +436,42 @@
     checkbox(fa, "include undisclosed amounts", true, function (v) { filt.undisclosed = v; });
     f.appendChild(fa);
 
-    // legend
+    // legend: one row per entry, a swatch (its class and style) and its text
     var lg = section("Legend", true);
+    function legendRow(group, swatchClass, style, text, rowClass) {
+      var row = el("div", "dg-legend-row" + (rowClass ? " " + rowClass : ""));
+      var swatch = el("span", swatchClass);
+      Object.keys(style).forEach(function (k) { swatch.style[k] = style[k]; });
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(text));
+      group.appendChild(row);
+    }
     var lk = el("div", "dg-group");
     lk.appendChild(el("div", "dg-label", "Entity kind (node colour; size = money through it, largest " +
       data.legend.max_flow + ")"));
-    data.legend.kinds.forEach(function (k) {
-      var row = el("div", "dg-legend-row");
-      var dot = el("span", "dg-dot");
-      dot.style.background = k[1];
-      row.appendChild(dot);
-      row.appendChild(document.createTextNode(k[0]));
-      lk.appendChild(row);
-    });
+    data.legend.kinds.forEach(function (k) { legendRow(lk, "dg-dot", {background: k[1]}, k[0]); });
     lg.appendChild(lk);
     var le = el("div", "dg-group");
     le.appendChild(el("div", "dg-label", "Deal type (edge colour; arrow = money from payer to payee)"));
-    data.legend.types.forEach(function (t) {
-      var row = el("div", "dg-legend-row");
-      var line = el("span", "dg-line");
-      line.style.borderTopColor = t[2];
-      row.appendChild(line);
-      row.appendChild(document.createTextNode(t[1]));
-      le.appendChild(row);
-    });
+    data.legend.types.forEach(function (t) { legendRow(le, "dg-line", {borderTopColor: t[2]}, t[1]); });
     lg.appendChild(le);
     var lw = el("div", "dg-group");
     lw.appendChild(el("div", "dg-label", "Edge width (log scale of US$ amount)"));
     data.legend.widths.forEach(function (w) {
-      var row = el("div", "dg-legend-row");
-      var line = el("span", "dg-line");
-      line.style.borderTopWidth = Math.max(1, w[1]) + "px";
-      row.appendChild(line);
-      row.appendChild(document.createTextNode(w[0]));
-      lw.appendChild(row);
+      legendRow(lw, "dg-line", {borderTopWidth: Math.max(1, w[1]) + "px"}, w[0]);
     });
-    var dash = el("div", "dg-legend-row");
-    dash.appendChild(el("span", "dg-line dg-dashed"));
-    dash.appendChild(document.createTextNode("undisclosed amount"));
-    lw.appendChild(dash);
+    legendRow(lw, "dg-line dg-dashed", {}, "undisclosed amount");
     (data.legend.undirected || []).forEach(function (t) {  // partnerships: no money, no direction
-      var row = el("div", "dg-legend-row dg-undirected");
-      var line = el("span", "dg-line dg-dotted");
-      line.style.borderTopColor = t[2];
-      row.appendChild(line);
-      row.appendChild(document.createTextNode(t[1] + ": undirected link, no arrow (no money flows)"));
-      lw.appendChild(row);
+      legendRow(lw, "dg-line dg-dotted", {borderTopColor: t[2]},
+                t[1] + ": undirected link, no arrow (no money flows)", "dg-undirected");
     });
-    var glow = el("div", "dg-legend-row");
-    var gl = el("span", "dg-line dg-glow");
-    gl.style.boxShadow = "0 0 6px 2px " + data.legend.cycle_colour;
-    glow.appendChild(gl);
-    glow.appendChild(document.createTextNode("deal on a circular flow"));
-    lw.appendChild(glow);
-    var ring = el("div", "dg-legend-row");
-    var rdot = el("span", "dg-dot dg-ring");
-    rdot.style.borderColor = data.legend.cycle_colour;
-    ring.appendChild(rdot);
-    ring.appendChild(document.createTextNode("entity on a circular flow"));
-    lw.appendChild(ring);
+    legendRow(lw, "dg-line dg-glow", {boxShadow: "0 0 6px 2px " + data.legend.cycle_colour}, "deal on a circular flow");
+    legendRow(lw, "dg-dot dg-ring", {borderColor: data.legend.cycle_colour}, "entity on a circular flow");
     if (data.legend.aggregated) {
-      var more = el("div", "dg-legend-row");
-      var mdot = el("span", "dg-dot");
-      mdot.style.background = data.legend.aggregate_colour;
-      more.appendChild(mdot);
-      more.appendChild(document.createTextNode("+ N more: entities folded beside the one they deal with most"));
-      lw.appendChild(more);
-      var link = el("div", "dg-legend-row");
-      var lline = el("span", "dg-line");
-      lline.style.borderTopColor = data.legend.aggregate_colour;
-      link.appendChild(lline);
-      link.appendChild(document.createTextNode("their deals with it, summed (not filtered)"));
-      lw.appendChild(link);
+      legendRow(lw, "dg-dot", {background: data.legend.aggregate_colour},
+                "+ N more: entities folded beside the one they deal with most");
+      legendRow(lw, "dg-line", {borderTopColor: data.legend.aggregate_colour},
+                "their deals with it, summed (not filtered)");
     }
     lg.appendChild(lw);
 
